@@ -1,0 +1,118 @@
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { once } from 'node:events';
+import type { Readable } from 'node:stream';
+import ffmpegInstaller from '@ffmpeg-installer/ffmpeg';
+import { CameraError } from '../errors.ts';
+import type { FrameSource } from './frame-source.ts';
+import { JpegStreamSplitter } from './jpeg-stream-splitter.ts';
+
+/** The ffmpeg binary: `FFMPEG_PATH` when set (a system ffmpeg), else the one shipped by @ffmpeg-installer. */
+export function ffmpegBinary(): string {
+  return process.env.FFMPEG_PATH || ffmpegInstaller.path;
+}
+
+function isRegularFile(input: string): boolean {
+  try {
+    return statSync(input).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * One long-running ffmpeg process that turns a device, stream or video file into MJPEG frames on a pipe.
+ * A video file is read at the pace frames are asked for, so every frame is seen; a live input keeps only the
+ * newest frame, so a slow consumer skips frames instead of falling behind or piling them up in memory.
+ */
+export class FfmpegSource implements FrameSource {
+  private readonly live: boolean;
+  private process: ChildProcessByStdio<null, Readable, Readable> | undefined;
+  private readonly frames: Buffer[] = [];
+  private waiting: { resolve: (frame: Buffer | undefined) => void; reject: (error: Error) => void } | undefined;
+  private ended = false;
+  private failure: CameraError | undefined;
+  private stderrTail = '';
+  private closing = false;
+
+  constructor(private readonly input: string) {
+    this.live = !isRegularFile(input);
+  }
+
+  nextFrame(): Promise<Buffer | undefined> {
+    this.process ??= this.start();
+    const frame = this.frames.shift();
+    if (frame) {
+      this.process.stdout.resume();
+      return Promise.resolve(frame);
+    }
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.ended) return Promise.resolve(undefined);
+    return new Promise((resolve, reject) => {
+      this.waiting = { resolve, reject };
+      this.process?.stdout.resume();
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    const child = this.process;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'close');
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 2000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  private start(): ChildProcessByStdio<null, Readable, Readable> {
+    const inputFormat = this.input.startsWith('/dev/video') ? ['-f', 'v4l2'] : [];
+    const args = ['-hide_banner', '-loglevel', 'error', '-nostdin', ...inputFormat, '-i', this.input, '-an', '-f', 'image2pipe', '-c:v', 'mjpeg', '-q:v', '3', 'pipe:1'];
+    const child = spawn(ffmpegBinary(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const splitter = new JpegStreamSplitter();
+    child.stdout.on('data', (chunk: Buffer) => {
+      for (const frame of splitter.push(chunk)) this.deliver(frame);
+      if (!this.live && this.frames.length >= 2) child.stdout.pause();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-2000);
+    });
+    child.on('error', (error) => {
+      this.fail(new CameraError('CAMERA_UNAVAILABLE', `cannot run ffmpeg (${ffmpegBinary()}): ${error.message}`, { cause: error }));
+    });
+    child.on('close', (code, signal) => {
+      if (this.closing || code === 0) {
+        this.ended = true;
+        this.settleWaiting();
+        return;
+      }
+      const why = this.stderrTail.trim().split('\n').pop() ?? '';
+      this.fail(new CameraError('CAMERA_FAILED', `ffmpeg stopped reading ${this.input} (${signal ?? `exit code ${code}`})${why ? `: ${why}` : ''}`));
+    });
+    return child;
+  }
+
+  private deliver(frame: Buffer): void {
+    if (this.waiting) {
+      const { resolve } = this.waiting;
+      this.waiting = undefined;
+      resolve(frame);
+      return;
+    }
+    if (this.live) this.frames.length = 0;
+    this.frames.push(frame);
+  }
+
+  private fail(error: CameraError): void {
+    this.failure ??= error;
+    this.settleWaiting();
+  }
+
+  private settleWaiting(): void {
+    if (!this.waiting || this.frames.length > 0) return;
+    const { resolve, reject } = this.waiting;
+    this.waiting = undefined;
+    if (this.failure) reject(this.failure);
+    else resolve(undefined);
+  }
+}

@@ -1,0 +1,28 @@
+import type { CameraSetting } from '../config/config.ts';
+import { DirectorySource } from './directory-source.ts';
+import { FfmpegSource } from './ffmpeg-source.ts';
+import type { FrameSource } from './frame-source.ts';
+import { WebcamSource } from './webcam-source.ts';
+
+export function openFrameSource(camera: CameraSetting): FrameSource {
+  switch (camera.kind) {
+    case 'webcam':
+      return new WebcamSource(camera.device);
+    case 'ffmpeg':
+      return new FfmpegSource(camera.input);
+    case 'dir':
+      return new DirectorySource(camera.folder);
+  }
+}
+
+/** The `CAMERA` setting as a user would write it, for status and logs. */
+export function describeCamera(camera: CameraSetting): string {
+  switch (camera.kind) {
+    case 'webcam':
+      return camera.device ? `webcam:${camera.device}` : 'webcam';
+    case 'ffmpeg':
+      return `ffmpeg:${camera.input}`;
+    case 'dir':
+      return `dir:${camera.folder}`;
+  }
+}

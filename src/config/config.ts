@@ -1,0 +1,78 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { ConfigError } from '../errors.ts';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const flag = z
+  .enum(['0', '1', 'true', 'false', 'yes', 'no', ''])
+  .transform((value) => value === '1' || value === 'true' || value === 'yes');
+
+function isKnownTimeZone(timeZone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// Everything after `webcam:` or `ffmpeg:` reaches a child process; a plain character set keeps it one argument, never shell syntax.
+const cameraArgument = z
+  .string()
+  .regex(/^[A-Za-z0-9_./:@?=&%+,~-]+$/, 'may only contain letters, digits and _ . / : @ ? = & % + , ~ -');
+
+export const CameraSettingSchema = z.discriminatedUnion(
+  'kind',
+  [
+    z.object({ kind: z.literal('webcam'), device: cameraArgument.optional() }),
+    z.object({ kind: z.literal('ffmpeg'), input: cameraArgument }),
+    z.object({ kind: z.literal('dir'), folder: z.string().min(1).transform((folder) => path.resolve(folder)) }),
+  ],
+  { error: 'expected webcam, webcam:<device>, ffmpeg:<input> or dir:<folder>' },
+);
+export type CameraSetting = z.infer<typeof CameraSettingSchema>;
+
+function splitCameraSetting(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  const colon = value.indexOf(':');
+  const kind = colon === -1 ? value : value.slice(0, colon);
+  const argument = colon === -1 ? undefined : value.slice(colon + 1);
+  return { kind, device: argument, input: argument, folder: argument };
+}
+
+export const ConfigSchema = z.object({
+  HOST: z.string().min(1).default('127.0.0.1'),
+  REGISTRATION_PORT: port.default(8000),
+  RECOGNITION_PORT: port.default(8001),
+  DATA_DIR: z.string().min(1).default('./data').transform((dir) => path.resolve(dir)),
+  MODELS_DIR: z.string().min(1).default('./models').transform((dir) => path.resolve(dir)),
+  CAMERA: z.preprocess((value) => splitCameraSetting(value ?? 'webcam'), CameraSettingSchema),
+  MATCH_THRESHOLD: z.coerce.number().gt(0).lt(2).default(0.5),
+  TIME_ZONE: z
+    .string()
+    .default(() => Intl.DateTimeFormat().resolvedOptions().timeZone)
+    .refine(isKnownTimeZone, { message: 'unknown IANA time zone (example: Asia/Kolkata)' }),
+  ALLOW_PRIVATE_URLS: flag.default(false),
+  PHOTO_MAX_BYTES: z.coerce.number().int().positive().default(10 * 1024 * 1024),
+  PHOTO_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
+  PHOTO_MAX_REDIRECTS: z.coerce.number().int().min(0).max(20).default(5),
+  MAX_STUDENTS_PER_REQUEST: z.coerce.number().int().positive().default(1000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const known = Object.fromEntries(
+    Object.keys(ConfigSchema.shape).map((key) => [key, env[key] === '' ? undefined : env[key]]),
+  );
+  const parsed = ConfigSchema.safeParse(known);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const key = issue.path[0] ?? 'config';
+      return `${String(key)}=${JSON.stringify(known[String(key)] ?? '')}: ${issue.message}`;
+    });
+    throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  return parsed.data;
+}

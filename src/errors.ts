@@ -1,0 +1,61 @@
+/**
+ * Every error the system raises on purpose carries a stable `code` that clients and logs can rely on;
+ * the message is for people and may change.
+ */
+export class AttendanceError extends Error {
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+export class ConfigError extends AttendanceError {
+  constructor(message: string) {
+    super('CONFIG_INVALID', message);
+  }
+}
+
+export class DataFileCorruptError extends AttendanceError {
+  constructor(
+    readonly file: string,
+    problem: string,
+  ) {
+    super(
+      'DATA_FILE_CORRUPT',
+      `${file} is not a valid data file (${problem}). It was left untouched: fix or move it away, then retry.`,
+    );
+  }
+}
+
+export class LockTimeoutError extends AttendanceError {
+  constructor(lockFile: string, waitedMs: number) {
+    super('DATA_LOCK_TIMEOUT', `Could not lock ${lockFile} within ${waitedMs} ms: another process holds it.`);
+  }
+}
+
+/** Why a student's photo could not be turned into a face descriptor. */
+export type EnrollmentErrorCode =
+  | 'PHOTO_URL_FORBIDDEN'
+  | 'PHOTO_DOWNLOAD_FAILED'
+  | 'PHOTO_TOO_LARGE'
+  | 'PHOTO_TIMEOUT'
+  | 'PHOTO_NOT_AN_IMAGE'
+  | 'NO_FACE_FOUND'
+  | 'SEVERAL_FACES';
+
+export class EnrollmentError extends AttendanceError {
+  declare readonly code: EnrollmentErrorCode;
+
+  constructor(code: EnrollmentErrorCode, message: string, options?: ErrorOptions) {
+    super(code, message, options);
+  }
+}
+
+export class CameraError extends AttendanceError {
+  constructor(code: 'CAMERA_UNAVAILABLE' | 'CAMERA_FAILED', message: string, options?: ErrorOptions) {
+    super(code, message, options);
+  }
+}

@@ -1,0 +1,36 @@
+import sharp from 'sharp';
+import { EnrollmentError } from '../errors.ts';
+
+export interface RgbImage {
+  /** Packed RGB, 3 bytes per pixel, row by row. */
+  data: Uint8Array;
+  width: number;
+  height: number;
+}
+
+export interface DecodeOptions {
+  /** Larger images are scaled down to fit this many pixels on their longer side. */
+  maxSide: number;
+  /** Images that declare more pixels than this are refused before decoding (decompression bombs). */
+  maxInputPixels?: number;
+}
+
+/** Decodes JPEG/PNG/WebP/GIF/TIFF/AVIF bytes into RGB, with EXIF orientation applied. */
+export async function decodeImage(bytes: Uint8Array, options: DecodeOptions): Promise<RgbImage> {
+  try {
+    const { data, info } = await sharp(bytes, { limitInputPixels: options.maxInputPixels ?? 40_000_000, failOn: 'error' })
+      .rotate()
+      .resize({ width: options.maxSide, height: options.maxSide, fit: 'inside', withoutEnlargement: true })
+      .removeAlpha()
+      .toColourspace('srgb')
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    return { data, width: info.width, height: info.height };
+  } catch (error) {
+    const message = (error as Error).message;
+    if (/pixel limit/i.test(message)) {
+      throw new EnrollmentError('PHOTO_TOO_LARGE', 'image has too many pixels to decode safely', { cause: error });
+    }
+    throw new EnrollmentError('PHOTO_NOT_AN_IMAGE', `not a readable image: ${message}`, { cause: error });
+  }
+}

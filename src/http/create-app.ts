@@ -1,0 +1,15 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
+import { installErrorHandling } from './error-handling.ts';
+import { healthRoute } from './health-route.ts';
+
+/** The Fastify instance both services start from: zod validation, uniform JSON errors, `/health`. */
+export function createApp(logger: Logger): FastifyInstance {
+  const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, bodyLimit: 1024 * 1024 });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installErrorHandling(app);
+  app.register(healthRoute);
+  return app;
+}

@@ -1,0 +1,242 @@
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import { describeCamera } from '../camera/open-frame-source.ts';
+import type { Config } from '../config/config.ts';
+import { AttendanceError } from '../errors.ts';
+import type { AttendanceRecord, AttendanceStore } from '../storage/attendance-store.ts';
+import type { StudentStore } from '../storage/student-store.ts';
+import { dayIn, toTimestamp } from './attendance-clock.ts';
+import type { ControlMessage, EnrollmentProblem, SessionSettings, WorkerMessage } from './worker/messages.ts';
+
+const WORKER_URL = new URL('./worker/recognition-worker.ts', import.meta.url);
+const STOP_TIMEOUT_MS = 15_000;
+
+export class SessionAlreadyRunningError extends AttendanceError {
+  constructor() {
+    super('SESSION_ALREADY_RUNNING', 'A face recognition session is already running. Stop it with POST /stop-recognition first.');
+  }
+}
+
+export interface RecognitionStatus {
+  running: boolean;
+  sessionId: string | null;
+  startedAt: string | null;
+  camera: string;
+  backend: string | null;
+  phase: 'idle' | 'enrolling' | 'watching' | 'source-ended' | 'stopping' | 'failed';
+  framesProcessed: number;
+  sourceEnded: boolean;
+  enrolled: number;
+  enrollmentErrors: EnrollmentProblem[];
+  recognizedThisSession: number;
+  lastError: string | null;
+}
+
+interface Session {
+  id: string;
+  day: string;
+  worker: Worker;
+  exited: Promise<unknown>;
+  pendingMarks: Set<Promise<void>>;
+  status: RecognitionStatus;
+}
+
+export interface RecognitionSessionsOptions {
+  config: Config;
+  students: StudentStore;
+  attendance: AttendanceStore;
+  logger: Logger;
+  now?: () => Date;
+}
+
+/**
+ * Runs at most one recognition session at a time. The worker thread does the camera and inference;
+ * this side owns the stores: it reads the roster, records each recognition, and answers for the day.
+ */
+export class RecognitionSessions {
+  private session: Session | undefined;
+  private lastStatus: RecognitionStatus;
+  private starting = false;
+  private readonly now: () => Date;
+
+  constructor(private readonly options: RecognitionSessionsOptions) {
+    this.now = options.now ?? (() => new Date());
+    this.lastStatus = this.idleStatus();
+  }
+
+  status(): RecognitionStatus {
+    return structuredClone(this.session?.status ?? this.lastStatus);
+  }
+
+  async start(): Promise<void> {
+    if (this.starting || this.session?.status.running) throw new SessionAlreadyRunningError();
+    this.starting = true;
+    try {
+      await this.dispose();
+      this.session = await this.launch();
+    } finally {
+      this.starting = false;
+    }
+  }
+
+  /** Ends the running session, if any, once the camera is released; returns who was present on the session's day. */
+  async stop(): Promise<AttendanceRecord[]> {
+    const session = this.session;
+    const day = session?.day ?? this.today();
+    if (session) {
+      session.status.phase = 'stopping';
+      session.worker.postMessage({ type: 'stop' } satisfies ControlMessage);
+      await this.waitForWorker(session);
+      await this.dispose();
+    }
+    return this.options.attendance.listDay(day);
+  }
+
+  async close(): Promise<void> {
+    if (this.session) await this.stop();
+  }
+
+  private today(): string {
+    return dayIn(this.options.config.TIME_ZONE, this.now());
+  }
+
+  private idleStatus(): RecognitionStatus {
+    return {
+      running: false,
+      sessionId: null,
+      startedAt: null,
+      camera: describeCamera(this.options.config.CAMERA),
+      backend: null,
+      phase: 'idle',
+      framesProcessed: 0,
+      sourceEnded: false,
+      enrolled: 0,
+      enrollmentErrors: [],
+      recognizedThisSession: 0,
+      lastError: null,
+    };
+  }
+
+  private async launch(): Promise<Session> {
+    const { config, logger } = this.options;
+    const startedAt = this.now();
+    const day = dayIn(config.TIME_ZONE, startedAt);
+    const [students, present] = await Promise.all([this.options.students.list(), this.options.attendance.listDay(day)]);
+    const settings: SessionSettings = {
+      sessionId: randomUUID(),
+      students: students.map(({ rollNo, url }) => ({ rollNo, url })),
+      alreadyPresent: present.map((record) => record.rollNo),
+      camera: config.CAMERA,
+      modelsDir: config.MODELS_DIR,
+      matchThreshold: config.MATCH_THRESHOLD,
+      photoDownload: {
+        maxBytes: config.PHOTO_MAX_BYTES,
+        timeoutMs: config.PHOTO_TIMEOUT_MS,
+        maxRedirects: config.PHOTO_MAX_REDIRECTS,
+        allowPrivateUrls: config.ALLOW_PRIVATE_URLS,
+      },
+      logLevel: config.LOG_LEVEL,
+    };
+    const worker = new Worker(WORKER_URL, { workerData: settings });
+    const session: Session = {
+      id: settings.sessionId,
+      day,
+      worker,
+      exited: once(worker, 'exit'),
+      pendingMarks: new Set(),
+      status: {
+        ...this.idleStatus(),
+        running: true,
+        sessionId: settings.sessionId,
+        startedAt: toTimestamp(startedAt),
+        phase: 'enrolling',
+      },
+    };
+    const log = logger.child({ sessionId: session.id });
+    worker.on('message', (message: WorkerMessage) => this.handle(session, message, log));
+    worker.on('error', (error) => {
+      session.status.lastError = `recognition worker failed: ${error.message}`;
+      log.error({ err: error }, 'recognition worker failed');
+    });
+    worker.on('exit', () => {
+      if (session.status.phase !== 'stopping') session.status.phase = 'failed';
+      session.status.running = false;
+    });
+    log.info({ students: students.length, alreadyPresent: present.length, camera: session.status.camera }, 'recognition session started');
+    return session;
+  }
+
+  private handle(session: Session, message: WorkerMessage, log: Logger): void {
+    const status = session.status;
+    switch (message.type) {
+      case 'enrolled':
+        status.backend = message.backend;
+        status.enrolled = message.enrolled;
+        status.enrollmentErrors = message.problems;
+        if (status.phase === 'enrolling') status.phase = 'watching';
+        break;
+      case 'frame':
+        status.framesProcessed = message.framesProcessed;
+        break;
+      case 'recognized':
+        this.record(session, message.rollNo, new Date(message.seenAt), log);
+        break;
+      case 'source-ended':
+        status.sourceEnded = true;
+        if (status.phase === 'watching') status.phase = 'source-ended';
+        break;
+      case 'problem':
+        status.lastError = message.message;
+        break;
+      case 'stopped':
+        break;
+    }
+  }
+
+  private record(session: Session, rollNo: string, seenAt: Date, log: Logger): void {
+    const day = dayIn(this.options.config.TIME_ZONE, seenAt);
+    const mark = this.options.attendance
+      .markPresent(day, { rollNo, timestamp: toTimestamp(seenAt) })
+      .then((isNew) => {
+        if (!isNew) return;
+        session.status.recognizedThisSession += 1;
+        log.info({ rollNo, day }, 'student marked present');
+      })
+      .catch((error: Error) => {
+        session.status.lastError = `could not record attendance of ${rollNo}: ${error.message}`;
+        log.error({ err: error, rollNo }, 'could not record attendance');
+      })
+      .finally(() => session.pendingMarks.delete(mark));
+    session.pendingMarks.add(mark);
+  }
+
+  private async waitForWorker(session: Session): Promise<void> {
+    const stopped = new Promise<void>((resolve) => {
+      session.worker.on('message', (message: WorkerMessage) => message.type === 'stopped' && resolve());
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        session.status.lastError = `recognition worker did not stop within ${STOP_TIMEOUT_MS / 1000} s; it was terminated`;
+        resolve();
+      }, STOP_TIMEOUT_MS);
+    });
+    await Promise.race([stopped, session.exited, timedOut]);
+    clearTimeout(timer);
+  }
+
+  /** Terminates the worker of a finished session and keeps its final status for `/status`. */
+  private async dispose(): Promise<void> {
+    const session = this.session;
+    if (!session) return;
+    await session.worker.terminate();
+    await session.exited;
+    while (session.pendingMarks.size > 0) await Promise.all(session.pendingMarks);
+    session.status.running = false;
+    if (session.status.phase === 'stopping') session.status.phase = 'idle';
+    this.lastStatus = session.status;
+    this.session = undefined;
+  }
+}

@@ -1,0 +1,33 @@
+import type { CameraSetting } from '../../config/config.ts';
+import type { EnrollmentErrorCode } from '../../errors.ts';
+import type { PhotoDownloadOptions } from '../../photos/download-photo.ts';
+import type { NewStudent } from '../../storage/student-store.ts';
+
+/** Everything a recognition worker needs, passed as `workerData` when the session starts. */
+export interface SessionSettings {
+  sessionId: string;
+  students: NewStudent[];
+  /** Students already marked present today: the worker does not report them again. */
+  alreadyPresent: string[];
+  camera: CameraSetting;
+  modelsDir: string;
+  matchThreshold: number;
+  photoDownload: PhotoDownloadOptions;
+  logLevel: string;
+}
+
+export interface EnrollmentProblem {
+  rollNo: string;
+  code: EnrollmentErrorCode;
+  message: string;
+}
+
+export type WorkerMessage =
+  | { type: 'enrolled'; backend: string; enrolled: number; problems: EnrollmentProblem[] }
+  | { type: 'frame'; framesProcessed: number }
+  | { type: 'recognized'; rollNo: string; distance: number; seenAt: number }
+  | { type: 'source-ended' }
+  | { type: 'problem'; code: string; message: string }
+  | { type: 'stopped' };
+
+export type ControlMessage = { type: 'stop' };

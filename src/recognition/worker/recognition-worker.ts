@@ -1,0 +1,116 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describeCamera, openFrameSource } from '../../camera/open-frame-source.ts';
+import type { FrameSource } from '../../camera/frame-source.ts';
+import { AttendanceError } from '../../errors.ts';
+import { decodeImage } from '../../faces/decode-image.ts';
+import { loadFaceEngine, type FaceEngine } from '../../faces/face-engine.ts';
+import { FaceMatcher } from '../../faces/face-matcher.ts';
+import { createLogger } from '../../logger.ts';
+import { PhotoDownloader } from '../../photos/download-photo.ts';
+import { enrollStudents } from './enroll-students.ts';
+import type { ControlMessage, SessionSettings, WorkerMessage } from './messages.ts';
+
+const FRAME_MAX_SIDE = 1280;
+const CAMERA_RETRY_MAX_MS = 30_000;
+
+const settings = workerData as SessionSettings;
+const port = parentPort!;
+const log = createLogger(settings.logLevel, { sessionId: settings.sessionId, thread: 'recognition-worker' });
+const stopping = new AbortController();
+let source: FrameSource | undefined;
+
+const send = (message: WorkerMessage) => port.postMessage(message);
+
+port.on('message', (message: ControlMessage) => {
+  if (message.type !== 'stop') return;
+  stopping.abort();
+  // Wakes a frame source that is waiting for the camera, so stopping never waits for the next frame.
+  void source?.close();
+});
+
+async function run(): Promise<void> {
+  const engine = await loadFaceEngine(settings.modelsDir);
+  const matcher = await enroll(engine);
+  if (!stopping.signal.aborted) await watch(engine, matcher);
+  await waitForStop();
+  send({ type: 'stopped' });
+}
+
+async function enroll(engine: FaceEngine): Promise<FaceMatcher> {
+  const downloader = new PhotoDownloader(settings.photoDownload);
+  try {
+    const started = Date.now();
+    const { enrolled, problems } = await enrollStudents(settings.students, engine, downloader, stopping.signal);
+    log.info({ enrolled: enrolled.length, problems: problems.length, ms: Date.now() - started, backend: engine.backend }, 'enrollment finished');
+    for (const problem of problems) log.warn(problem, 'student photo unusable');
+    send({ type: 'enrolled', backend: engine.backend, enrolled: enrolled.length, problems });
+    return new FaceMatcher(enrolled, settings.matchThreshold);
+  } finally {
+    await downloader.close();
+  }
+}
+
+async function watch(engine: FaceEngine, matcher: FaceMatcher): Promise<void> {
+  const reported = new Set(settings.alreadyPresent);
+  let framesProcessed = 0;
+  let failures = 0;
+  source = openFrameSource(settings.camera);
+  log.info({ camera: describeCamera(settings.camera) }, 'watching camera');
+  try {
+    while (!stopping.signal.aborted) {
+      let frame: Buffer | undefined;
+      try {
+        frame = await source.nextFrame();
+        failures = 0;
+      } catch (error) {
+        if (stopping.signal.aborted) break;
+        failures += 1;
+        const retryMs = Math.min(1000 * 2 ** (failures - 1), CAMERA_RETRY_MAX_MS);
+        reportProblem(error, `retrying in ${retryMs / 1000} s`);
+        await source.close();
+        await sleep(retryMs, undefined, { signal: stopping.signal }).catch(() => {});
+        source = openFrameSource(settings.camera);
+        continue;
+      }
+      if (frame === undefined) {
+        if (!stopping.signal.aborted) {
+          log.info({ framesProcessed }, 'frame source has no more frames');
+          send({ type: 'source-ended' });
+        }
+        break;
+      }
+      const seenAt = Date.now();
+      try {
+        const faces = await engine.detectFaces(await decodeImage(frame, { maxSide: FRAME_MAX_SIDE }));
+        for (const face of faces) {
+          const match = matcher.match(face.descriptor);
+          if (!match || reported.has(match.rollNo)) continue;
+          reported.add(match.rollNo);
+          send({ type: 'recognized', rollNo: match.rollNo, distance: match.distance, seenAt });
+        }
+      } catch (error) {
+        reportProblem(error, 'frame skipped');
+      }
+      framesProcessed += 1;
+      send({ type: 'frame', framesProcessed });
+    }
+  } finally {
+    await source.close();
+    log.info({ framesProcessed }, 'camera released');
+  }
+}
+
+function reportProblem(error: unknown, consequence: string): void {
+  const code = error instanceof AttendanceError ? error.code : 'UNEXPECTED';
+  const message = `${error instanceof Error ? error.message : String(error)} (${consequence})`;
+  log.warn({ code }, message);
+  send({ type: 'problem', code, message });
+}
+
+function waitForStop(): Promise<void> {
+  if (stopping.signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => stopping.signal.addEventListener('abort', () => resolve(), { once: true }));
+}
+
+await run();

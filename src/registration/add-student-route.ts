@@ -1,0 +1,38 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { RollNoSchema, type StudentStore } from '../storage/student-store.ts';
+
+const PhotoUrlSchema = z
+  .string()
+  .trim()
+  .max(2048, 'url must be at most 2048 characters')
+  .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), 'url must be an http:// or https:// URL');
+
+export function addStudentBodySchema(maxStudentsPerRequest: number) {
+  return z.strictObject({
+    classStudents: z
+      .array(z.strictObject({ rollNo: RollNoSchema, url: PhotoUrlSchema }))
+      .min(1, 'classStudents must list at least one student')
+      .max(maxStudentsPerRequest, `at most ${maxStudentsPerRequest} students per request`),
+  });
+}
+
+export const AddStudentReplySchema = z.object({ status: z.literal('success'), message: z.string() });
+
+export interface AddStudentRouteOptions {
+  students: StudentStore;
+  maxStudentsPerRequest: number;
+}
+
+/** `POST /add-student`: registers new students; rollNos already registered (or repeated in the request) are skipped. */
+export const addStudentRoute: FastifyPluginAsyncZod<AddStudentRouteOptions> = async (app, { students, maxStudentsPerRequest }) => {
+  app.post(
+    '/add-student',
+    { schema: { body: addStudentBodySchema(maxStudentsPerRequest), response: { 200: AddStudentReplySchema } } },
+    async (request) => {
+      const { added, skipped } = await students.addMany(request.body.classStudents, new Date().toISOString());
+      request.log.info({ added, skipped }, 'students registered');
+      return { status: 'success' as const, message: `Data received. Added: ${added} new student(s). Skipped: ${skipped} duplicate(s).` };
+    },
+  );
+};

@@ -1,0 +1,3 @@
+import { runServices } from './services.ts';
+
+await runServices(['registration', 'recognition']);

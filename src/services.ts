@@ -1,0 +1,66 @@
+import { mkdir } from 'node:fs/promises';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { loadConfig, type Config } from './config/config.ts';
+import { AttendanceError } from './errors.ts';
+import { createLogger } from './logger.ts';
+import { buildRecognitionApp } from './recognition/app.ts';
+import { buildRegistrationApp } from './registration/app.ts';
+import { JsonAttendanceStore } from './storage/json-attendance-store.ts';
+import { JsonStudentStore } from './storage/json-student-store.ts';
+
+export type ServiceName = 'registration' | 'recognition';
+
+/**
+ * Starts the named services in this process, listening on their configured ports, until SIGINT or SIGTERM.
+ * Configuration comes from the environment, and from `.env` in the working directory when there is one.
+ */
+export async function runServices(names: readonly ServiceName[]): Promise<void> {
+  try {
+    process.loadEnvFile();
+  } catch {
+    // no .env file: the environment alone configures the services
+  }
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    console.error((error as Error).message);
+    process.exit(1);
+  }
+  const logger = createLogger(config.LOG_LEVEL);
+  try {
+    const apps = await startServices(config, logger, names);
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(signal, async () => {
+        logger.info({ signal }, 'shutting down');
+        await Promise.all(apps.map((app) => app.close()));
+        process.exit(0);
+      });
+    }
+  } catch (error) {
+    const message = error instanceof AttendanceError ? error.message : (error as Error).stack;
+    logger.fatal(message);
+    process.exit(1);
+  }
+}
+
+async function startServices(config: Config, logger: Logger, names: readonly ServiceName[]): Promise<FastifyInstance[]> {
+  await mkdir(config.DATA_DIR, { recursive: true });
+  const students = new JsonStudentStore(config.DATA_DIR);
+  const attendance = new JsonAttendanceStore(config.DATA_DIR);
+  // A damaged data file stops the service at start, with its name, rather than at the first request.
+  await students.list();
+  await attendance.listDay('0000-00-00');
+  const apps: FastifyInstance[] = [];
+  for (const name of names) {
+    const app =
+      name === 'registration'
+        ? await buildRegistrationApp({ config, students, logger })
+        : await buildRecognitionApp({ config, students, attendance, logger });
+    const port = name === 'registration' ? config.REGISTRATION_PORT : config.RECOGNITION_PORT;
+    await app.listen({ host: config.HOST, port });
+    apps.push(app);
+  }
+  return apps;
+}

@@ -1,0 +1,80 @@
+import { open, readFile, rm, stat } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { LockTimeoutError } from '../errors.ts';
+
+export interface FileLockOptions {
+  timeoutMs?: number;
+  /** A lock older than this whose owner cannot be checked is considered abandoned. */
+  staleMs?: number;
+}
+
+const inProcessQueues = new Map<string, Promise<unknown>>();
+
+/**
+ * Runs `task` while holding an exclusive lock on `file`, against other async tasks of this process
+ * (a promise queue) and against other processes (a `<file>.lock` created with O_EXCL).
+ * A lock left behind by a process that died (SIGKILL) is detected by its pid and taken over.
+ */
+export function withFileLock<T>(file: string, task: () => Promise<T>, options: FileLockOptions = {}): Promise<T> {
+  const previous = inProcessQueues.get(file) ?? Promise.resolve();
+  const run = previous.catch(() => {}).then(() => withLockFile(`${file}.lock`, task, options));
+  const tail = run.catch(() => {});
+  inProcessQueues.set(file, tail);
+  void tail.then(() => {
+    if (inProcessQueues.get(file) === tail) inProcessQueues.delete(file);
+  });
+  return run;
+}
+
+async function withLockFile<T>(lockFile: string, task: () => Promise<T>, options: FileLockOptions): Promise<T> {
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const staleMs = options.staleMs ?? 30_000;
+  const started = Date.now();
+  const owner = `${process.pid}\n`;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const handle = await open(lockFile, 'wx', 0o600);
+      await handle.writeFile(owner);
+      await handle.close();
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      if (await isAbandoned(lockFile, staleMs)) {
+        await rm(lockFile, { force: true });
+        continue;
+      }
+      if (Date.now() - started > timeoutMs) throw new LockTimeoutError(lockFile, timeoutMs);
+      await sleep(Math.min(5 * 2 ** attempt, 50));
+    }
+  }
+  try {
+    return await task();
+  } finally {
+    await rm(lockFile, { force: true });
+  }
+}
+
+async function isAbandoned(lockFile: string, staleMs: number): Promise<boolean> {
+  let contents: string;
+  try {
+    contents = await readFile(lockFile, 'utf8');
+  } catch {
+    return false;
+  }
+  const pid = Number.parseInt(contents, 10);
+  if (Number.isInteger(pid) && pid > 0) {
+    if (pid === process.pid) return false;
+    try {
+      process.kill(pid, 0);
+      return false;
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === 'ESRCH';
+    }
+  }
+  // Empty: the owner may be between creating and writing the file; only a long-empty lock is abandoned.
+  try {
+    return Date.now() - (await stat(lockFile)).mtimeMs > staleMs;
+  } catch {
+    return false;
+  }
+}

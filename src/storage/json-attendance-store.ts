@@ -1,0 +1,33 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { JsonDocument } from './json-document.ts';
+import { AttendanceRecordSchema, DaySchema, type AttendanceRecord, type AttendanceStore } from './attendance-store.ts';
+
+export const ATTENDANCE_FILE = 'attendance.json';
+
+const AttendanceFileSchema = z.record(DaySchema, z.array(AttendanceRecordSchema));
+
+/** `attendance.json`: `{ "YYYY-MM-DD": [{ "rollNo", "timestamp" }, …] }`. */
+export class JsonAttendanceStore implements AttendanceStore {
+  private readonly document: JsonDocument<typeof AttendanceFileSchema>;
+
+  constructor(dataDir: string) {
+    this.document = new JsonDocument(path.join(dataDir, ATTENDANCE_FILE), AttendanceFileSchema, () => ({}));
+  }
+
+  get file(): string {
+    return this.document.file;
+  }
+
+  markPresent(day: string, record: AttendanceRecord): Promise<boolean> {
+    return this.document.update((current) => {
+      const present = current[day] ?? [];
+      if (present.some((existing) => existing.rollNo === record.rollNo)) return { next: undefined, result: false };
+      return { next: { ...current, [day]: [...present, record] }, result: true };
+    });
+  }
+
+  async listDay(day: string): Promise<AttendanceRecord[]> {
+    return (await this.document.read())[day] ?? [];
+  }
+}

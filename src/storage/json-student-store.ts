@@ -1,0 +1,39 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { JsonDocument } from './json-document.ts';
+import { StudentSchema, type AddStudentsResult, type NewStudent, type Student, type StudentStore } from './student-store.ts';
+
+export const STUDENTS_FILE = 'students_data.json';
+
+const StudentsFileSchema = z.array(StudentSchema);
+
+/** `students_data.json`: a JSON array of students, as the original Python service kept it. */
+export class JsonStudentStore implements StudentStore {
+  private readonly document: JsonDocument<typeof StudentsFileSchema>;
+
+  constructor(dataDir: string) {
+    this.document = new JsonDocument(path.join(dataDir, STUDENTS_FILE), StudentsFileSchema, () => []);
+  }
+
+  get file(): string {
+    return this.document.file;
+  }
+
+  list(): Promise<Student[]> {
+    return this.document.read();
+  }
+
+  addMany(students: NewStudent[], registeredAt: string): Promise<AddStudentsResult> {
+    return this.document.update((current) => {
+      const known = new Set(current.map((student) => student.rollNo));
+      const added: Student[] = [];
+      for (const { rollNo, url } of students) {
+        if (known.has(rollNo)) continue;
+        known.add(rollNo);
+        added.push({ rollNo, url, registeredAt });
+      }
+      const result = { added: added.length, skipped: students.length - added.length };
+      return { next: added.length > 0 ? [...current, ...added] : undefined, result };
+    });
+  }
+}

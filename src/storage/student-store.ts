@@ -1,0 +1,29 @@
+import { z } from 'zod';
+
+export const RollNoSchema = z
+  .string()
+  .trim()
+  .min(1, 'rollNo must not be empty')
+  .max(64, 'rollNo must be at most 64 characters')
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'rollNo may only contain ASCII letters, digits, . _ and -');
+
+export const StudentSchema = z.object({
+  rollNo: RollNoSchema,
+  url: z.string(),
+  registeredAt: z.string().optional(),
+});
+export type Student = z.infer<typeof StudentSchema>;
+
+export type NewStudent = Pick<Student, 'rollNo' | 'url'>;
+
+export interface AddStudentsResult {
+  added: number;
+  skipped: number;
+}
+
+/** Where the roster lives. The JSON file is the embedded default; a database implements the same contract. */
+export interface StudentStore {
+  list(): Promise<Student[]>;
+  /** Adds the students whose rollNo is not registered yet (the first one wins inside `students`), atomically. */
+  addMany(students: NewStudent[], registeredAt: string): Promise<AddStudentsResult>;
+}
