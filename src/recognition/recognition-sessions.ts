@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { describeCamera } from '../camera/open-frame-source.ts';
@@ -10,7 +9,7 @@ import type { StudentStore } from '../storage/student-store.ts';
 import { dayIn, toTimestamp } from './attendance-clock.ts';
 import type { ControlMessage, EnrollmentProblem, SessionSettings, WorkerMessage } from './worker/messages.ts';
 
-const WORKER_URL = new URL('./worker/recognition-worker.ts', import.meta.url);
+const WORKER_URL = new URL('./worker/start-worker.mjs', import.meta.url);
 const STOP_TIMEOUT_MS = 15_000;
 
 export class SessionAlreadyRunningError extends AttendanceError {
@@ -144,7 +143,7 @@ export class RecognitionSessions {
       id: settings.sessionId,
       day,
       worker,
-      exited: once(worker, 'exit'),
+      exited: new Promise((resolve) => worker.once('exit', resolve)),
       pendingMarks: new Set(),
       status: {
         ...this.idleStatus(),

@@ -1,0 +1,81 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+
+export interface RunningServices {
+  registration: string;
+  recognition: string;
+  child: ChildProcess;
+  logs: Record<string, unknown>[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts both services the way `npm start` does (`src/server.ts`, a real process) on free ports,
+ * and resolves with their base URLs once both listen.
+ */
+export async function startServices(env: Record<string, string>): Promise<RunningServices> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, REGISTRATION_PORT: '0', RECOGNITION_PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: Record<string, unknown>[] = [];
+  let stderr = '';
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  const addresses: Record<string, string> = {};
+  const listening = new Promise<void>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      try {
+        const entry = JSON.parse(line) as Record<string, unknown>;
+        logs.push(entry);
+        const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(String(entry.msg));
+        if (match && typeof entry.service === 'string') addresses[entry.service] = match[1]!;
+        if (addresses.registration && addresses.recognition) resolve();
+      } catch {
+        // not a log line
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`services exited with code ${code}: ${stderr}`)));
+  });
+  await listening;
+  return {
+    registration: addresses.registration!,
+    recognition: addresses.recognition!,
+    child,
+    logs,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+export async function postJson(url: string, body?: unknown): Promise<{ status: number; json: any }> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: response.status, json: await response.json() };
+}
+
+export async function getJson(url: string): Promise<{ status: number; json: any }> {
+  const response = await fetch(url);
+  return { status: response.status, json: await response.json() };
+}
+
+export async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
