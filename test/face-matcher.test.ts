@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { test } from 'node:test';
+import { decodeImage } from '../src/faces/decode-image.ts';
+import { loadFaceEngine } from '../src/faces/face-engine.ts';
+import { DESCRIPTOR_LENGTH, FaceMatcher } from '../src/faces/face-matcher.ts';
+import { FIXTURES } from './helpers/photo-server.ts';
+
+const MODELS = path.resolve(import.meta.dirname, '../models');
+
+function descriptor(fill: (i: number) => number): Float32Array {
+  return Float32Array.from({ length: DESCRIPTOR_LENGTH }, (_, i) => fill(i));
+}
+
+test('matches the nearest enrolled descriptor and refuses anything beyond the threshold', () => {
+  const a = descriptor(() => 0);
+  const b = descriptor((i) => (i === 0 ? 1 : 0));
+  const matcher = new FaceMatcher([{ rollNo: 'A', descriptor: a }, { rollNo: 'B', descriptor: b }], 0.5);
+  assert.deepEqual(matcher.match(descriptor((i) => (i === 0 ? 0.3 : 0))), { rollNo: 'A', distance: 0.30000001192092896 });
+  assert.equal(matcher.match(descriptor((i) => (i === 0 ? 0.9 : 0)))?.rollNo, 'B');
+  assert.equal(matcher.match(descriptor((i) => (i === 1 ? 0.6 : 0))), undefined, '0.6 from A and 1.17 from B: nobody');
+  assert.equal(new FaceMatcher([], 0.5).match(a), undefined, 'an empty roster matches nobody');
+});
+
+test('refuses a descriptor of the wrong length at enrollment', () => {
+  assert.throws(() => new FaceMatcher([{ rollNo: 'A', descriptor: new Float32Array(3) }], 0.5), /expected 128/);
+});
+
+test('on real faces, the same person matches across photos and a stranger matches nobody', async () => {
+  const engine = await loadFaceEngine(MODELS);
+  const facesIn = async (file: string) => engine.detectFaces(await decodeImage(await readFile(path.join(FIXTURES, file)), { maxSide: 1024 }));
+  const [obama] = await facesIn('photos/obama.jpg');
+  const [rick] = await facesIn('photos/rick.jpg');
+  const matcher = new FaceMatcher([{ rollNo: 'obama', descriptor: obama!.descriptor }, { rollNo: 'rick', descriptor: rick!.descriptor }], 0.5);
+
+  const [obamaElsewhere] = await facesIn('frames/08-obama.jpg');
+  const [rickElsewhere] = await facesIn('frames/09-rick.jpg');
+  const [stranger] = await facesIn('frames/03-stranger.jpg');
+  assert.equal(matcher.match(obamaElsewhere!.descriptor)?.rollNo, 'obama');
+  assert.equal(matcher.match(rickElsewhere!.descriptor)?.rollNo, 'rick');
+  assert.equal(matcher.match(stranger!.descriptor), undefined);
+  assert.equal((await facesIn('frames/01-empty-room.jpg')).length, 0, 'no face in an empty room');
+  assert.equal((await facesIn('photos/two_people.jpg')).length, 2);
+});
