@@ -35,9 +35,9 @@ export type CameraSetting = z.infer<typeof CameraSettingSchema>;
 function splitCameraSetting(value: unknown): unknown {
   if (typeof value !== 'string') return value;
   const colon = value.indexOf(':');
-  const kind = colon === -1 ? value : value.slice(0, colon);
-  const argument = colon === -1 ? undefined : value.slice(colon + 1);
-  return { kind, device: argument, input: argument, folder: argument };
+  if (colon === -1) return { kind: value };
+  const argument = value.slice(colon + 1);
+  return { kind: value.slice(0, colon), device: argument, input: argument, folder: argument };
 }
 
 export const ConfigSchema = z.object({

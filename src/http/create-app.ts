@@ -9,6 +9,8 @@ export function createApp(logger: Logger): FastifyInstance {
   const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, bodyLimit: 1024 * 1024 });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  // JSON only: a text/plain body would otherwise reach validation as a string and get a confusing message.
+  app.removeContentTypeParser('text/plain');
   installErrorHandling(app);
   app.register(healthRoute);
   return app;

@@ -2,7 +2,7 @@ import { BlockList, isIP } from 'node:net';
 
 // Addresses a photo URL must not reach unless private URLs are allowed: loopback, private networks,
 // link-local (cloud metadata at 169.254.169.254), carrier-grade NAT, multicast, reserved and unspecified ranges.
-// IPv4-mapped IPv6 in dotted form is checked as IPv4; in any other spelling it is refused outright.
+// BlockList checks IPv4-mapped IPv6 addresses (::ffff:7f00:1) against the IPv4 ranges too.
 const forbidden = new BlockList();
 for (const [network, prefix] of [
   ['0.0.0.0', 8],
@@ -25,7 +25,6 @@ for (const [network, prefix] of [
 for (const [network, prefix] of [
   ['::', 128],
   ['::1', 128],
-  ['::ffff:0:0', 96],
   ['64:ff9b::', 96],
   ['100::', 64],
   ['2001:db8::', 32],
@@ -36,12 +35,8 @@ for (const [network, prefix] of [
   forbidden.addSubnet(network, prefix, 'ipv6');
 }
 
-const ipv4Mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i;
-
 /** Whether `address` (a literal IPv4 or IPv6 address) is one a fetched photo URL must not reach. */
 export function isForbiddenAddress(address: string): boolean {
-  const mapped = ipv4Mapped.exec(address)?.[1];
-  if (mapped) return isForbiddenAddress(mapped);
   const family = isIP(address);
   if (family === 4) return forbidden.check(address, 'ipv4');
   if (family === 6) return forbidden.check(address, 'ipv6');

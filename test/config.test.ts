@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { test } from 'node:test';
+import { loadConfig } from '../src/config/config.ts';
+import { ConfigError } from '../src/errors.ts';
+
+test('defaults: ports 8000 and 8001 on loopback, ./data, the webcam, threshold 0.5', () => {
+  const config = loadConfig({});
+  assert.equal(config.REGISTRATION_PORT, 8000);
+  assert.equal(config.RECOGNITION_PORT, 8001);
+  assert.equal(config.HOST, '127.0.0.1');
+  assert.equal(config.DATA_DIR, path.resolve('data'));
+  assert.deepEqual(config.CAMERA, { kind: 'webcam' });
+  assert.equal(config.MATCH_THRESHOLD, 0.5);
+  assert.equal(config.ALLOW_PRIVATE_URLS, false);
+});
+
+test('CAMERA selects the webcam device, an ffmpeg input or a folder of frames', () => {
+  assert.deepEqual(loadConfig({ CAMERA: 'webcam:/dev/video2' }).CAMERA, { kind: 'webcam', device: '/dev/video2' });
+  assert.deepEqual(loadConfig({ CAMERA: 'ffmpeg:rtsp://cam.local:554/stream' }).CAMERA, { kind: 'ffmpeg', input: 'rtsp://cam.local:554/stream' });
+  assert.deepEqual(loadConfig({ CAMERA: 'dir:frames' }).CAMERA, { kind: 'dir', folder: path.resolve('frames') });
+  assert.equal(loadConfig({ ALLOW_PRIVATE_URLS: '1' }).ALLOW_PRIVATE_URLS, true);
+});
+
+test('a bad value is refused with the variable, the value and what is expected', () => {
+  const cases: [Record<string, string>, RegExp][] = [
+    [{ REGISTRATION_PORT: 'eighty' }, /REGISTRATION_PORT="eighty"/],
+    [{ RECOGNITION_PORT: '70000' }, /RECOGNITION_PORT="70000"/],
+    [{ CAMERA: 'usb' }, /CAMERA="usb": expected webcam, webcam:<device>, ffmpeg:<input> or dir:<folder>/],
+    [{ CAMERA: 'webcam:/dev/video0; rm -rf /' }, /CAMERA=.*may only contain/],
+    [{ TIME_ZONE: 'Mars/Olympus' }, /TIME_ZONE="Mars\/Olympus": unknown IANA time zone/],
+    [{ MATCH_THRESHOLD: '-1' }, /MATCH_THRESHOLD="-1"/],
+    [{ ALLOW_PRIVATE_URLS: 'maybe' }, /ALLOW_PRIVATE_URLS="maybe"/],
+  ];
+  for (const [env, message] of cases) {
+    assert.throws(() => loadConfig(env), (error: unknown) => error instanceof ConfigError && message.test(error.message), JSON.stringify(env));
+  }
+});

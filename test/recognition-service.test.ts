@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { promisify } from 'node:util';
+import pino from 'pino';
+import { ffmpegBinary } from '../src/camera/ffmpeg-source.ts';
+import { loadConfig } from '../src/config/config.ts';
+import { buildRecognitionApp } from '../src/recognition/app.ts';
+import { JsonAttendanceStore } from '../src/storage/json-attendance-store.ts';
+import { JsonStudentStore } from '../src/storage/json-student-store.ts';
+import { FIXTURES, startPhotoServer, type PhotoServer } from './helpers/photo-server.ts';
+import { waitFor } from './helpers/service-process.ts';
+
+let scratch: string;
+let photos: PhotoServer;
+
+before(async () => {
+  scratch = await mkdtemp(path.join(os.tmpdir(), 'attendance-recognition-'));
+  photos = await startPhotoServer();
+});
+after(async () => {
+  await photos.close();
+  await rm(scratch, { recursive: true, force: true });
+});
+
+async function recognitionApp(name: string, env: Record<string, string>) {
+  const dataDir = path.join(scratch, name);
+  const config = loadConfig({ DATA_DIR: dataDir, ALLOW_PRIVATE_URLS: '1', LOG_LEVEL: 'silent', ...env });
+  const students = new JsonStudentStore(dataDir);
+  await mkdir(dataDir, { recursive: true });
+  const app = await buildRecognitionApp({ config, students, attendance: new JsonAttendanceStore(dataDir), logger: pino({ level: 'silent' }) });
+  const status = async () => (await app.inject({ method: 'GET', url: '/status' })).json();
+  return { app, students, status };
+}
+
+test('CAMERA=webcam without fswebcam: /status says so and names the alternative; stop still answers', async () => {
+  const savedPath = process.env.PATH;
+  process.env.PATH = path.join(scratch, 'no-bin'); // the worker thread copies the environment when it starts
+  const { app, status } = await recognitionApp('webcam', { CAMERA: 'webcam' });
+  try {
+    assert.equal((await app.inject({ method: 'POST', url: '/start-recognition' })).statusCode, 200);
+    const reported = await waitFor(async () => ((await status()).lastError ? await status() : undefined), 'the camera problem');
+    assert.match(reported.lastError, /fswebcam is not installed.*CAMERA=ffmpeg:\/dev\/video0/);
+    assert.equal(reported.running, true, 'the worker keeps retrying the camera');
+    const stopped = await app.inject({ method: 'POST', url: '/stop-recognition' });
+    assert.deepEqual(stopped.json(), { recognizedStudents: [] });
+    assert.equal((await status()).running, false);
+  } finally {
+    process.env.PATH = savedPath;
+    await app.close();
+  }
+});
+
+test('CAMERA=ffmpeg:<video file> recognises registered students in the video', async () => {
+  const video = path.join(scratch, 'door.avi');
+  const list = path.join(scratch, 'door.txt');
+  const frames = ['01-empty-room.jpg', '02-obama.jpg', '03-stranger.jpg', '07-rick.jpg'];
+  await writeFile(list, frames.map((name) => `file '${path.join(FIXTURES, 'frames', name)}'\nduration 0.5\n`).join(''));
+  await promisify(execFile)(ffmpegBinary(), ['-loglevel', 'error', '-f', 'concat', '-safe', '0', '-i', list, '-r', '2', '-c:v', 'mjpeg', '-q:v', '3', video]);
+
+  const { app, students, status } = await recognitionApp('ffmpeg', { CAMERA: `ffmpeg:${video}` });
+  try {
+    await students.addMany(
+      [
+        { rollNo: 'obama', url: `${photos.origin}/obama.jpg` },
+        { rollNo: 'rick', url: `${photos.origin}/rick.jpg` },
+        { rollNo: 'biden', url: `${photos.origin}/biden.jpg` },
+      ],
+      'now',
+    );
+    assert.equal((await app.inject({ method: 'POST', url: '/start-recognition' })).statusCode, 200);
+    const ended = await waitFor(async () => ((await status()).sourceEnded ? await status() : undefined), 'the end of the video');
+    assert.equal(ended.enrolled, 3);
+    assert.ok(ended.framesProcessed >= frames.length);
+    const report = (await app.inject({ method: 'POST', url: '/stop-recognition' })).json();
+    assert.deepEqual(report.recognizedStudents.map((r: { rollNo: string }) => r.rollNo).sort(), ['obama', 'rick']);
+  } finally {
+    await app.close();
+  }
+});

@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { loadConfig } from '../src/config/config.ts';
+import { buildRegistrationApp } from '../src/registration/app.ts';
+import { JsonStudentStore } from '../src/storage/json-student-store.ts';
+
+let dir: string;
+let app: FastifyInstance;
+let students: JsonStudentStore;
+
+before(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'attendance-registration-'));
+  const config = loadConfig({ DATA_DIR: dir, MAX_STUDENTS_PER_REQUEST: '50' });
+  students = new JsonStudentStore(dir);
+  app = await buildRegistrationApp({ config, students, logger: pino({ level: 'silent' }) });
+});
+after(async () => {
+  await app.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const addStudents = (payload: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
+  app.inject({ method: 'POST', url: '/add-student', headers, payload: typeof payload === 'string' ? payload : JSON.stringify(payload) });
+
+test('answers with the original wording, counting added and skipped students', async () => {
+  const first = await addStudents({
+    classStudents: [
+      { rollNo: '13030824141', url: 'https://photos.invalid/a.jpg' },
+      { rollNo: '13030824141', url: 'https://photos.invalid/b.jpg' },
+    ],
+  });
+  assert.equal(first.statusCode, 200);
+  assert.deepEqual(first.json(), { status: 'success', message: 'Data received. Added: 1 new student(s). Skipped: 1 duplicate(s).' });
+  const second = await addStudents({ classStudents: [{ rollNo: '13030824141', url: 'https://photos.invalid/c.jpg' }] });
+  assert.deepEqual(second.json(), { status: 'success', message: 'Data received. Added: 0 new student(s). Skipped: 1 duplicate(s).' });
+  const stored = await students.list();
+  assert.deepEqual(stored.map(({ rollNo, url }) => ({ rollNo, url })), [{ rollNo: '13030824141', url: 'https://photos.invalid/a.jpg' }]);
+});
+
+test('bad requests get a clear 4xx and leave students_data.json byte for byte as it was', async () => {
+  const before = await readFile(path.join(dir, 'students_data.json'), 'utf8');
+  const valid = { rollNo: '7', url: 'https://photos.invalid/7.jpg' };
+  const cases: [string, unknown, number, RegExp][] = [
+    ['malformed JSON', '{"classStudents": [', 400, /JSON/i],
+    ['no body fields', {}, 400, /classStudents/],
+    ['empty list', { classStudents: [] }, 400, /at least one student/],
+    ['not a list', { classStudents: 'all' }, 400, /classStudents/],
+    ['missing url', { classStudents: [{ rollNo: '7' }] }, 400, /classStudents\.0\.url/],
+    ['number rollNo', { classStudents: [{ rollNo: 7, url: valid.url }] }, 400, /rollNo/],
+    ['empty rollNo', { classStudents: [{ ...valid, rollNo: '' }] }, 400, /rollNo must not be empty/],
+    ['long rollNo', { classStudents: [{ ...valid, rollNo: '9'.repeat(65) }] }, 400, /at most 64/],
+    ['path in rollNo', { classStudents: [{ ...valid, rollNo: '../7' }] }, 400, /may only contain/],
+    ['control character', { classStudents: [{ ...valid, rollNo: '7\u0000' }] }, 400, /may only contain/],
+    ['look-alike digits', { classStudents: [{ ...valid, rollNo: '１２３' }] }, 400, /may only contain/],
+    ['file URL', { classStudents: [{ ...valid, url: 'file:///etc/passwd' }] }, 400, /http:\/\/ or https:\/\//],
+    ['not a URL', { classStudents: [{ ...valid, url: 'photo.jpg' }] }, 400, /http:\/\/ or https:\/\//],
+    ['extra field', { classStudents: [{ ...valid, name: 'x' }] }, 400, /name/],
+    ['extra top-level field', { classStudents: [valid], admin: true }, 400, /admin/],
+    ['too many students', { classStudents: Array.from({ length: 51 }, (_, i) => ({ ...valid, rollNo: `s${i}` })) }, 400, /at most 50 students/],
+  ];
+  for (const [name, payload, status, message] of cases) {
+    const response = await addStudents(payload);
+    assert.equal(response.statusCode, status, `${name}: ${response.body}`);
+    assert.equal(response.json().status, 'error', name);
+    assert.match(response.json().message, message, name);
+  }
+  const wrongType = await addStudents(JSON.stringify({ classStudents: [valid] }), { 'content-type': 'text/plain' });
+  assert.equal(wrongType.statusCode, 415);
+  const huge = await addStudents(JSON.stringify({ classStudents: [{ ...valid, url: `https://photos.invalid/${'a'.repeat(2 * 1024 * 1024)}` }] }));
+  assert.equal(huge.statusCode, 413);
+  assert.equal(await readFile(path.join(dir, 'students_data.json'), 'utf8'), before);
+});
+
+test('a corrupted roster file gives a 500 naming the file and is left untouched', async () => {
+  const other = await mkdtemp(path.join(os.tmpdir(), 'attendance-corrupt-'));
+  const file = path.join(other, 'students_data.json');
+  await writeFile(file, 'not json');
+  const broken = await buildRegistrationApp({ config: loadConfig({ DATA_DIR: other }), students: new JsonStudentStore(other), logger: pino({ level: 'silent' }) });
+  try {
+    const response = await broken.inject({ method: 'POST', url: '/add-student', payload: { classStudents: [{ rollNo: '1', url: 'https://photos.invalid/1.jpg' }] } });
+    assert.equal(response.statusCode, 500);
+    assert.equal(response.json().code, 'DATA_FILE_CORRUPT');
+    assert.match(response.json().message, /students_data\.json is not a valid data file/);
+    assert.doesNotMatch(response.body, new RegExp(other), 'no server paths in the answer');
+    assert.equal(await readFile(file, 'utf8'), 'not json');
+  } finally {
+    await broken.close();
+    await rm(other, { recursive: true, force: true });
+  }
+});
+
+test('unknown routes get a JSON 404', async () => {
+  const response = await app.inject({ method: 'GET', url: '/nope' });
+  assert.equal(response.statusCode, 404);
+  assert.deepEqual(response.json(), { status: 'error', code: 'NOT_FOUND', message: 'No route for GET /nope' });
+});
