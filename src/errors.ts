@@ -1,3 +1,5 @@
+import path from 'node:path';
+
 /**
  * Every error the system raises on purpose carries a stable `code` that clients and logs can rely on;
  * the message is for people and may change.
@@ -31,8 +33,11 @@ export class DataFileCorruptError extends AttendanceError {
 }
 
 export class LockTimeoutError extends AttendanceError {
-  constructor(lockFile: string, waitedMs: number) {
-    super('DATA_LOCK_TIMEOUT', `Could not lock ${lockFile} within ${waitedMs} ms: another process holds it.`);
+  constructor(
+    readonly lockFile: string,
+    waitedMs: number,
+  ) {
+    super('DATA_LOCK_TIMEOUT', `Could not lock ${path.basename(lockFile)} within ${waitedMs} ms: another process holds it.`);
   }
 }
 

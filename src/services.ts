@@ -3,13 +3,13 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { loadConfig, type Config } from './config/config.ts';
 import { AttendanceError } from './errors.ts';
+import type { ServiceName } from './http/create-app.ts';
 import { createLogger } from './logger.ts';
 import { buildRecognitionApp } from './recognition/app.ts';
 import { buildRegistrationApp } from './registration/app.ts';
 import { JsonAttendanceStore } from './storage/json-attendance-store.ts';
 import { JsonStudentStore } from './storage/json-student-store.ts';
 
-export type ServiceName = 'registration' | 'recognition';
 
 /**
  * Starts the named services in this process, listening on their configured ports, until SIGINT or SIGTERM.

@@ -46,6 +46,7 @@ const options = (overrides: Partial<PhotoDownloadOptions> = {}): PhotoDownloadOp
   timeoutMs: 5000,
   maxRedirects: 5,
   allowPrivateUrls: true,
+  privateHosts: [],
   ...overrides,
 });
 

@@ -40,6 +40,23 @@ function splitCameraSetting(value: unknown): unknown {
   return { kind: value.slice(0, colon), device: argument, input: argument, folder: argument };
 }
 
+const apiKey = z.string().min(16, 'an API key must be at least 16 characters (try: openssl rand -hex 24)').optional();
+
+const commaList = z
+  .string()
+  .default('')
+  .transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean));
+
+// Fastify's trustProxy: true (believe X-Forwarded-For from anyone) or the proxies' addresses/CIDRs.
+const trustProxy = z
+  .string()
+  .default('false')
+  .transform((value): boolean | string[] => {
+    if (value === 'true' || value === '1') return true;
+    if (value === 'false' || value === '0' || value === '') return false;
+    return value.split(',').map((item) => item.trim());
+  });
+
 export const ConfigSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   REGISTRATION_PORT: port.default(8000),
@@ -53,6 +70,12 @@ export const ConfigSchema = z.object({
     .default(() => Intl.DateTimeFormat().resolvedOptions().timeZone)
     .refine(isKnownTimeZone, { message: 'unknown IANA time zone (example: Asia/Kolkata)' }),
   ALLOW_PRIVATE_URLS: flag.default(false),
+  PRIVATE_URL_HOSTS: commaList,
+  API_KEY: apiKey,
+  REGISTRATION_API_KEY: apiKey,
+  RECOGNITION_API_KEY: apiKey,
+  TRUST_PROXY: trustProxy,
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(300),
   PHOTO_MAX_BYTES: z.coerce.number().int().positive().default(10 * 1024 * 1024),
   PHOTO_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
   PHOTO_MAX_REDIRECTS: z.coerce.number().int().min(0).max(20).default(5),

@@ -10,36 +10,40 @@ export interface PhotoDownloadOptions {
   maxRedirects: number;
   /** Lifts the address check, for campus-internal photo servers and tests on 127.0.0.1. */
   allowPrivateUrls: boolean;
+  /** Host names (or literal addresses) that may be private while the check stays on for every other host. */
+  privateHosts: string[];
 }
 
 type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
 
 // Checking the address the socket actually connects to (not an earlier, separate resolution) closes DNS rebinding.
-function lookupPublicAddressesOnly(hostname: string, options: LookupOptions, callback: LookupCallback): void {
-  dns.lookup(hostname, { ...options, all: true }, (error, addresses) => {
-    if (error) return callback(error, []);
-    const forbidden = addresses.find((entry) => isForbiddenAddress(entry.address));
-    if (forbidden) {
-      return callback(forbiddenUrl(`${hostname} resolves to ${forbidden.address}, a private or reserved address`), []);
-    }
-    if (options.all) return callback(null, addresses);
-    const [first] = addresses;
-    if (!first) return callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }), []);
-    callback(null, first.address, first.family);
-  });
+function lookupPublicAddressesOnly(privateHosts: ReadonlySet<string>) {
+  return (hostname: string, options: LookupOptions, callback: LookupCallback): void => {
+    dns.lookup(hostname, { ...options, all: true }, (error, addresses) => {
+      if (error) return callback(error, []);
+      const forbidden = privateHosts.has(hostname.toLowerCase()) ? undefined : addresses.find((entry) => isForbiddenAddress(entry.address));
+      if (forbidden) {
+        return callback(forbiddenUrl(`${hostname} resolves to ${forbidden.address}, a private or reserved address`), []);
+      }
+      if (options.all) return callback(null, addresses);
+      const [first] = addresses;
+      if (!first) return callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }), []);
+      callback(null, first.address, first.family);
+    });
+  };
 }
 
 function forbiddenUrl(reason: string): EnrollmentError {
   return new EnrollmentError('PHOTO_URL_FORBIDDEN', `photo URL refused: ${reason}`);
 }
 
-function checkUrl(url: URL, allowPrivateUrls: boolean): void {
+function checkUrl(url: URL, allowPrivateUrls: boolean, privateHosts: ReadonlySet<string>): void {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw forbiddenUrl(`only http and https are allowed, not ${url.protocol.replace(/:$/, '')}`);
   }
   if (url.username || url.password) throw forbiddenUrl('credentials in the URL are not allowed');
   const host = url.hostname.replace(/^\[|\]$/g, '');
-  if (!allowPrivateUrls && isIP(host) && isForbiddenAddress(host)) {
+  if (!allowPrivateUrls && isIP(host) && isForbiddenAddress(host) && !privateHosts.has(host)) {
     throw forbiddenUrl(`${host} is a private or reserved address`);
   }
 }
@@ -50,10 +54,12 @@ function checkUrl(url: URL, allowPrivateUrls: boolean): void {
  */
 export class PhotoDownloader {
   private readonly dispatcher: Agent;
+  private readonly privateHosts: ReadonlySet<string>;
 
   constructor(private readonly options: PhotoDownloadOptions) {
+    this.privateHosts = new Set(options.privateHosts.map((host) => host.toLowerCase()));
     this.dispatcher = new Agent({
-      connect: options.allowPrivateUrls ? {} : { lookup: lookupPublicAddressesOnly },
+      connect: options.allowPrivateUrls ? {} : { lookup: lookupPublicAddressesOnly(this.privateHosts) },
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,
       connections: 4,
@@ -83,7 +89,7 @@ export class PhotoDownloader {
   private async follow(photoUrl: string, signal: AbortSignal): Promise<Buffer> {
     let url = parseUrl(photoUrl);
     for (let redirects = 0; ; redirects++) {
-      checkUrl(url, this.options.allowPrivateUrls);
+      checkUrl(url, this.options.allowPrivateUrls, this.privateHosts);
       const response = await request(url, {
         dispatcher: this.dispatcher,
         method: 'GET',

@@ -15,9 +15,8 @@ export interface RecognitionAppOptions {
 }
 
 export async function buildRecognitionApp({ config, students, attendance, logger }: RecognitionAppOptions): Promise<FastifyInstance> {
-  const serviceLogger = logger.child({ service: 'recognition' });
-  const app = createApp(serviceLogger);
-  const sessions = new RecognitionSessions({ config, students, attendance, logger: serviceLogger });
+  const app = await createApp('recognition', config, logger);
+  const sessions = new RecognitionSessions({ config, students, attendance, logger: app.log as Logger });
   app.addHook('onClose', () => sessions.close());
   await app.register(sessionRoutes, { sessions });
   return app;

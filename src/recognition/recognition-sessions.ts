@@ -57,7 +57,8 @@ export interface RecognitionSessionsOptions {
 export class RecognitionSessions {
   private session: Session | undefined;
   private lastStatus: RecognitionStatus;
-  private starting = false;
+  /** Starts and stops run one at a time, in arrival order: never two workers, never a stop that misses a start. */
+  private transitions: Promise<unknown> = Promise.resolve();
   private readonly now: () => Date;
 
   constructor(private readonly options: RecognitionSessionsOptions) {
@@ -69,19 +70,26 @@ export class RecognitionSessions {
     return structuredClone(this.session?.status ?? this.lastStatus);
   }
 
-  async start(): Promise<void> {
-    if (this.starting || this.session?.status.running) throw new SessionAlreadyRunningError();
-    this.starting = true;
-    try {
+  start(): Promise<void> {
+    return this.serialized(async () => {
+      if (this.session?.status.running) throw new SessionAlreadyRunningError();
       await this.dispose();
       this.session = await this.launch();
-    } finally {
-      this.starting = false;
-    }
+    });
   }
 
   /** Ends the running session, if any, once the camera is released; returns who was present on the session's day. */
-  async stop(): Promise<AttendanceRecord[]> {
+  stop(): Promise<AttendanceRecord[]> {
+    return this.serialized(() => this.stopNow());
+  }
+
+  private serialized<T>(transition: () => Promise<T>): Promise<T> {
+    const result = this.transitions.then(transition);
+    this.transitions = result.catch(() => {});
+    return result;
+  }
+
+  private async stopNow(): Promise<AttendanceRecord[]> {
     const session = this.session;
     const day = session?.day ?? this.today();
     if (session) {
@@ -135,6 +143,7 @@ export class RecognitionSessions {
         timeoutMs: config.PHOTO_TIMEOUT_MS,
         maxRedirects: config.PHOTO_MAX_REDIRECTS,
         allowPrivateUrls: config.ALLOW_PRIVATE_URLS,
+        privateHosts: config.PRIVATE_URL_HOSTS,
       },
       logLevel: config.LOG_LEVEL,
     };

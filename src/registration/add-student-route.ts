@@ -22,15 +22,16 @@ export const AddStudentReplySchema = z.object({ status: z.literal('success'), me
 export interface AddStudentRouteOptions {
   students: StudentStore;
   maxStudentsPerRequest: number;
+  now: () => Date;
 }
 
 /** `POST /add-student`: registers new students; rollNos already registered (or repeated in the request) are skipped. */
-export const addStudentRoute: FastifyPluginAsyncZod<AddStudentRouteOptions> = async (app, { students, maxStudentsPerRequest }) => {
+export const addStudentRoute: FastifyPluginAsyncZod<AddStudentRouteOptions> = async (app, { students, maxStudentsPerRequest, now }) => {
   app.post(
     '/add-student',
     { schema: { body: addStudentBodySchema(maxStudentsPerRequest), response: { 200: AddStudentReplySchema } } },
     async (request) => {
-      const { added, skipped } = await students.addMany(request.body.classStudents, new Date().toISOString());
+      const { added, skipped } = await students.addMany(request.body.classStudents, now().toISOString());
       request.log.info({ added, skipped }, 'students registered');
       return { status: 'success' as const, message: `Data received. Added: ${added} new student(s). Skipped: ${skipped} duplicate(s).` };
     },

@@ -9,10 +9,11 @@ export interface RegistrationAppOptions {
   config: Config;
   students: StudentStore;
   logger: Logger;
+  now?: () => Date;
 }
 
-export async function buildRegistrationApp({ config, students, logger }: RegistrationAppOptions): Promise<FastifyInstance> {
-  const app = createApp(logger.child({ service: 'registration' }));
-  await app.register(addStudentRoute, { students, maxStudentsPerRequest: config.MAX_STUDENTS_PER_REQUEST });
+export async function buildRegistrationApp({ config, students, logger, now = () => new Date() }: RegistrationAppOptions): Promise<FastifyInstance> {
+  const app = await createApp('registration', config, logger);
+  await app.register(addStudentRoute, { students, maxStudentsPerRequest: config.MAX_STUDENTS_PER_REQUEST, now });
   return app;
 }
