@@ -29,6 +29,7 @@ export async function runServices(names: readonly ServiceName[]): Promise<void> 
     process.exit(1);
   }
   const logger = createLogger(config.LOG_LEVEL);
+  for (const warning of exposureWarnings(config, names)) logger.warn(warning);
   try {
     const apps = await startServices(config, logger, names);
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -43,6 +44,19 @@ export async function runServices(names: readonly ServiceName[]): Promise<void> 
     logger.fatal(message);
     process.exit(1);
   }
+}
+
+/** A loud warning for each service reachable from other hosts without an API key (it will refuse them). */
+export function exposureWarnings(config: Config, names: readonly ServiceName[]): string[] {
+  const loopback = config.HOST === 'localhost' || config.HOST === '::1' || config.HOST.startsWith('127.');
+  if (loopback) return [];
+  return names
+    .filter((name) => !((name === 'registration' ? config.REGISTRATION_API_KEY : config.RECOGNITION_API_KEY) ?? config.API_KEY))
+    .map(
+      (name) =>
+        `SECURITY: the ${name} service listens on ${config.HOST} but has no API key. It will refuse every request that does ` +
+        'not come directly from this machine. Set API_KEY (see README, Security).',
+    );
 }
 
 async function startServices(config: Config, logger: Logger, names: readonly ServiceName[]): Promise<FastifyInstance[]> {
