@@ -113,7 +113,7 @@ test('answers carry security headers, and errors carry no stack trace or server 
     ['x-frame-options', 'DENY'],
     ['referrer-policy', 'no-referrer'],
     ['cache-control', 'no-store'],
-  ]) {
+  ] as const) {
     assert.equal(response.headers.get(name), value, name);
   }
   const body = await response.text();
@@ -125,5 +125,5 @@ test('starting on a non-loopback address without a key warns loudly, naming the 
   assert.deepEqual(exposureWarnings(loadConfig({ HOST: '0.0.0.0', API_KEY: KEY }), ['registration', 'recognition']), []);
   const warnings = exposureWarnings(loadConfig({ HOST: '0.0.0.0', REGISTRATION_API_KEY: KEY }), ['registration', 'recognition']);
   assert.equal(warnings.length, 1);
-  assert.match(warnings[0]!, /^SECURITY: the recognition service listens on 0\.0\.0\.0 but has no API key/);
+  assert.match(warnings[0] ?? '', /^SECURITY: the recognition service listens on 0\.0\.0\.0 but has no API key/);
 });

@@ -1,4 +1,5 @@
-import { open, readFile, rm, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { link, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LockTimeoutError } from '../errors.ts';
 
@@ -30,12 +31,9 @@ async function withLockFile<T>(lockFile: string, task: () => Promise<T>, options
   const timeoutMs = options.timeoutMs ?? 10_000;
   const staleMs = options.staleMs ?? 30_000;
   const started = Date.now();
-  const owner = `${process.pid}\n`;
   for (let attempt = 0; ; attempt++) {
     try {
-      const handle = await open(lockFile, 'wx', 0o600);
-      await handle.writeFile(owner);
-      await handle.close();
+      await createWithOwner(lockFile);
       break;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
@@ -51,6 +49,17 @@ async function withLockFile<T>(lockFile: string, task: () => Promise<T>, options
     return await task();
   } finally {
     await rm(lockFile, { force: true });
+  }
+}
+
+// Written aside, then hard-linked into place: the lock never exists without its owner's pid in it.
+async function createWithOwner(lockFile: string): Promise<void> {
+  const draft = `${lockFile}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  await writeFile(draft, `${process.pid}\n`, { mode: 0o600 });
+  try {
+    await link(draft, lockFile);
+  } finally {
+    await rm(draft, { force: true });
   }
 }
 
@@ -71,7 +80,7 @@ async function isAbandoned(lockFile: string, staleMs: number): Promise<boolean> 
       return (error as NodeJS.ErrnoException).code === 'ESRCH';
     }
   }
-  // Empty: the owner may be between creating and writing the file; only a long-empty lock is abandoned.
+  // Unreadable owner (written by something else): only an old lock is abandoned.
   try {
     return Date.now() - (await stat(lockFile)).mtimeMs > staleMs;
   } catch {

@@ -13,12 +13,19 @@ export interface RunningServices {
   stop(): Promise<void>;
 }
 
+const ENTRIES = {
+  both: { file: 'src/server.ts', services: ['registration', 'recognition'] },
+  registration: { file: 'src/registration/server.ts', services: ['registration'] },
+  recognition: { file: 'src/recognition/server.ts', services: ['recognition'] },
+};
+
 /**
- * Starts both services the way `npm start` does (`src/server.ts`, a real process) on free ports,
- * and resolves with their base URLs once both listen.
+ * Starts the services the way `npm start` (or `npm run start:<service>`) does, as a real process on free ports,
+ * and resolves with their base URLs once they listen.
  */
-export async function startServices(env: Record<string, string>): Promise<RunningServices> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+export async function startServices(env: Record<string, string>, which: keyof typeof ENTRIES = 'both'): Promise<RunningServices> {
+  const entry = ENTRIES[which];
+  const child = spawn(process.execPath, ['--import', 'tsx', entry.file], {
     cwd: ROOT,
     env: { ...process.env, REGISTRATION_PORT: '0', RECOGNITION_PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -30,11 +37,11 @@ export async function startServices(env: Record<string, string>): Promise<Runnin
   const listening = new Promise<void>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', (line) => {
       try {
-        const entry = JSON.parse(line) as Record<string, unknown>;
-        logs.push(entry);
-        const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(String(entry.msg));
-        if (match && typeof entry.service === 'string') addresses[entry.service] = match[1]!;
-        if (addresses.registration && addresses.recognition) resolve();
+        const record = JSON.parse(line) as Record<string, unknown>;
+        logs.push(record);
+        const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(String(record.msg));
+        if (match && typeof record.service === 'string') addresses[record.service] = match[1]!;
+        if (entry.services.every((service) => addresses[service])) resolve();
       } catch {
         // not a log line
       }
@@ -48,12 +55,17 @@ export async function startServices(env: Record<string, string>): Promise<Runnin
     child,
     logs,
     async stop() {
-      if (child.exitCode !== null) return;
-      const exited = once(child, 'exit');
+      const exited = exitOf(child);
       child.kill('SIGTERM');
       await exited;
     },
   };
+}
+
+/** Resolves with the exit code (or signal) once `child` has exited, including when it already has. */
+export function exitOf(child: ChildProcess): Promise<number | NodeJS.Signals> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode ?? child.signalCode!);
+  return once(child, 'exit').then(([code, signal]) => code ?? signal);
 }
 
 export async function postJson(url: string, body?: unknown): Promise<{ status: number; json: any }> {

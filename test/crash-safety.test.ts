@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterEach, beforeEach, test } from 'node:test';
+import { exitOf, getJson, postJson, startServices } from './helpers/service-process.ts';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'attendance-crash-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+
+test('registration killed with SIGKILL mid-write: the file is valid and holds every acknowledged student', async () => {
+  const service = await startServices({ DATA_DIR: dir }, 'registration');
+  const acknowledged: string[] = [];
+  let next = 0;
+  let killed = false;
+  const writer = async () => {
+    while (!killed) {
+      const rollNo = `r${next++}`;
+      try {
+        const { status } = await postJson(`${service.registration}/add-student`, { classStudents: [{ rollNo, url: `https://photos.invalid/${rollNo}.jpg` }] });
+        if (status === 200) acknowledged.push(rollNo);
+      } catch {
+        return; // the connection died with the process
+      }
+    }
+  };
+  const writers = Array.from({ length: 8 }, writer);
+  while (acknowledged.length < 60) await new Promise((resolve) => setTimeout(resolve, 5));
+  const exited = exitOf(service.child);
+  service.child.kill('SIGKILL');
+  killed = true;
+  await Promise.all(writers);
+  await exited;
+
+  const stored: { rollNo: string }[] = JSON.parse(await readFile(path.join(dir, 'students_data.json'), 'utf8'));
+  const storedRollNos = new Set(stored.map((s) => s.rollNo));
+  assert.equal(storedRollNos.size, stored.length, 'no student stored twice');
+  for (const rollNo of acknowledged) assert.ok(storedRollNos.has(rollNo), `acknowledged ${rollNo} survived`);
+
+  const restarted = await startServices({ DATA_DIR: dir }, 'registration');
+  try {
+    const after = await postJson(`${restarted.registration}/add-student`, { classStudents: [{ rollNo: 'after-restart', url: 'https://photos.invalid/x.jpg' }] });
+    assert.equal(after.status, 200, 'the lock left by the killed process does not block the restarted one');
+  } finally {
+    await restarted.stop();
+  }
+});
+
+test('attendance writer killed with SIGKILL mid-write: the file is valid and holds every acknowledged mark', async () => {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/helpers/mark-attendance.ts'), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const acknowledged: string[] = [];
+  const lines = createInterface({ input: child.stdout! });
+  const exited = exitOf(child);
+  for await (const line of lines) {
+    acknowledged.push(line);
+    if (acknowledged.length === 40) {
+      child.kill('SIGKILL');
+      break;
+    }
+  }
+  await exited;
+  const stored: Record<string, { rollNo: string }[]> = JSON.parse(await readFile(path.join(dir, 'attendance.json'), 'utf8'));
+  const present = new Set(stored['2025-09-06']!.map((record) => record.rollNo));
+  for (const rollNo of acknowledged) assert.ok(present.has(rollNo), `acknowledged ${rollNo} survived`);
+});
+
+test('a hand-broken data file stops the service at start with the file and the problem named, and is kept as it was', async () => {
+  const broken = '[{"rollNo": "1", "url": "https://photos.invalid/1.jpg"}, {"rollNo": 2}]';
+  await writeFile(path.join(dir, 'students_data.json'), broken);
+  await assert.rejects(startServices({ DATA_DIR: dir }), (error: Error) => {
+    assert.match(error.message, /exited with code 1/);
+    return true;
+  });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, DATA_DIR: dir, REGISTRATION_PORT: '0', RECOGNITION_PORT: '0', LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  assert.equal(await exitOf(child), 1);
+  assert.match(output, /students_data\.json is not a valid data file \(expected string, received number at 1\.rollNo|students_data\.json is not a valid data file \(.*1\.rollNo/);
+  assert.match(output, /left untouched/);
+  assert.equal(await readFile(path.join(dir, 'students_data.json'), 'utf8'), broken);
+});
+
+test('SIGTERM stops a running session, releases the camera process and exits cleanly', async () => {
+  const video = path.join(dir, 'long.avi');
+  const { execFile } = await import('node:child_process');
+  const { ffmpegBinary } = await import('../src/camera/ffmpeg-source.ts');
+  const frame = path.join(ROOT, 'test/fixtures/frames/01-empty-room.jpg');
+  await new Promise<void>((resolve, reject) =>
+    execFile(ffmpegBinary(), ['-loglevel', 'error', '-loop', '1', '-i', frame, '-t', '60', '-r', '5', '-c:v', 'mjpeg', video], (error) => (error ? reject(error) : resolve())),
+  );
+  const service = await startServices({ DATA_DIR: dir, CAMERA: `ffmpeg:${video}` }, 'recognition');
+  assert.equal((await postJson(`${service.recognition}/start-recognition`)).status, 200);
+  const ffmpegPid = await waitForChildFfmpeg(service.child.pid!);
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const frames = (await getJson(`${service.recognition}/status`)).json.framesProcessed;
+  assert.ok(frames > 0, 'the session was reading the video');
+  const exited = exitOf(service.child);
+  service.child.kill('SIGTERM');
+  assert.equal(await exited, 0);
+  assert.equal(isAlive(ffmpegPid), false, 'the ffmpeg camera process is gone');
+});
+
+async function waitForChildFfmpeg(parentPid: number): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    for (const pid of (await readdir('/proc')).filter((name) => /^\d+$/.test(name))) {
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+      // Fields after the command name (in parentheses): state, then the parent's pid.
+      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (parent === parentPid && stat.includes('(ffmpeg)')) return Number(pid);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('no ffmpeg child process appeared');
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
