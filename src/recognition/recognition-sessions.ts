@@ -5,8 +5,10 @@ import { describeCamera } from '../camera/open-frame-source.ts';
 import type { Config } from '../config/config.ts';
 import { AttendanceError } from '../errors.ts';
 import type { AttendanceRecord, AttendanceStore } from '../storage/attendance-store.ts';
+import type { EnrollmentOutcomes, EnrollmentStore } from '../storage/enrollment-store.ts';
 import type { StudentStore } from '../storage/student-store.ts';
 import { dayIn, toTimestamp } from './attendance-clock.ts';
+import { SessionEvents } from './session-events.ts';
 import type { ControlMessage, EnrollmentProblem, SessionSettings, WorkerMessage } from './worker/messages.ts';
 
 const WORKER_URL = new URL('./worker/start-worker.mjs', import.meta.url);
@@ -38,7 +40,9 @@ interface Session {
   day: string;
   worker: Worker;
   exited: Promise<unknown>;
-  pendingMarks: Set<Promise<void>>;
+  /** The photo URL each student was enrolled from, for the enrollment outcomes. */
+  photoUrls: Map<string, string>;
+  pendingWrites: Set<Promise<void>>;
   status: RecognitionStatus;
 }
 
@@ -46,6 +50,7 @@ export interface RecognitionSessionsOptions {
   config: Config;
   students: StudentStore;
   attendance: AttendanceStore;
+  enrollments: EnrollmentStore;
   logger: Logger;
   now?: () => Date;
 }
@@ -55,6 +60,7 @@ export interface RecognitionSessionsOptions {
  * this side owns the stores: it reads the roster, records each recognition, and answers for the day.
  */
 export class RecognitionSessions {
+  readonly events = new SessionEvents();
   private session: Session | undefined;
   private lastStatus: RecognitionStatus;
   private starting = false;
@@ -144,7 +150,8 @@ export class RecognitionSessions {
       day,
       worker,
       exited: new Promise((resolve) => worker.once('exit', resolve)),
-      pendingMarks: new Set(),
+      photoUrls: new Map(students.map(({ rollNo, url }) => [rollNo, url])),
+      pendingWrites: new Set(),
       status: {
         ...this.idleStatus(),
         running: true,
@@ -160,10 +167,14 @@ export class RecognitionSessions {
       log.error({ err: error }, 'recognition worker failed');
     });
     worker.on('exit', () => {
-      if (session.status.phase !== 'stopping') session.status.phase = 'failed';
+      if (session.status.phase !== 'stopping') {
+        session.status.phase = 'failed';
+        this.events.publish({ type: 'session-stopped', sessionId: session.id, reason: 'failed', recognizedThisSession: session.status.recognizedThisSession });
+      }
       session.status.running = false;
     });
     log.info({ students: students.length, alreadyPresent: present.length, camera: session.status.camera }, 'recognition session started');
+    this.events.publish({ type: 'session-started', sessionId: session.id, camera: session.status.camera, students: students.length });
     return session;
   }
 
@@ -175,6 +186,10 @@ export class RecognitionSessions {
         status.enrolled = message.enrolled;
         status.enrollmentErrors = message.problems;
         if (status.phase === 'enrolling') status.phase = 'watching';
+        for (const { rollNo, code, message: problem } of message.problems) {
+          this.events.publish({ type: 'enrollment-problem', sessionId: session.id, rollNo, code, message: problem });
+        }
+        this.recordEnrollment(session, message.enrolledRollNos, message.problems, log);
         break;
       case 'frame':
         status.framesProcessed = message.framesProcessed;
@@ -188,6 +203,7 @@ export class RecognitionSessions {
         break;
       case 'problem':
         status.lastError = message.message;
+        this.events.publish({ type: 'camera-error', sessionId: session.id, code: message.code, message: message.message });
         break;
       case 'stopped':
         break;
@@ -202,13 +218,30 @@ export class RecognitionSessions {
         if (!isNew) return;
         session.status.recognizedThisSession += 1;
         log.info({ rollNo, day }, 'student marked present');
+        this.events.publish({ type: 'student-present', sessionId: session.id, rollNo, day, timestamp: toTimestamp(seenAt) });
       })
       .catch((error: Error) => {
         session.status.lastError = `could not record attendance of ${rollNo}: ${error.message}`;
         log.error({ err: error, rollNo }, 'could not record attendance');
       })
-      .finally(() => session.pendingMarks.delete(mark));
-    session.pendingMarks.add(mark);
+      .finally(() => session.pendingWrites.delete(mark));
+    session.pendingWrites.add(mark);
+  }
+
+  /** Keeps the verdict on each photo tried, so the registration service can tell which photos need replacing. */
+  private recordEnrollment(session: Session, enrolledRollNos: string[], problems: EnrollmentProblem[], log: Logger): void {
+    const checkedAt = toTimestamp(this.now());
+    const outcomes: EnrollmentOutcomes = {};
+    for (const rollNo of enrolledRollNos) outcomes[rollNo] = { usable: true, url: session.photoUrls.get(rollNo)!, checkedAt };
+    for (const { rollNo, code, message } of problems) outcomes[rollNo] = { usable: false, url: session.photoUrls.get(rollNo)!, checkedAt, code, message };
+    const write = this.options.enrollments
+      .recordMany(outcomes)
+      .catch((error: Error) => {
+        session.status.lastError = `could not record enrollment outcomes: ${error.message}`;
+        log.error({ err: error }, 'could not record enrollment outcomes');
+      })
+      .finally(() => session.pendingWrites.delete(write));
+    session.pendingWrites.add(write);
   }
 
   private async waitForWorker(session: Session): Promise<void> {
@@ -232,9 +265,12 @@ export class RecognitionSessions {
     if (!session) return;
     await session.worker.terminate();
     await session.exited;
-    while (session.pendingMarks.size > 0) await Promise.all(session.pendingMarks);
+    while (session.pendingWrites.size > 0) await Promise.all(session.pendingWrites);
     session.status.running = false;
-    if (session.status.phase === 'stopping') session.status.phase = 'idle';
+    if (session.status.phase === 'stopping') {
+      session.status.phase = 'idle';
+      this.events.publish({ type: 'session-stopped', sessionId: session.id, reason: 'stopped', recognizedThisSession: session.status.recognizedThisSession });
+    }
     this.lastStatus = session.status;
     this.session = undefined;
   }

@@ -23,7 +23,7 @@ export interface EnrollmentProblem {
 }
 
 export type WorkerMessage =
-  | { type: 'enrolled'; backend: string; enrolled: number; problems: EnrollmentProblem[] }
+  | { type: 'enrolled'; backend: string; enrolled: number; enrolledRollNos: string[]; problems: EnrollmentProblem[] }
   | { type: 'frame'; framesProcessed: number }
   | { type: 'recognized'; rollNo: string; distance: number; seenAt: number }
   | { type: 'source-ended' }

@@ -44,7 +44,7 @@ async function enroll(engine: FaceEngine): Promise<FaceMatcher> {
     const { enrolled, problems } = await enrollStudents(settings.students, engine, downloader, stopping.signal);
     log.info({ enrolled: enrolled.length, problems: problems.length, ms: Date.now() - started, backend: engine.backend }, 'enrollment finished');
     for (const problem of problems) log.warn(problem, 'student photo unusable');
-    send({ type: 'enrolled', backend: engine.backend, enrolled: enrolled.length, problems });
+    send({ type: 'enrolled', backend: engine.backend, enrolled: enrolled.length, enrolledRollNos: enrolled.map((face) => face.rollNo), problems });
     return new FaceMatcher(enrolled, settings.matchThreshold);
   } finally {
     await downloader.close();
