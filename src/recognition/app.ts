@@ -10,6 +10,8 @@ import type { AttendanceStore } from '../storage/attendance-store.ts';
 import type { EnrollmentStore } from '../storage/enrollment-store.ts';
 import { JsonEnrollmentStore } from '../storage/json-enrollment-store.ts';
 import type { StudentStore } from '../storage/student-store.ts';
+import { attendanceRoute } from './attendance-route.ts';
+import { eventsRoute } from './events-route.ts';
 import { RecognitionSessions } from './recognition-sessions.ts';
 import { sessionRoutes } from './session-routes.ts';
 
@@ -43,6 +45,8 @@ export async function buildRecognitionApp({
   const sessions = new RecognitionSessions({ config, students, attendance, enrollments, logger: serviceLogger });
   app.addHook('onClose', () => sessions.close());
   await app.register(sessionRoutes, { sessions });
+  await app.register(attendanceRoute, { config, students, attendance });
+  await app.register(eventsRoute, { events: sessions.events });
   await app.register(readyRoute, {
     checks: [
       { name: 'models', check: () => checkModelFiles(config.MODELS_DIR) },
