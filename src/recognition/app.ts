@@ -14,6 +14,7 @@ import { attendanceRoute } from './attendance-route.ts';
 import { eventsRoute } from './events-route.ts';
 import { RecognitionSessions } from './recognition-sessions.ts';
 import { sessionRoutes } from './session-routes.ts';
+import { snapshotRoute } from './snapshot-route.ts';
 
 export interface RecognitionAppOptions {
   config: Config;
@@ -47,6 +48,7 @@ export async function buildRecognitionApp({
   await app.register(sessionRoutes, { sessions });
   await app.register(attendanceRoute, { config, students, attendance });
   await app.register(eventsRoute, { events: sessions.events });
+  await app.register(snapshotRoute, { sessions });
   await app.register(readyRoute, {
     checks: [
       { name: 'models', check: () => checkModelFiles(config.MODELS_DIR) },

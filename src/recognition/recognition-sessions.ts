@@ -13,11 +13,24 @@ import type { ControlMessage, EnrollmentProblem, SessionSettings, WorkerMessage 
 
 const WORKER_URL = new URL('./worker/start-worker.mjs', import.meta.url);
 const STOP_TIMEOUT_MS = 15_000;
+const SNAPSHOT_WAIT_MS = 10_000;
 
 export class SessionAlreadyRunningError extends AttendanceError {
   constructor() {
     super('SESSION_ALREADY_RUNNING', 'A face recognition session is already running. Stop it with POST /stop-recognition first.');
   }
+}
+
+/** Why there is no camera frame to show right now. */
+export class NoSnapshotError extends AttendanceError {
+  constructor(message: string) {
+    super('NO_SNAPSHOT', message);
+  }
+}
+
+export interface Snapshot {
+  jpeg: Buffer;
+  takenAt: Date;
 }
 
 export interface RecognitionStatus {
@@ -97,6 +110,40 @@ export class RecognitionSessions {
       await this.dispose();
     }
     return this.options.attendance.listDay(day);
+  }
+
+  /**
+   * The next frame the worker processes, with its faces boxed and labelled. The worker draws frames only for a few
+   * seconds after each request, and neither side keeps one once it has been answered.
+   */
+  snapshot(): Promise<Snapshot> {
+    const session = this.session;
+    if (!session?.status.running) return Promise.reject(new NoSnapshotError('No recognition session is running: start one with POST /start-recognition.'));
+    if (session.status.phase !== 'watching') {
+      return Promise.reject(new NoSnapshotError(`The recognition session is ${session.status.phase}, not watching the camera.`));
+    }
+    const { worker } = session;
+    return new Promise((resolve, reject) => {
+      const finish = (outcome: () => void) => {
+        clearTimeout(timer);
+        worker.off('message', onMessage);
+        worker.off('exit', onExit);
+        outcome();
+      };
+      const onMessage = (message: WorkerMessage) => {
+        if (message.type !== 'snapshot') return;
+        const jpeg = Buffer.from(message.jpeg.buffer, message.jpeg.byteOffset, message.jpeg.byteLength);
+        finish(() => resolve({ jpeg, takenAt: new Date(message.takenAt) }));
+      };
+      const onExit = () => finish(() => reject(new NoSnapshotError('The recognition session ended before a frame was processed.')));
+      const timer = setTimeout(
+        () => finish(() => reject(new NoSnapshotError(`No frame was processed within ${SNAPSHOT_WAIT_MS / 1000} s; see lastError in /status.`))),
+        SNAPSHOT_WAIT_MS,
+      );
+      worker.on('message', onMessage);
+      worker.once('exit', onExit);
+      worker.postMessage({ type: 'snapshot-wanted' } satisfies ControlMessage);
+    });
   }
 
   async close(): Promise<void> {

@@ -28,6 +28,8 @@ export type WorkerMessage =
   | { type: 'recognized'; rollNo: string; distance: number; seenAt: number }
   | { type: 'source-ended' }
   | { type: 'problem'; code: string; message: string }
+  | { type: 'snapshot'; jpeg: Uint8Array; takenAt: number }
   | { type: 'stopped' };
 
-export type ControlMessage = { type: 'stop' };
+/** `snapshot-wanted`: someone is looking; draw and send processed frames for the next few seconds. */
+export type ControlMessage = { type: 'stop' } | { type: 'snapshot-wanted' };
