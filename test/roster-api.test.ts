@@ -180,3 +180,21 @@ test('GET /ready is 200 with readable data files and 503 naming the damaged one,
   assert.doesNotMatch(JSON.stringify(notReady.json), new RegExp(dir));
   assert.deepEqual(await call('GET', '/health'), { status: 200, json: { status: 'ok' } });
 });
+
+test('the log lines of a request carry its request id', async () => {
+  const lines: Record<string, unknown>[] = [];
+  const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+  const logged = await buildRegistrationApp({ config: loadConfig({ DATA_DIR: dir }), students, attendance, enrollments, logger });
+  try {
+    await registerThree();
+    const response = await logged.inject({ method: 'DELETE', url: '/students/a1' });
+    assert.equal(response.statusCode, 200);
+    const removal = lines.find((line) => line.msg === 'student removed');
+    assert.ok(removal, 'the removal is logged');
+    assert.equal(removal.service, 'registration');
+    assert.ok(typeof removal.reqId === 'string' && removal.reqId.length > 0);
+    assert.ok(lines.some((line) => line.msg === 'incoming request' && line.reqId === removal.reqId), 'same id as the request line');
+  } finally {
+    await logged.close();
+  }
+});
