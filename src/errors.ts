@@ -42,14 +42,16 @@ export class LockTimeoutError extends AttendanceError {
 }
 
 /** Why a student's photo could not be turned into a face descriptor. */
-export type EnrollmentErrorCode =
-  | 'PHOTO_URL_FORBIDDEN'
-  | 'PHOTO_DOWNLOAD_FAILED'
-  | 'PHOTO_TOO_LARGE'
-  | 'PHOTO_TIMEOUT'
-  | 'PHOTO_NOT_AN_IMAGE'
-  | 'NO_FACE_FOUND'
-  | 'SEVERAL_FACES';
+export const ENROLLMENT_ERROR_CODES = [
+  'PHOTO_URL_FORBIDDEN',
+  'PHOTO_DOWNLOAD_FAILED',
+  'PHOTO_TOO_LARGE',
+  'PHOTO_TIMEOUT',
+  'PHOTO_NOT_AN_IMAGE',
+  'NO_FACE_FOUND',
+  'SEVERAL_FACES',
+] as const;
+export type EnrollmentErrorCode = (typeof ENROLLMENT_ERROR_CODES)[number];
 
 export class EnrollmentError extends AttendanceError {
   declare readonly code: EnrollmentErrorCode;

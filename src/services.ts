@@ -8,6 +8,7 @@ import { createLogger } from './logger.ts';
 import { buildRecognitionApp } from './recognition/app.ts';
 import { buildRegistrationApp } from './registration/app.ts';
 import { JsonAttendanceStore } from './storage/json-attendance-store.ts';
+import { JsonEnrollmentStore } from './storage/json-enrollment-store.ts';
 import { JsonStudentStore } from './storage/json-student-store.ts';
 
 
@@ -63,15 +64,17 @@ async function startServices(config: Config, logger: Logger, names: readonly Ser
   await mkdir(config.DATA_DIR, { recursive: true });
   const students = new JsonStudentStore(config.DATA_DIR);
   const attendance = new JsonAttendanceStore(config.DATA_DIR);
+  const enrollments = new JsonEnrollmentStore(config.DATA_DIR);
   // A damaged data file stops the service at start, with its name, rather than at the first request.
   await students.list();
   await attendance.listDay('0000-00-00');
+  await enrollments.list();
   const apps: FastifyInstance[] = [];
   for (const name of names) {
     const app =
       name === 'registration'
-        ? await buildRegistrationApp({ config, students, logger })
-        : await buildRecognitionApp({ config, students, attendance, logger });
+        ? await buildRegistrationApp({ config, students, enrollments, attendance, logger })
+        : await buildRecognitionApp({ config, students, attendance, enrollments, logger });
     const port = name === 'registration' ? config.REGISTRATION_PORT : config.RECOGNITION_PORT;
     await app.listen({ host: config.HOST, port });
     apps.push(app);

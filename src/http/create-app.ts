@@ -3,6 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.ts';
+import { installApiDocs, type ApiDocsOptions } from './api-docs.ts';
 import { installApiKeyAuth } from './api-key-auth.ts';
 import { installErrorHandling } from './error-handling.ts';
 import { healthRoute } from './health-route.ts';
@@ -12,9 +13,9 @@ export type ServiceName = 'registration' | 'recognition';
 
 /**
  * The Fastify instance both services start from: API key check, rate limit, security headers,
- * zod validation, uniform JSON errors and `/health`.
+ * zod validation, uniform JSON errors, OpenAPI at `/docs` and `/health`.
  */
-export async function createApp(service: ServiceName, config: Config, logger: Logger): Promise<FastifyInstance> {
+export async function createApp(service: ServiceName, config: Config, logger: Logger, docs: ApiDocsOptions): Promise<FastifyInstance> {
   const apiKey = (service === 'registration' ? config.REGISTRATION_API_KEY : config.RECOGNITION_API_KEY) ?? config.API_KEY;
   const app = Fastify({
     loggerInstance: logger.child({ service }) as FastifyBaseLogger,
@@ -37,6 +38,7 @@ export async function createApp(service: ServiceName, config: Config, logger: Lo
       }),
   });
   installApiKeyAuth(app, apiKey);
+  installApiDocs(app, docs);
   await app.register(healthRoute);
   return app;
 }

@@ -1,14 +1,16 @@
 import path from 'node:path';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import { AttendanceError, DataFileCorruptError } from '../errors.ts';
 
-export interface ErrorBody {
-  status: 'error';
-  code: string;
-  message: string;
-  issues?: { path: string; message: string }[];
-}
+export const ErrorReplySchema = z.object({
+  status: z.literal('error'),
+  code: z.string(),
+  message: z.string(),
+  issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+});
+export type ErrorBody = z.infer<typeof ErrorReplySchema>;
 
 /**
  * One JSON shape for every error: `{ status: "error", code, message }`. Client mistakes keep Fastify's 4xx

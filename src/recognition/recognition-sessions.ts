@@ -5,17 +5,32 @@ import { describeCamera } from '../camera/open-frame-source.ts';
 import type { Config } from '../config/config.ts';
 import { AttendanceError } from '../errors.ts';
 import type { AttendanceRecord, AttendanceStore } from '../storage/attendance-store.ts';
+import type { EnrollmentOutcomes, EnrollmentStore } from '../storage/enrollment-store.ts';
 import type { StudentStore } from '../storage/student-store.ts';
 import { dayIn, toTimestamp } from './attendance-clock.ts';
+import { SessionEvents } from './session-events.ts';
 import type { ControlMessage, EnrollmentProblem, SessionSettings, WorkerMessage } from './worker/messages.ts';
 
 const WORKER_URL = new URL('./worker/start-worker.mjs', import.meta.url);
 const STOP_TIMEOUT_MS = 15_000;
+const SNAPSHOT_WAIT_MS = 10_000;
 
 export class SessionAlreadyRunningError extends AttendanceError {
   constructor() {
     super('SESSION_ALREADY_RUNNING', 'A face recognition session is already running. Stop it with POST /stop-recognition first.');
   }
+}
+
+/** Why there is no camera frame to show right now. */
+export class NoSnapshotError extends AttendanceError {
+  constructor(message: string) {
+    super('NO_SNAPSHOT', message);
+  }
+}
+
+export interface Snapshot {
+  jpeg: Buffer;
+  takenAt: Date;
 }
 
 export interface RecognitionStatus {
@@ -38,7 +53,9 @@ interface Session {
   day: string;
   worker: Worker;
   exited: Promise<unknown>;
-  pendingMarks: Set<Promise<void>>;
+  /** The photo URL each student was enrolled from, for the enrollment outcomes. */
+  photoUrls: Map<string, string>;
+  pendingWrites: Set<Promise<void>>;
   status: RecognitionStatus;
 }
 
@@ -46,6 +63,7 @@ export interface RecognitionSessionsOptions {
   config: Config;
   students: StudentStore;
   attendance: AttendanceStore;
+  enrollments: EnrollmentStore;
   logger: Logger;
   now?: () => Date;
 }
@@ -55,6 +73,7 @@ export interface RecognitionSessionsOptions {
  * this side owns the stores: it reads the roster, records each recognition, and answers for the day.
  */
 export class RecognitionSessions {
+  readonly events = new SessionEvents();
   private session: Session | undefined;
   private lastStatus: RecognitionStatus;
   /** Starts and stops run one at a time, in arrival order: never two workers, never a stop that misses a start. */
@@ -99,6 +118,40 @@ export class RecognitionSessions {
       await this.dispose();
     }
     return this.options.attendance.listDay(day);
+  }
+
+  /**
+   * The next frame the worker processes, with its faces boxed and labelled. The worker draws frames only for a few
+   * seconds after each request, and neither side keeps one once it has been answered.
+   */
+  snapshot(): Promise<Snapshot> {
+    const session = this.session;
+    if (!session?.status.running) return Promise.reject(new NoSnapshotError('No recognition session is running: start one with POST /start-recognition.'));
+    if (session.status.phase !== 'watching') {
+      return Promise.reject(new NoSnapshotError(`The recognition session is ${session.status.phase}, not watching the camera.`));
+    }
+    const { worker } = session;
+    return new Promise((resolve, reject) => {
+      const finish = (outcome: () => void) => {
+        clearTimeout(timer);
+        worker.off('message', onMessage);
+        worker.off('exit', onExit);
+        outcome();
+      };
+      const onMessage = (message: WorkerMessage) => {
+        if (message.type !== 'snapshot') return;
+        const jpeg = Buffer.from(message.jpeg.buffer, message.jpeg.byteOffset, message.jpeg.byteLength);
+        finish(() => resolve({ jpeg, takenAt: new Date(message.takenAt) }));
+      };
+      const onExit = () => finish(() => reject(new NoSnapshotError('The recognition session ended before a frame was processed.')));
+      const timer = setTimeout(
+        () => finish(() => reject(new NoSnapshotError(`No frame was processed within ${SNAPSHOT_WAIT_MS / 1000} s; see lastError in /status.`))),
+        SNAPSHOT_WAIT_MS,
+      );
+      worker.on('message', onMessage);
+      worker.once('exit', onExit);
+      worker.postMessage({ type: 'snapshot-wanted' } satisfies ControlMessage);
+    });
   }
 
   async close(): Promise<void> {
@@ -153,7 +206,8 @@ export class RecognitionSessions {
       day,
       worker,
       exited: new Promise((resolve) => worker.once('exit', resolve)),
-      pendingMarks: new Set(),
+      photoUrls: new Map(students.map(({ rollNo, url }) => [rollNo, url])),
+      pendingWrites: new Set(),
       status: {
         ...this.idleStatus(),
         running: true,
@@ -169,10 +223,14 @@ export class RecognitionSessions {
       log.error({ err: error }, 'recognition worker failed');
     });
     worker.on('exit', () => {
-      if (session.status.phase !== 'stopping') session.status.phase = 'failed';
+      if (session.status.phase !== 'stopping') {
+        session.status.phase = 'failed';
+        this.events.publish({ type: 'session-stopped', sessionId: session.id, reason: 'failed', recognizedThisSession: session.status.recognizedThisSession });
+      }
       session.status.running = false;
     });
     log.info({ students: students.length, alreadyPresent: present.length, camera: session.status.camera }, 'recognition session started');
+    this.events.publish({ type: 'session-started', sessionId: session.id, camera: session.status.camera, students: students.length });
     return session;
   }
 
@@ -184,6 +242,10 @@ export class RecognitionSessions {
         status.enrolled = message.enrolled;
         status.enrollmentErrors = message.problems;
         if (status.phase === 'enrolling') status.phase = 'watching';
+        for (const { rollNo, code, message: problem } of message.problems) {
+          this.events.publish({ type: 'enrollment-problem', sessionId: session.id, rollNo, code, message: problem });
+        }
+        this.recordEnrollment(session, message.enrolledRollNos, message.problems, log);
         break;
       case 'frame':
         status.framesProcessed = message.framesProcessed;
@@ -197,6 +259,7 @@ export class RecognitionSessions {
         break;
       case 'problem':
         status.lastError = message.message;
+        this.events.publish({ type: 'camera-error', sessionId: session.id, code: message.code, message: message.message });
         break;
       case 'stopped':
         break;
@@ -211,13 +274,30 @@ export class RecognitionSessions {
         if (!isNew) return;
         session.status.recognizedThisSession += 1;
         log.info({ rollNo, day }, 'student marked present');
+        this.events.publish({ type: 'student-present', sessionId: session.id, rollNo, day, timestamp: toTimestamp(seenAt) });
       })
       .catch((error: Error) => {
         session.status.lastError = `could not record attendance of ${rollNo}: ${error.message}`;
         log.error({ err: error, rollNo }, 'could not record attendance');
       })
-      .finally(() => session.pendingMarks.delete(mark));
-    session.pendingMarks.add(mark);
+      .finally(() => session.pendingWrites.delete(mark));
+    session.pendingWrites.add(mark);
+  }
+
+  /** Keeps the verdict on each photo tried, so the registration service can tell which photos need replacing. */
+  private recordEnrollment(session: Session, enrolledRollNos: string[], problems: EnrollmentProblem[], log: Logger): void {
+    const checkedAt = toTimestamp(this.now());
+    const outcomes: EnrollmentOutcomes = {};
+    for (const rollNo of enrolledRollNos) outcomes[rollNo] = { usable: true, url: session.photoUrls.get(rollNo)!, checkedAt };
+    for (const { rollNo, code, message } of problems) outcomes[rollNo] = { usable: false, url: session.photoUrls.get(rollNo)!, checkedAt, code, message };
+    const write = this.options.enrollments
+      .recordMany(outcomes)
+      .catch((error: Error) => {
+        session.status.lastError = `could not record enrollment outcomes: ${error.message}`;
+        log.error({ err: error }, 'could not record enrollment outcomes');
+      })
+      .finally(() => session.pendingWrites.delete(write));
+    session.pendingWrites.add(write);
   }
 
   private async waitForWorker(session: Session): Promise<void> {
@@ -241,9 +321,12 @@ export class RecognitionSessions {
     if (!session) return;
     await session.worker.terminate();
     await session.exited;
-    while (session.pendingMarks.size > 0) await Promise.all(session.pendingMarks);
+    while (session.pendingWrites.size > 0) await Promise.all(session.pendingWrites);
     session.status.running = false;
-    if (session.status.phase === 'stopping') session.status.phase = 'idle';
+    if (session.status.phase === 'stopping') {
+      session.status.phase = 'idle';
+      this.events.publish({ type: 'session-stopped', sessionId: session.id, reason: 'stopped', recognizedThisSession: session.status.recognizedThisSession });
+    }
     this.lastStatus = session.status;
     this.session = undefined;
   }

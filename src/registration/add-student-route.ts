@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { RollNoSchema, type StudentStore } from '../storage/student-store.ts';
 
-const PhotoUrlSchema = z
+export const PhotoUrlSchema = z
   .string()
   .trim()
   .max(2048, 'url must be at most 2048 characters')

@@ -2,18 +2,46 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.ts';
 import { createApp } from '../http/create-app.ts';
+import { readyRoute } from '../http/ready-route.ts';
+import type { AttendanceStore } from '../storage/attendance-store.ts';
+import type { EnrollmentStore } from '../storage/enrollment-store.ts';
+import { JsonAttendanceStore } from '../storage/json-attendance-store.ts';
+import { JsonEnrollmentStore } from '../storage/json-enrollment-store.ts';
 import type { StudentStore } from '../storage/student-store.ts';
 import { addStudentRoute } from './add-student-route.ts';
+import { studentRoutes } from './student-routes.ts';
 
 export interface RegistrationAppOptions {
   config: Config;
   students: StudentStore;
   logger: Logger;
+  /** Defaults to the JSON file in `DATA_DIR`. */
+  enrollments?: EnrollmentStore;
+  /** Defaults to the JSON file in `DATA_DIR`. */
+  attendance?: AttendanceStore;
   now?: () => Date;
 }
 
-export async function buildRegistrationApp({ config, students, logger, now = () => new Date() }: RegistrationAppOptions): Promise<FastifyInstance> {
-  const app = await createApp('registration', config, logger);
+export async function buildRegistrationApp({
+  config,
+  students,
+  logger,
+  enrollments = new JsonEnrollmentStore(config.DATA_DIR),
+  attendance = new JsonAttendanceStore(config.DATA_DIR),
+  now = () => new Date(),
+}: RegistrationAppOptions): Promise<FastifyInstance> {
+  const app = await createApp('registration', config, logger, {
+    title: 'Registration service',
+    description: 'The roster: register students with a photo URL, list, look up, re-photo and remove them.',
+  });
   await app.register(addStudentRoute, { students, maxStudentsPerRequest: config.MAX_STUDENTS_PER_REQUEST, now });
+  await app.register(studentRoutes, { students, enrollments, attendance });
+  await app.register(readyRoute, {
+    checks: [
+      { name: 'students', check: async () => void (await students.list()) },
+      { name: 'enrollment', check: async () => void (await enrollments.list()) },
+      { name: 'attendance', check: async () => void (await attendance.listDay('0000-00-00')) },
+    ],
+  });
   return app;
 }

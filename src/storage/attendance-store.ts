@@ -16,4 +16,8 @@ export interface AttendanceStore {
   markPresent(day: string, record: AttendanceRecord): Promise<boolean>;
   /** The students present on `day`, in the order they were marked. */
   listDay(day: string): Promise<AttendanceRecord[]>;
+  /** Every day from `from` to `to` (inclusive) with at least one student present, in calendar order. */
+  listRange(from: string, to: string): Promise<{ day: string; records: AttendanceRecord[] }[]>;
+  /** Erases the student's attendance on every day. Resolves how many records were removed. */
+  removeStudent(rollNo: string): Promise<number>;
 }

@@ -30,4 +30,25 @@ export class JsonAttendanceStore implements AttendanceStore {
   async listDay(day: string): Promise<AttendanceRecord[]> {
     return (await this.document.read())[day] ?? [];
   }
+
+  async listRange(from: string, to: string): Promise<{ day: string; records: AttendanceRecord[] }[]> {
+    const days = await this.document.read();
+    return Object.keys(days)
+      .filter((day) => day >= from && day <= to && days[day]!.length > 0)
+      .sort()
+      .map((day) => ({ day, records: days[day]! }));
+  }
+
+  removeStudent(rollNo: string): Promise<number> {
+    return this.document.update((current) => {
+      let removed = 0;
+      const next: Record<string, AttendanceRecord[]> = {};
+      for (const [day, records] of Object.entries(current)) {
+        const kept = records.filter((record) => record.rollNo !== rollNo);
+        removed += records.length - kept.length;
+        if (kept.length > 0) next[day] = kept;
+      }
+      return { next: removed > 0 ? next : undefined, result: removed };
+    });
+  }
 }

@@ -36,4 +36,25 @@ export class JsonStudentStore implements StudentStore {
       return { next: added.length > 0 ? [...current, ...added] : undefined, result };
     });
   }
+
+  async get(rollNo: string): Promise<Student | undefined> {
+    return (await this.document.read()).find((student) => student.rollNo === rollNo);
+  }
+
+  replacePhoto(rollNo: string, url: string, replacedAt: string): Promise<Student | undefined> {
+    return this.document.update((current) => {
+      const existing = current.find((student) => student.rollNo === rollNo);
+      if (!existing) return { next: undefined, result: undefined };
+      const updated = { ...existing, url, photoReplacedAt: replacedAt };
+      return { next: current.map((student) => (student === existing ? updated : student)), result: updated };
+    });
+  }
+
+  remove(rollNo: string): Promise<boolean> {
+    return this.document.update((current) => {
+      const remaining = current.filter((student) => student.rollNo !== rollNo);
+      const removed = remaining.length < current.length;
+      return { next: removed ? remaining : undefined, result: removed };
+    });
+  }
 }

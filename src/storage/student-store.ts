@@ -11,6 +11,8 @@ export const StudentSchema = z.object({
   rollNo: RollNoSchema,
   url: z.string(),
   registeredAt: z.string().optional(),
+  /** When the photo URL was last replaced; absent while it is the one given at registration. */
+  photoReplacedAt: z.string().optional(),
 });
 export type Student = z.infer<typeof StudentSchema>;
 
@@ -26,4 +28,9 @@ export interface StudentStore {
   list(): Promise<Student[]>;
   /** Adds the students whose rollNo is not registered yet (the first one wins inside `students`), atomically. */
   addMany(students: NewStudent[], registeredAt: string): Promise<AddStudentsResult>;
+  get(rollNo: string): Promise<Student | undefined>;
+  /** Points the student at a new photo URL. Resolves the updated student, or `undefined` if the rollNo is not registered. */
+  replacePhoto(rollNo: string, url: string, replacedAt: string): Promise<Student | undefined>;
+  /** Removes the student from the roster. Resolves whether they were registered. */
+  remove(rollNo: string): Promise<boolean>;
 }

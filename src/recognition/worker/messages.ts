@@ -23,11 +23,13 @@ export interface EnrollmentProblem {
 }
 
 export type WorkerMessage =
-  | { type: 'enrolled'; backend: string; enrolled: number; problems: EnrollmentProblem[] }
+  | { type: 'enrolled'; backend: string; enrolled: number; enrolledRollNos: string[]; problems: EnrollmentProblem[] }
   | { type: 'frame'; framesProcessed: number }
   | { type: 'recognized'; rollNo: string; distance: number; seenAt: number }
   | { type: 'source-ended' }
   | { type: 'problem'; code: string; message: string }
+  | { type: 'snapshot'; jpeg: Uint8Array; takenAt: number }
   | { type: 'stopped' };
 
-export type ControlMessage = { type: 'stop' };
+/** `snapshot-wanted`: someone is looking; draw and send processed frames for the next few seconds. */
+export type ControlMessage = { type: 'stop' } | { type: 'snapshot-wanted' };

@@ -8,11 +8,13 @@ import { loadFaceEngine, type FaceEngine } from '../../faces/face-engine.ts';
 import { FaceMatcher } from '../../faces/face-matcher.ts';
 import { createLogger } from '../../logger.ts';
 import { PhotoDownloader } from '../../photos/download-photo.ts';
+import { drawSnapshot } from './draw-snapshot.ts';
 import { enrollStudents } from './enroll-students.ts';
 import type { ControlMessage, SessionSettings, WorkerMessage } from './messages.ts';
 
 const FRAME_MAX_SIDE = 1280;
 const CAMERA_RETRY_MAX_MS = 30_000;
+const SNAPSHOT_INTEREST_MS = 5_000;
 
 const settings = workerData as SessionSettings;
 const port = parentPort!;
@@ -22,7 +24,11 @@ let source: FrameSource | undefined;
 
 const send = (message: WorkerMessage) => port.postMessage(message);
 
+// Frames are only drawn and encoded while someone has asked for a snapshot recently.
+let snapshotWantedUntil = 0;
+
 port.on('message', (message: ControlMessage) => {
+  if (message.type === 'snapshot-wanted') snapshotWantedUntil = Date.now() + SNAPSHOT_INTEREST_MS;
   if (message.type !== 'stop') return;
   stopping.abort();
   // Wakes a frame source that is waiting for the camera, so stopping never waits for the next frame.
@@ -44,7 +50,7 @@ async function enroll(engine: FaceEngine): Promise<FaceMatcher> {
     const { enrolled, problems } = await enrollStudents(settings.students, engine, downloader, stopping.signal);
     log.info({ enrolled: enrolled.length, problems: problems.length, ms: Date.now() - started, backend: engine.backend }, 'enrollment finished');
     for (const problem of problems) log.warn(problem, 'student photo unusable');
-    send({ type: 'enrolled', backend: engine.backend, enrolled: enrolled.length, problems });
+    send({ type: 'enrolled', backend: engine.backend, enrolled: enrolled.length, enrolledRollNos: enrolled.map((face) => face.rollNo), problems });
     return new FaceMatcher(enrolled, settings.matchThreshold);
   } finally {
     await downloader.close();
@@ -82,12 +88,17 @@ async function watch(engine: FaceEngine, matcher: FaceMatcher): Promise<void> {
       }
       const seenAt = Date.now();
       try {
-        const faces = await engine.detectFaces(await decodeImage(frame, { maxSide: FRAME_MAX_SIDE }));
+        const image = await decodeImage(frame, { maxSide: FRAME_MAX_SIDE });
+        const faces = await engine.detectFaces(image);
         for (const face of faces) {
           const match = matcher.match(face.descriptor);
           if (!match || reported.has(match.rollNo)) continue;
           reported.add(match.rollNo);
           send({ type: 'recognized', rollNo: match.rollNo, distance: match.distance, seenAt });
+        }
+        if (Date.now() < snapshotWantedUntil) {
+          const labelled = faces.map((face) => ({ box: face.box, label: matcher.match(face.descriptor)?.rollNo ?? 'unknown' }));
+          send({ type: 'snapshot', jpeg: await drawSnapshot(image, labelled), takenAt: seenAt });
         }
       } catch (error) {
         reportProblem(error, 'frame skipped');

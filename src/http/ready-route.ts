@@ -1,0 +1,44 @@
+import path from 'node:path';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { DataFileCorruptError } from '../errors.ts';
+
+/** One thing the service needs before it can answer its real requests; rejects with what is wrong. */
+export interface ReadinessCheck {
+  name: string;
+  check: () => Promise<void>;
+}
+
+const ReadyReplySchema = z.object({
+  status: z.enum(['ready', 'not-ready']),
+  checks: z.array(z.object({ name: z.string(), ok: z.boolean(), problem: z.string().optional() })),
+});
+
+// Answers may reach anyone who can reach the service: name the data file, never the server's paths.
+function describeProblem(error: unknown): string {
+  if (error instanceof DataFileCorruptError) return `${path.basename(error.file)} is not a valid data file`;
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** `GET /ready`: 200 when every check passes, 503 naming the ones that fail. `/health` only says the process answers. */
+export const readyRoute: FastifyPluginAsyncZod<{ checks: ReadinessCheck[] }> = async (app, { checks }) => {
+  app.get(
+    '/ready',
+    { config: { public: true, rateLimit: false }, schema: { summary: 'Whether the service can do its work (models present, data files readable)', response: { 200: ReadyReplySchema, 503: ReadyReplySchema } } },
+    async (request, reply) => {
+      const results = await Promise.all(
+        checks.map(async ({ name, check }) => {
+          try {
+            await check();
+            return { name, ok: true };
+          } catch (error) {
+            request.log.warn({ err: error, check: name }, 'readiness check failed');
+            return { name, ok: false, problem: describeProblem(error) };
+          }
+        }),
+      );
+      const ready = results.every((result) => result.ok);
+      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not-ready', checks: results });
+    },
+  );
+};

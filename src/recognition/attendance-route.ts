@@ -1,0 +1,135 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Config } from '../config/config.ts';
+import { AttendanceRecordSchema, DaySchema, type AttendanceStore } from '../storage/attendance-store.ts';
+import type { StudentStore } from '../storage/student-store.ts';
+import { dayIn } from './attendance-clock.ts';
+
+const MAX_RANGE_DAYS = 366;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+const CalendarDaySchema = DaySchema.refine((day) => {
+  const date = new Date(`${day}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(day);
+}, 'not a calendar day');
+
+const AttendanceQuerySchema = z
+  .object({
+    date: CalendarDaySchema.optional().describe('One day (default: today in TIME_ZONE)'),
+    from: CalendarDaySchema.optional().describe('First day of a range; needs `to`'),
+    to: CalendarDaySchema.optional().describe('Last day of a range, inclusive; needs `from`'),
+    format: z.enum(['json', 'csv']).optional().describe('Overrides the Accept header'),
+    include: z.enum(['absent']).optional().describe('`absent` also lists the registered students who were not present'),
+  })
+  .refine((query) => query.date === undefined || (query.from === undefined && query.to === undefined), {
+    message: 'give either date or from and to, not both',
+    path: ['date'],
+  })
+  .refine((query) => (query.from === undefined) === (query.to === undefined), { message: 'from and to go together', path: ['from'] })
+  .refine((query) => query.from === undefined || query.to === undefined || query.from <= query.to, { message: 'from must not be after to', path: ['from'] })
+  .refine(
+    (query) => query.from === undefined || query.to === undefined || daysBetween(query.from, query.to) < MAX_RANGE_DAYS,
+    { message: `a range covers at most ${MAX_RANGE_DAYS} days`, path: ['to'] },
+  );
+
+const AttendanceDaySchema = z.object({
+  date: z.string(),
+  present: z.array(AttendanceRecordSchema),
+  absent: z.array(z.string()).optional().describe('rollNos of the current roster not present that day; only with include=absent'),
+});
+type AttendanceDay = z.infer<typeof AttendanceDaySchema>;
+
+const AttendanceReplySchema = z.object({ from: z.string(), to: z.string(), days: z.array(AttendanceDaySchema) });
+
+function daysBetween(from: string, to: string): number {
+  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY_MS);
+}
+
+const CSV_HEADER = 'date,rollNo,status,timestamp';
+
+function csvField(value: string): string {
+  return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
+}
+
+function toCsv(days: AttendanceDay[]): string {
+  const rows = [CSV_HEADER];
+  for (const { date, present, absent = [] } of days) {
+    for (const { rollNo, timestamp } of present) rows.push([date, rollNo, 'present', timestamp].map(csvField).join(','));
+    for (const rollNo of absent) rows.push([date, rollNo, 'absent', ''].map(csvField).join(','));
+  }
+  return `${rows.join('\r\n')}\r\n`;
+}
+
+/** Whether an Accept header ranks `text/csv` above JSON; anything else, wildcards included, gets JSON. */
+function prefersCsv(accept: string | undefined): boolean {
+  const quality = (type: string) => {
+    for (const range of (accept ?? '').split(',')) {
+      const [mediaType, ...parameters] = range.split(';').map((part) => part.trim().toLowerCase());
+      if (mediaType !== type) continue;
+      const q = parameters.find((parameter) => parameter.startsWith('q='));
+      return q === undefined ? 1 : Number(q.slice(2)) || 0;
+    }
+    return 0;
+  };
+  const csv = quality('text/csv');
+  return csv > 0 && csv >= quality('application/json');
+}
+
+export interface AttendanceRouteOptions {
+  config: Config;
+  students: StudentStore;
+  attendance: AttendanceStore;
+  now?: () => Date;
+}
+
+/**
+ * `GET /attendance`: who was present on a day (`date`) or over a range (`from`, `to`), as JSON or CSV.
+ * A single day is always listed; a range lists the days on which anyone was present (a day nobody was seen
+ * is taken as a day without a roll call). Absent students are the current roster's, not the roster of that day.
+ */
+export const attendanceRoute: FastifyPluginAsyncZod<AttendanceRouteOptions> = async (app, { config, students, attendance, now = () => new Date() }) => {
+  app.get(
+    '/attendance',
+    {
+      schema: {
+        summary: 'Attendance of a day or a range of days, as JSON or CSV (Accept: text/csv or ?format=csv)',
+        querystring: AttendanceQuerySchema,
+        response: {
+          200: {
+            description: 'The days asked for',
+            content: {
+              'application/json': { schema: AttendanceReplySchema },
+              'text/csv': { schema: z.string().describe(`${CSV_HEADER}, one row per student and day`) },
+            },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const { date, from, to, format, include } = request.query;
+      let days: AttendanceDay[];
+      let range: { from: string; to: string };
+      if (from !== undefined && to !== undefined) {
+        range = { from, to };
+        days = (await attendance.listRange(from, to)).map(({ day, records }) => ({ date: day, present: records }));
+      } else {
+        const day = date ?? dayIn(config.TIME_ZONE, now());
+        range = { from: day, to: day };
+        days = [{ date: day, present: await attendance.listDay(day) }];
+      }
+      if (include === 'absent') {
+        const roster = (await students.list()).map((student) => student.rollNo);
+        days = days.map((day) => {
+          const present = new Set(day.present.map((record) => record.rollNo));
+          return { ...day, absent: roster.filter((rollNo) => !present.has(rollNo)) };
+        });
+      }
+      const wantsCsv = format === 'csv' || (format === undefined && prefersCsv(request.headers.accept));
+      if (!wantsCsv) return { ...range, days };
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="attendance-${range.from}${range.to === range.from ? '' : `-to-${range.to}`}.csv"`)
+        .send(toCsv(days));
+    },
+  );
+};

@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import { ENROLLMENT_ERROR_CODES } from '../errors.ts';
+
+export const SessionEventSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('session-started'), sessionId: z.string(), camera: z.string(), students: z.number().int() }),
+  z.object({ type: z.literal('session-stopped'), sessionId: z.string(), reason: z.enum(['stopped', 'failed']), recognizedThisSession: z.number().int() }),
+  z.object({ type: z.literal('student-present'), sessionId: z.string(), rollNo: z.string(), day: z.string(), timestamp: z.string() }),
+  z.object({ type: z.literal('enrollment-problem'), sessionId: z.string(), rollNo: z.string(), code: z.enum(ENROLLMENT_ERROR_CODES), message: z.string() }),
+  z.object({ type: z.literal('camera-error'), sessionId: z.string(), code: z.string(), message: z.string() }),
+]);
+export type SessionEvent = z.infer<typeof SessionEventSchema>;
+
+/** An event as sent: a growing id (for `Last-Event-ID`), when it happened, and what happened. */
+export type PublishedEvent = { id: number; at: string; event: SessionEvent };
+
+const REPLAYABLE_EVENTS = 200;
+
+/**
+ * What happens in recognition sessions, for `GET /events`. The latest events are kept so a client that
+ * reconnects with `Last-Event-ID` misses nothing in between; they hold rollNos and times, never images or descriptors.
+ */
+export class SessionEvents {
+  private nextId = 1;
+  private readonly recent: PublishedEvent[] = [];
+  private readonly listeners = new Set<(published: PublishedEvent) => void>();
+
+  publish(event: SessionEvent, at: Date = new Date()): void {
+    const published = { id: this.nextId++, at: at.toISOString(), event };
+    this.recent.push(published);
+    if (this.recent.length > REPLAYABLE_EVENTS) this.recent.shift();
+    for (const listener of this.listeners) listener(published);
+  }
+
+  /** Calls `listener` with the kept events after `lastId` (none when `undefined`), then with each new event until unsubscribed. */
+  subscribe(listener: (published: PublishedEvent) => void, lastId?: number): () => void {
+    if (lastId !== undefined) for (const published of this.recent) if (published.id > lastId) listener(published);
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}

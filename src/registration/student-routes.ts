@@ -1,0 +1,147 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { ErrorReplySchema } from '../http/error-handling.ts';
+import type { AttendanceStore } from '../storage/attendance-store.ts';
+import { ENROLLMENT_ERROR_CODES } from '../errors.ts';
+import type { EnrollmentOutcome, EnrollmentStore } from '../storage/enrollment-store.ts';
+import { RollNoSchema, type Student, type StudentStore } from '../storage/student-store.ts';
+import { PhotoUrlSchema } from './add-student-route.ts';
+
+const PhotoCheckSchema = z
+  .object({
+    usable: z.boolean().nullable().describe('null until the recognition service has tried the current photo'),
+    checkedAt: z.string().nullable(),
+    problem: z.object({ code: z.enum(ENROLLMENT_ERROR_CODES), message: z.string() }).nullable(),
+  })
+  .describe("The recognition service's verdict on the current photo, from the latest session start that tried it");
+
+export const StudentViewSchema = z.object({
+  rollNo: z.string(),
+  url: z.string(),
+  registeredAt: z.string().nullable(),
+  photoReplacedAt: z.string().nullable(),
+  photo: PhotoCheckSchema,
+});
+type StudentView = z.infer<typeof StudentViewSchema>;
+
+const StudentParamsSchema = z.object({ rollNo: RollNoSchema });
+
+const ListQuerySchema = z.object({
+  offset: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+const ListReplySchema = z.object({
+  total: z.number().int(),
+  offset: z.number().int(),
+  limit: z.number().int(),
+  students: z.array(StudentViewSchema),
+});
+
+const DeleteQuerySchema = z.object({
+  attendance: z
+    .enum(['keep', 'delete'])
+    .default('keep')
+    .describe('`delete` also erases the student’s attendance history; by default it is kept'),
+});
+const DeleteReplySchema = z.object({
+  status: z.literal('success'),
+  rollNo: z.string(),
+  removedFromRoster: z.boolean(),
+  removedEnrollmentOutcome: z.boolean(),
+  removedAttendanceRecords: z.number().int(),
+});
+
+const ReplacePhotoBodySchema = z.strictObject({ url: PhotoUrlSchema });
+
+export interface StudentRoutesOptions {
+  students: StudentStore;
+  enrollments: EnrollmentStore;
+  attendance: AttendanceStore;
+}
+
+function viewOf(student: Student, outcome: EnrollmentOutcome | undefined): StudentView {
+  // An outcome for an earlier photo says nothing about the current one.
+  const current = outcome?.url === student.url ? outcome : undefined;
+  return {
+    rollNo: student.rollNo,
+    url: student.url,
+    registeredAt: student.registeredAt ?? null,
+    photoReplacedAt: student.photoReplacedAt ?? null,
+    photo: {
+      usable: current?.usable ?? null,
+      checkedAt: current?.checkedAt ?? null,
+      problem: current && !current.usable ? { code: current.code, message: current.message } : null,
+    },
+  };
+}
+
+const notFound = (rollNo: string) => ({ status: 'error' as const, code: 'STUDENT_NOT_FOUND', message: `No student with rollNo ${rollNo} is registered.` });
+
+/** The roster: list, look up, remove (with everything derived from the student) and re-photo students. */
+export const studentRoutes: FastifyPluginAsyncZod<StudentRoutesOptions> = async (app, { students, enrollments, attendance }) => {
+  app.get(
+    '/students',
+    { schema: { summary: 'List registered students, in registration order', querystring: ListQuerySchema, response: { 200: ListReplySchema } } },
+    async (request) => {
+      const { offset, limit } = request.query;
+      const [roster, outcomes] = await Promise.all([students.list(), enrollments.list()]);
+      const page = roster.slice(offset, offset + limit).map((student) => viewOf(student, outcomes[student.rollNo]));
+      return { total: roster.length, offset, limit, students: page };
+    },
+  );
+
+  app.get(
+    '/students/:rollNo',
+    { schema: { summary: 'One student, with the verdict on their photo', params: StudentParamsSchema, response: { 200: StudentViewSchema, 404: ErrorReplySchema } } },
+    async (request, reply) => {
+      const { rollNo } = request.params;
+      const student = await students.get(rollNo);
+      if (!student) return reply.code(404).send(notFound(rollNo));
+      return viewOf(student, await enrollments.get(rollNo));
+    },
+  );
+
+  app.delete(
+    '/students/:rollNo',
+    {
+      schema: {
+        summary: 'Remove a student and the enrollment outcome derived from their photo; attendance too with ?attendance=delete',
+        description:
+          'A running recognition session keeps the descriptor it computed at its start until it stops; the next session start no longer knows the student.',
+        params: StudentParamsSchema,
+        querystring: DeleteQuerySchema,
+        response: { 200: DeleteReplySchema, 404: ErrorReplySchema },
+      },
+    },
+    async (request, reply) => {
+      const { rollNo } = request.params;
+      const removedFromRoster = await students.remove(rollNo);
+      const removedEnrollmentOutcome = await enrollments.remove(rollNo);
+      const removedAttendanceRecords = request.query.attendance === 'delete' ? await attendance.removeStudent(rollNo) : 0;
+      if (!removedFromRoster && !removedEnrollmentOutcome && removedAttendanceRecords === 0) return reply.code(404).send(notFound(rollNo));
+      request.log.info({ rollNo, removedFromRoster, removedEnrollmentOutcome, removedAttendanceRecords }, 'student removed');
+      return { status: 'success' as const, rollNo, removedFromRoster, removedEnrollmentOutcome, removedAttendanceRecords };
+    },
+  );
+
+  app.put(
+    '/students/:rollNo/photo',
+    {
+      schema: {
+        summary: "Replace a student's photo URL; the next session start enrolls the new photo",
+        params: StudentParamsSchema,
+        body: ReplacePhotoBodySchema,
+        response: { 200: StudentViewSchema, 404: ErrorReplySchema },
+      },
+    },
+    async (request, reply) => {
+      const { rollNo } = request.params;
+      const updated = await students.replacePhoto(rollNo, request.body.url, new Date().toISOString());
+      if (!updated) return reply.code(404).send(notFound(rollNo));
+      // The verdict on the previous photo no longer applies, even if the new one has the same URL.
+      await enrollments.remove(rollNo);
+      request.log.info({ rollNo }, 'student photo replaced');
+      return viewOf(updated, undefined);
+    },
+  );
+};

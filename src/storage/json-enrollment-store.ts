@@ -1,0 +1,41 @@
+import path from 'node:path';
+import { JsonDocument } from './json-document.ts';
+import { EnrollmentOutcomesSchema, type EnrollmentOutcome, type EnrollmentOutcomes, type EnrollmentStore } from './enrollment-store.ts';
+
+export const ENROLLMENT_FILE = 'enrollment.json';
+
+/** `enrollment.json`: `{ "<rollNo>": { "usable", "url", "checkedAt", "code"?, "message"? } }`. */
+export class JsonEnrollmentStore implements EnrollmentStore {
+  private readonly document: JsonDocument<typeof EnrollmentOutcomesSchema>;
+
+  constructor(dataDir: string) {
+    this.document = new JsonDocument(path.join(dataDir, ENROLLMENT_FILE), EnrollmentOutcomesSchema, () => ({}));
+  }
+
+  get file(): string {
+    return this.document.file;
+  }
+
+  recordMany(outcomes: EnrollmentOutcomes): Promise<void> {
+    return this.document.update((current) => ({
+      next: Object.keys(outcomes).length > 0 ? { ...current, ...outcomes } : undefined,
+      result: undefined,
+    }));
+  }
+
+  list(): Promise<EnrollmentOutcomes> {
+    return this.document.read();
+  }
+
+  async get(rollNo: string): Promise<EnrollmentOutcome | undefined> {
+    return (await this.document.read())[rollNo];
+  }
+
+  remove(rollNo: string): Promise<boolean> {
+    return this.document.update((current) => {
+      if (!(rollNo in current)) return { next: undefined, result: false };
+      const { [rollNo]: _removed, ...rest } = current;
+      return { next: rest, result: true };
+    });
+  }
+}
