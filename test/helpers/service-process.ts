@@ -47,6 +47,7 @@ export async function startServices(env: Record<string, string>, which: keyof ty
       }
     });
     child.once('exit', (code) => reject(new Error(`services exited with code ${code}: ${stderr}`)));
+    setTimeout(() => reject(new Error(`services did not report listening within 30 s (LOG_LEVEL must be info or lower): ${stderr}`)), 30_000).unref();
   });
   await listening;
   return {
