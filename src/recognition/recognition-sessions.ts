@@ -129,7 +129,7 @@ export class RecognitionSessions {
       alreadyPresent: present.map((record) => record.rollNo),
       camera: config.CAMERA,
       modelsDir: config.MODELS_DIR,
-      matchThreshold: config.MATCH_THRESHOLD,
+      matchRule: { threshold: config.MATCH_THRESHOLD, margin: config.MATCH_MARGIN },
       photoDownload: {
         maxBytes: config.PHOTO_MAX_BYTES,
         timeoutMs: config.PHOTO_TIMEOUT_MS,

@@ -1,12 +1,11 @@
 import { EnrollmentError } from '../../errors.ts';
-import { decodeImage } from '../../faces/decode-image.ts';
 import type { FaceEngine } from '../../faces/face-engine.ts';
 import type { EnrolledFace } from '../../faces/face-matcher.ts';
+import { enrollmentDescriptor } from '../../faces/find-faces.ts';
 import type { PhotoDownloader } from '../../photos/download-photo.ts';
 import type { NewStudent } from '../../storage/student-store.ts';
 import type { EnrollmentProblem } from './messages.ts';
 
-export const ENROLLMENT_PHOTO_MAX_SIDE = 1024;
 const PARALLEL_DOWNLOADS = 4;
 
 export interface EnrollmentResult {
@@ -51,12 +50,5 @@ async function enrollOne(
   signal: AbortSignal,
 ): Promise<EnrolledFace> {
   const bytes = await downloader.download(student.url, signal);
-  const image = await decodeImage(bytes, { maxSide: ENROLLMENT_PHOTO_MAX_SIDE });
-  const faces = await engine.detectFaces(image);
-  const [face] = faces;
-  if (!face) throw new EnrollmentError('NO_FACE_FOUND', 'no face found in the photo');
-  if (faces.length > 1) {
-    throw new EnrollmentError('SEVERAL_FACES', `${faces.length} faces found in the photo; it must show the student alone`);
-  }
-  return { rollNo: student.rollNo, descriptor: face.descriptor };
+  return { rollNo: student.rollNo, descriptor: await enrollmentDescriptor(bytes, engine) };
 }

@@ -3,15 +3,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describeCamera, openFrameSource } from '../../camera/open-frame-source.ts';
 import type { FrameSource } from '../../camera/frame-source.ts';
 import { AttendanceError } from '../../errors.ts';
-import { decodeImage } from '../../faces/decode-image.ts';
 import { loadFaceEngine, type FaceEngine } from '../../faces/face-engine.ts';
 import { FaceMatcher } from '../../faces/face-matcher.ts';
+import { findFrameFaces } from '../../faces/find-faces.ts';
 import { createLogger } from '../../logger.ts';
 import { PhotoDownloader } from '../../photos/download-photo.ts';
 import { enrollStudents } from './enroll-students.ts';
 import type { ControlMessage, SessionSettings, WorkerMessage } from './messages.ts';
 
-const FRAME_MAX_SIDE = 1280;
 const CAMERA_RETRY_MAX_MS = 30_000;
 
 const settings = workerData as SessionSettings;
@@ -45,7 +44,7 @@ async function enroll(engine: FaceEngine): Promise<FaceMatcher> {
     log.info({ enrolled: enrolled.length, problems: problems.length, ms: Date.now() - started, backend: engine.backend }, 'enrollment finished');
     for (const problem of problems) log.warn(problem, 'student photo unusable');
     send({ type: 'enrolled', backend: engine.backend, enrolled: enrolled.length, problems });
-    return new FaceMatcher(enrolled, settings.matchThreshold);
+    return new FaceMatcher(enrolled, settings.matchRule);
   } finally {
     await downloader.close();
   }
@@ -82,7 +81,7 @@ async function watch(engine: FaceEngine, matcher: FaceMatcher): Promise<void> {
       }
       const seenAt = Date.now();
       try {
-        const faces = await engine.detectFaces(await decodeImage(frame, { maxSide: FRAME_MAX_SIDE }));
+        const faces = await findFrameFaces(frame, engine);
         for (const face of faces) {
           const match = matcher.match(face.descriptor);
           if (!match || reported.has(match.rollNo)) continue;
