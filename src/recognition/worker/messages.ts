@@ -13,6 +13,8 @@ export interface SessionSettings {
   camera: CameraSetting;
   modelsDir: string;
   matchRule: MatchRule;
+  /** Frames of one face track on which a student must win before being marked. */
+  matchMinFrames: number;
   photoDownload: PhotoDownloadOptions;
   logLevel: string;
 }

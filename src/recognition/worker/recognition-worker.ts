@@ -9,9 +9,11 @@ import { findFrameFaces } from '../../faces/find-faces.ts';
 import { createLogger } from '../../logger.ts';
 import { PhotoDownloader } from '../../photos/download-photo.ts';
 import { enrollStudents } from './enroll-students.ts';
+import { FaceTracks } from './face-tracks.ts';
 import type { ControlMessage, SessionSettings, WorkerMessage } from './messages.ts';
 
 const CAMERA_RETRY_MAX_MS = 30_000;
+const TRACK_MAX_GAP_FRAMES = 2;
 
 const settings = workerData as SessionSettings;
 const port = parentPort!;
@@ -43,7 +45,7 @@ async function enroll(engine: FaceEngine): Promise<FaceMatcher> {
     const { enrolled, problems } = await enrollStudents(settings.students, engine, downloader, stopping.signal);
     log.info({ enrolled: enrolled.length, problems: problems.length, ms: Date.now() - started, backend: engine.backend }, 'enrollment finished');
     for (const problem of problems) log.warn(problem, 'student photo unusable');
-    send({ type: 'enrolled', backend: engine.backend, enrolled: enrolled.length, problems });
+    send({ type: 'enrolled', backend: engine.backend, enrolled: new Set(enrolled.map((face) => face.rollNo)).size, problems });
     return new FaceMatcher(enrolled, settings.matchRule);
   } finally {
     await downloader.close();
@@ -54,6 +56,7 @@ async function watch(engine: FaceEngine, matcher: FaceMatcher): Promise<void> {
   const reported = new Set(settings.alreadyPresent);
   let framesProcessed = 0;
   let failures = 0;
+  const tracks = new FaceTracks({ minFrames: settings.matchMinFrames, maxGapFrames: TRACK_MAX_GAP_FRAMES });
   source = openFrameSource(settings.camera);
   log.info({ camera: describeCamera(settings.camera) }, 'watching camera');
   try {
@@ -82,9 +85,9 @@ async function watch(engine: FaceEngine, matcher: FaceMatcher): Promise<void> {
       const seenAt = Date.now();
       try {
         const faces = await findFrameFaces(frame, engine);
-        for (const face of faces) {
-          const match = matcher.match(face.descriptor);
-          if (!match || reported.has(match.rollNo)) continue;
+        const confirmed = tracks.observe(faces.map((face) => ({ box: face.box, match: matcher.match(face.descriptor) })));
+        for (const match of confirmed) {
+          if (reported.has(match.rollNo)) continue;
           reported.add(match.rollNo);
           send({ type: 'recognized', rollNo: match.rollNo, distance: match.distance, seenAt });
         }
