@@ -16,15 +16,15 @@ function descriptor(fill: (i: number) => number): Float32Array {
 test('matches the nearest enrolled descriptor and refuses anything beyond the threshold', () => {
   const a = descriptor(() => 0);
   const b = descriptor((i) => (i === 0 ? 1 : 0));
-  const matcher = new FaceMatcher([{ rollNo: 'A', descriptor: a }, { rollNo: 'B', descriptor: b }], 0.5);
+  const matcher = new FaceMatcher([{ rollNo: 'A', descriptor: a }, { rollNo: 'B', descriptor: b }], { threshold: 0.5, margin: 0 });
   assert.deepEqual(matcher.match(descriptor((i) => (i === 0 ? 0.3 : 0))), { rollNo: 'A', distance: 0.30000001192092896 });
   assert.equal(matcher.match(descriptor((i) => (i === 0 ? 0.9 : 0)))?.rollNo, 'B');
   assert.equal(matcher.match(descriptor((i) => (i === 1 ? 0.6 : 0))), undefined, '0.6 from A and 1.17 from B: nobody');
-  assert.equal(new FaceMatcher([], 0.5).match(a), undefined, 'an empty roster matches nobody');
+  assert.equal(new FaceMatcher([], { threshold: 0.5, margin: 0 }).match(a), undefined, 'an empty roster matches nobody');
 });
 
 test('refuses a descriptor of the wrong length at enrollment', () => {
-  assert.throws(() => new FaceMatcher([{ rollNo: 'A', descriptor: new Float32Array(3) }], 0.5), /expected 128/);
+  assert.throws(() => new FaceMatcher([{ rollNo: 'A', descriptor: new Float32Array(3) }], { threshold: 0.5, margin: 0 }), /expected 128/);
 });
 
 test('on real faces, the same person matches across photos and a stranger matches nobody', async () => {
@@ -32,7 +32,7 @@ test('on real faces, the same person matches across photos and a stranger matche
   const facesIn = async (file: string) => engine.detectFaces(await decodeImage(await readFile(path.join(FIXTURES, file)), { maxSide: 1024 }));
   const [obama] = await facesIn('photos/obama.jpg');
   const [rick] = await facesIn('photos/rick.jpg');
-  const matcher = new FaceMatcher([{ rollNo: 'obama', descriptor: obama!.descriptor }, { rollNo: 'rick', descriptor: rick!.descriptor }], 0.5);
+  const matcher = new FaceMatcher([{ rollNo: 'obama', descriptor: obama!.descriptor }, { rollNo: 'rick', descriptor: rick!.descriptor }], { threshold: 0.5, margin: 0 });
 
   const [obamaElsewhere] = await facesIn('frames/08-obama.jpg');
   const [rickElsewhere] = await facesIn('frames/09-rick.jpg');

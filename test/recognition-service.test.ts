@@ -54,11 +54,13 @@ test('CAMERA=webcam without fswebcam: /status says so and names the alternative;
   }
 });
 
+// Each picture stays 3 frames: a student is marked after MATCH_MIN_FRAMES frames of one face track.
 test('CAMERA=ffmpeg:<video file> recognises registered students in the video', async () => {
   const video = path.join(scratch, 'door.avi');
   const list = path.join(scratch, 'door.txt');
   const frames = ['01-empty-room.jpg', '02-obama.jpg', '03-stranger.jpg', '07-rick.jpg'];
-  await writeFile(list, frames.map((name) => `file '${path.join(FIXTURES, 'frames', name)}'\nduration 0.5\n`).join(''));
+  const entry = (name: string) => `file '${path.join(FIXTURES, 'frames', name)}'\nduration 0.5\n`;
+  await writeFile(list, frames.map((name) => entry(name).repeat(3)).join(''));
   await promisify(execFile)(ffmpegBinary(), ['-loglevel', 'error', '-f', 'concat', '-safe', '0', '-i', list, '-r', '2', '-c:v', 'mjpeg', '-q:v', '3', video]);
 
   const { app, students, status } = await recognitionApp('ffmpeg', { CAMERA: `ffmpeg:${video}` });

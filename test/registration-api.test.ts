@@ -42,6 +42,26 @@ test('answers with the original wording, counting added and skipped students', a
   assert.deepEqual(stored.map(({ rollNo, url }) => ({ rollNo, url })), [{ rollNo: '13030824141', url: 'https://photos.invalid/a.jpg' }]);
 });
 
+test('several photos per student with urls, alone or beside url, stored with url as the first photo', async () => {
+  const response = await addStudents({
+    classStudents: [
+      { rollNo: 'multi-1', urls: ['https://photos.invalid/m1a.jpg', 'https://photos.invalid/m1b.jpg'] },
+      { rollNo: 'multi-2', url: 'https://photos.invalid/m2a.jpg', urls: ['https://photos.invalid/m2b.jpg', 'https://photos.invalid/m2a.jpg'] },
+      { rollNo: 'multi-3', urls: ['https://photos.invalid/m3.jpg'] },
+    ],
+  });
+  assert.equal(response.statusCode, 200, response.body);
+  const stored = (await students.list()).filter((s) => s.rollNo.startsWith('multi-'));
+  assert.deepEqual(
+    stored.map(({ rollNo, url, urls }) => ({ rollNo, url, urls })),
+    [
+      { rollNo: 'multi-1', url: 'https://photos.invalid/m1a.jpg', urls: ['https://photos.invalid/m1a.jpg', 'https://photos.invalid/m1b.jpg'] },
+      { rollNo: 'multi-2', url: 'https://photos.invalid/m2a.jpg', urls: ['https://photos.invalid/m2a.jpg', 'https://photos.invalid/m2b.jpg'] },
+      { rollNo: 'multi-3', url: 'https://photos.invalid/m3.jpg', urls: undefined },
+    ],
+  );
+});
+
 test('bad requests get a clear 4xx and leave students_data.json byte for byte as it was', async () => {
   const before = await readFile(path.join(dir, 'students_data.json'), 'utf8');
   const valid = { rollNo: '7', url: 'https://photos.invalid/7.jpg' };
@@ -57,6 +77,8 @@ test('bad requests get a clear 4xx and leave students_data.json byte for byte as
     ['path in rollNo', { classStudents: [{ ...valid, rollNo: '../7' }] }, 400, /may only contain/],
     ['control character', { classStudents: [{ ...valid, rollNo: '7\u0000' }] }, 400, /may only contain/],
     ['look-alike digits', { classStudents: [{ ...valid, rollNo: '１２３' }] }, 400, /may only contain/],
+    ['empty urls', { classStudents: [{ rollNo: '7', urls: [] }] }, 400, /classStudents\.0\.urls/],
+    ['bad URL in urls', { classStudents: [{ rollNo: '7', urls: ['https://photos.invalid/a.jpg', 'ftp://x/y.jpg'] }] }, 400, /classStudents\.0\.urls\.1/],
     ['file URL', { classStudents: [{ ...valid, url: 'file:///etc/passwd' }] }, 400, /http:\/\/ or https:\/\//],
     ['not a URL', { classStudents: [{ ...valid, url: 'photo.jpg' }] }, 400, /http:\/\/ or https:\/\//],
     ['extra field', { classStudents: [{ ...valid, name: 'x' }] }, 400, /name/],

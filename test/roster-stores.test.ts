@@ -6,6 +6,7 @@ import { afterEach, beforeEach, test } from 'node:test';
 import { DataFileCorruptError } from '../src/errors.ts';
 import { JsonAttendanceStore } from '../src/storage/json-attendance-store.ts';
 import { JsonEnrollmentStore } from '../src/storage/json-enrollment-store.ts';
+import { photoUrls } from '../src/storage/student-store.ts';
 import { JsonStudentStore } from '../src/storage/json-student-store.ts';
 
 let dir: string;
@@ -56,6 +57,14 @@ test('attendance over a range lists the days with someone present, in calendar o
     ['2025-09-08', ['1']],
   ]);
   assert.deepEqual(await store.listRange('2025-09-07', '2025-09-07'), []);
+});
+
+test('replacing the photo of a student registered with several photos replaces all of them', async () => {
+  const store = new JsonStudentStore(dir);
+  await store.addMany([{ rollNo: '5', url: 'http://photos.invalid/a.jpg', urls: ['http://photos.invalid/a.jpg', 'http://photos.invalid/b.jpg'] }], 'now');
+  const replaced = await store.replacePhoto('5', 'http://photos.invalid/c.jpg', 'later');
+  assert.deepEqual(photoUrls(replaced!), ['http://photos.invalid/c.jpg']);
+  assert.deepEqual(photoUrls((await store.get('5'))!), ['http://photos.invalid/c.jpg']);
 });
 
 test("erasing a student's attendance removes it from every day and drops days left empty", async () => {

@@ -88,12 +88,15 @@ test('the webcam failing mid-session is reported and retried, and stop returns e
 test('the frame folder removed mid-session is reported, and stop still answers with what was recorded', async () => {
   const folder = path.join(scratch, 'vanishing-frames');
   await mkdir(folder);
-  for (const name of ['02-obama.jpg', '03-stranger.jpg', '06-stranger.jpg', '10-stranger.jpg']) await copyFile(path.join(FIXTURES, 'frames', name), path.join(folder, name));
+  // obama stays in view for two frames: one frame alone marks nobody (MATCH_MIN_FRAMES).
+  for (const [name, copy] of [['02-obama.jpg', '1.jpg'], ['02-obama.jpg', '2.jpg'], ['03-stranger.jpg', '3.jpg'], ['06-stranger.jpg', '4.jpg'], ['10-stranger.jpg', '5.jpg']]) {
+    await copyFile(path.join(FIXTURES, 'frames', name!), path.join(folder, copy!));
+  }
   const session = await recognitionApp('vanishing-folder', { CAMERA: `dir:${folder}` });
   try {
     await session.students.addMany([{ rollNo: 'obama', url: `${photos.origin}/obama.jpg` }], 'now');
     assert.equal((await session.call('POST', '/start-recognition')).status, 200);
-    await waitFor(async () => ((await session.status()).framesProcessed >= 1 ? true : undefined), 'the first frame');
+    await waitFor(async () => ((await session.status()).framesProcessed >= 2 ? true : undefined), 'obama\'s two frames');
     await rm(folder, { recursive: true, force: true });
     const failing = await waitFor(async () => ((await session.status()).lastError ? await session.status() : undefined), 'the missing folder to be noticed');
     assert.match(failing.lastError, /vanishing-frames/);
@@ -108,9 +111,10 @@ test('the frame folder removed mid-session is reported, and stop still answers w
 test('a crashing worker leaves the service up, shows the error, keeps recorded attendance, and a new start works', async () => {
   const models = path.join(scratch, 'models-copy');
   await cp(MODELS, models, { recursive: true });
-  const frames = path.join(scratch, 'one-frame');
+  const frames = path.join(scratch, 'obama-frames');
   await mkdir(frames);
-  await copyFile(path.join(FIXTURES, 'frames/02-obama.jpg'), path.join(frames, '02-obama.jpg'));
+  await copyFile(path.join(FIXTURES, 'frames/02-obama.jpg'), path.join(frames, '1.jpg'));
+  await copyFile(path.join(FIXTURES, 'frames/02-obama.jpg'), path.join(frames, '2.jpg'));
   const session = await recognitionApp('crash', { CAMERA: `dir:${frames}`, MODELS_DIR: models });
   try {
     await session.students.addMany([{ rollNo: 'obama', url: `${photos.origin}/obama.jpg` }], 'now');

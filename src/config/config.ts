@@ -65,6 +65,8 @@ export const ConfigSchema = z.object({
   MODELS_DIR: z.string().min(1).default('./models').transform((dir) => path.resolve(dir)),
   CAMERA: z.preprocess((value) => splitCameraSetting(value ?? 'webcam'), CameraSettingSchema),
   MATCH_THRESHOLD: z.coerce.number().gt(0).lt(2).default(0.5),
+  MATCH_MARGIN: z.coerce.number().min(0).lt(2).default(0.15),
+  MATCH_MIN_FRAMES: z.coerce.number().int().min(1).max(100).default(2),
   TIME_ZONE: z
     .string()
     .default(() => Intl.DateTimeFormat().resolvedOptions().timeZone)

@@ -1,6 +1,7 @@
 import { access } from 'node:fs/promises';
 import path from 'node:path';
 import type { RgbImage } from './decode-image.ts';
+import { CHIP_SIZE, extractFaceChip } from './face-chip.ts';
 
 export interface FaceBox {
   x: number;
@@ -81,19 +82,32 @@ async function load(modelsDir: string): Promise<FaceEngine> {
   await faceapi.nets.faceRecognitionNet.loadFromDisk(modelsDir);
   const detectorOptions = new faceapi.SsdMobilenetv1Options({ minConfidence: 0.5 });
 
+  // The descriptor network carries dlib's weights, trained on landmark-aligned chips rather than detector boxes.
+  const describeAligned = async (image: RgbImage, landmarks: readonly { x: number; y: number }[]): Promise<Float32Array> => {
+    const chip = extractFaceChip(image, landmarks);
+    const input = faceapi.tf.tensor3d(chip.data, [CHIP_SIZE, CHIP_SIZE, 3], 'int32');
+    try {
+      return (await faceapi.nets.faceRecognitionNet.computeFaceDescriptor(input as never)) as Float32Array;
+    } finally {
+      input.dispose();
+    }
+  };
+
   return {
     backend,
     async detectFaces(image: RgbImage): Promise<DetectedFace[]> {
       const tensor = faceapi.tf.tensor3d(image.data, [image.height, image.width, 3], 'int32');
       try {
-        const results = await faceapi.detectAllFaces(tensor as never, detectorOptions).withFaceLandmarks().withFaceDescriptors();
-        return results
-          .map(({ detection, descriptor }) => ({
+        const results = await faceapi.detectAllFaces(tensor as never, detectorOptions).withFaceLandmarks();
+        const faces: DetectedFace[] = [];
+        for (const { detection, landmarks } of results) {
+          faces.push({
             box: { x: detection.box.x, y: detection.box.y, width: detection.box.width, height: detection.box.height },
             score: detection.score,
-            descriptor,
-          }))
-          .sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);
+            descriptor: await describeAligned(image, landmarks.positions),
+          });
+        }
+        return faces.sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);
       } finally {
         tensor.dispose();
       }

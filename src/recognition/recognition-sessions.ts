@@ -186,11 +186,12 @@ export class RecognitionSessions {
     const [students, present] = await Promise.all([this.options.students.list(), this.options.attendance.listDay(day)]);
     const settings: SessionSettings = {
       sessionId: randomUUID(),
-      students: students.map(({ rollNo, url }) => ({ rollNo, url })),
+      students: students.map(({ rollNo, url, urls }) => ({ rollNo, url, urls })),
       alreadyPresent: present.map((record) => record.rollNo),
       camera: config.CAMERA,
       modelsDir: config.MODELS_DIR,
-      matchThreshold: config.MATCH_THRESHOLD,
+      matchRule: { threshold: config.MATCH_THRESHOLD, margin: config.MATCH_MARGIN },
+      matchMinFrames: config.MATCH_MIN_FRAMES,
       photoDownload: {
         maxBytes: config.PHOTO_MAX_BYTES,
         timeoutMs: config.PHOTO_TIMEOUT_MS,

@@ -8,10 +8,25 @@ export const PhotoUrlSchema = z
   .max(2048, 'url must be at most 2048 characters')
   .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), 'url must be an http:// or https:// URL');
 
+export const MAX_PHOTOS_PER_STUDENT = 10;
+
+// `url` alone is the original body; `urls` adds photos (more photos, fewer missed students).
+const NewStudentSchema = z
+  .strictObject({
+    rollNo: RollNoSchema,
+    url: PhotoUrlSchema.optional(),
+    urls: z.array(PhotoUrlSchema).min(1).max(MAX_PHOTOS_PER_STUDENT, `at most ${MAX_PHOTOS_PER_STUDENT} photos per student`).optional(),
+  })
+  .refine((student) => student.url !== undefined || student.urls !== undefined, { message: 'each student needs a url (or urls)', path: ['url'] })
+  .transform(({ rollNo, url, urls }) => {
+    const all = [...new Set([...(url === undefined ? [] : [url]), ...(urls ?? [])])];
+    return all.length > 1 ? { rollNo, url: all[0]!, urls: all } : { rollNo, url: all[0]! };
+  });
+
 export function addStudentBodySchema(maxStudentsPerRequest: number) {
   return z.strictObject({
     classStudents: z
-      .array(z.strictObject({ rollNo: RollNoSchema, url: PhotoUrlSchema }))
+      .array(NewStudentSchema)
       .min(1, 'classStudents must list at least one student')
       .max(maxStudentsPerRequest, `at most ${maxStudentsPerRequest} students per request`),
   });

@@ -27,10 +27,10 @@ export class JsonStudentStore implements StudentStore {
     return this.document.update((current) => {
       const known = new Set(current.map((student) => student.rollNo));
       const added: Student[] = [];
-      for (const { rollNo, url } of students) {
+      for (const { rollNo, url, urls } of students) {
         if (known.has(rollNo)) continue;
         known.add(rollNo);
-        added.push({ rollNo, url, registeredAt });
+        added.push({ rollNo, url, ...(urls && { urls }), registeredAt });
       }
       const result = { added: added.length, skipped: students.length - added.length };
       return { next: added.length > 0 ? [...current, ...added] : undefined, result };
@@ -45,7 +45,9 @@ export class JsonStudentStore implements StudentStore {
     return this.document.update((current) => {
       const existing = current.find((student) => student.rollNo === rollNo);
       if (!existing) return { next: undefined, result: undefined };
-      const updated = { ...existing, url, photoReplacedAt: replacedAt };
+      // The new photo replaces every earlier one, including the extra `urls`.
+      const { urls: _earlierPhotos, ...rest } = existing;
+      const updated = { ...rest, url, photoReplacedAt: replacedAt };
       return { next: current.map((student) => (student === existing ? updated : student)), result: updated };
     });
   }

@@ -10,13 +10,19 @@ export const RollNoSchema = z
 export const StudentSchema = z.object({
   rollNo: RollNoSchema,
   url: z.string(),
+  /** Every photo of the student, `url` first, when more than one was registered. */
+  urls: z.array(z.string()).optional(),
   registeredAt: z.string().optional(),
   /** When the photo URL was last replaced; absent while it is the one given at registration. */
   photoReplacedAt: z.string().optional(),
 });
 export type Student = z.infer<typeof StudentSchema>;
 
-export type NewStudent = Pick<Student, 'rollNo' | 'url'>;
+export type NewStudent = Pick<Student, 'rollNo' | 'url' | 'urls'>;
+
+export function photoUrls(student: NewStudent): string[] {
+  return student.urls ?? [student.url];
+}
 
 export interface AddStudentsResult {
   added: number;

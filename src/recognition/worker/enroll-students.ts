@@ -1,12 +1,11 @@
 import { EnrollmentError } from '../../errors.ts';
-import { decodeImage } from '../../faces/decode-image.ts';
 import type { FaceEngine } from '../../faces/face-engine.ts';
 import type { EnrolledFace } from '../../faces/face-matcher.ts';
+import { enrollmentDescriptor } from '../../faces/find-faces.ts';
 import type { PhotoDownloader } from '../../photos/download-photo.ts';
-import type { NewStudent } from '../../storage/student-store.ts';
+import { photoUrls, type NewStudent } from '../../storage/student-store.ts';
 import type { EnrollmentProblem } from './messages.ts';
 
-export const ENROLLMENT_PHOTO_MAX_SIDE = 1024;
 const PARALLEL_DOWNLOADS = 4;
 
 export interface EnrollmentResult {
@@ -14,26 +13,30 @@ export interface EnrollmentResult {
   problems: EnrollmentProblem[];
 }
 
-/** Turns each student's photo into one face descriptor, or a reason why it could not. */
+/** Turns each of the students' photos into a face descriptor, or a reason why it could not. */
 export async function enrollStudents(
   students: readonly NewStudent[],
   engine: FaceEngine,
   downloader: PhotoDownloader,
   signal: AbortSignal,
 ): Promise<EnrollmentResult> {
-  const outcomes: (EnrolledFace | EnrollmentProblem)[] = new Array(students.length);
+  const photos = students.flatMap((student) => {
+    const urls = photoUrls(student);
+    return urls.map((url, i) => ({ rollNo: student.rollNo, url, label: urls.length > 1 ? `photo ${i + 1} of ${urls.length}: ` : '' }));
+  });
+  const outcomes: (EnrolledFace | EnrollmentProblem)[] = new Array(photos.length);
   let next = 0;
   const enrollNext = async (): Promise<void> => {
-    while (next < students.length && !signal.aborted) {
+    while (next < photos.length && !signal.aborted) {
       const index = next++;
-      const student = students[index]!;
-      outcomes[index] = await enrollOne(student, engine, downloader, signal).catch((error: unknown) => {
+      const photo = photos[index]!;
+      outcomes[index] = await enrollPhoto(photo.rollNo, photo.url, engine, downloader, signal).catch((error: unknown) => {
         if (!(error instanceof EnrollmentError)) throw error;
-        return { rollNo: student.rollNo, code: error.code, message: error.message };
+        return { rollNo: photo.rollNo, code: error.code, message: `${photo.label}${error.message}` };
       });
     }
   };
-  await Promise.all(Array.from({ length: Math.min(PARALLEL_DOWNLOADS, students.length) }, enrollNext));
+  await Promise.all(Array.from({ length: Math.min(PARALLEL_DOWNLOADS, photos.length) }, enrollNext));
   const enrolled: EnrolledFace[] = [];
   const problems: EnrollmentProblem[] = [];
   for (const outcome of outcomes) {
@@ -44,19 +47,13 @@ export async function enrollStudents(
   return { enrolled, problems };
 }
 
-async function enrollOne(
-  student: NewStudent,
+async function enrollPhoto(
+  rollNo: string,
+  url: string,
   engine: FaceEngine,
   downloader: PhotoDownloader,
   signal: AbortSignal,
 ): Promise<EnrolledFace> {
-  const bytes = await downloader.download(student.url, signal);
-  const image = await decodeImage(bytes, { maxSide: ENROLLMENT_PHOTO_MAX_SIDE });
-  const faces = await engine.detectFaces(image);
-  const [face] = faces;
-  if (!face) throw new EnrollmentError('NO_FACE_FOUND', 'no face found in the photo');
-  if (faces.length > 1) {
-    throw new EnrollmentError('SEVERAL_FACES', `${faces.length} faces found in the photo; it must show the student alone`);
-  }
-  return { rollNo: student.rollNo, descriptor: face.descriptor };
+  const bytes = await downloader.download(url, signal);
+  return { rollNo, descriptor: await enrollmentDescriptor(bytes, engine) };
 }

@@ -1,5 +1,6 @@
 import type { CameraSetting } from '../../config/config.ts';
 import type { EnrollmentErrorCode } from '../../errors.ts';
+import type { MatchRule } from '../../faces/face-matcher.ts';
 import type { PhotoDownloadOptions } from '../../photos/download-photo.ts';
 import type { NewStudent } from '../../storage/student-store.ts';
 
@@ -11,7 +12,9 @@ export interface SessionSettings {
   alreadyPresent: string[];
   camera: CameraSetting;
   modelsDir: string;
-  matchThreshold: number;
+  matchRule: MatchRule;
+  /** Frames of one face track on which a student must win before being marked. */
+  matchMinFrames: number;
   photoDownload: PhotoDownloadOptions;
   logLevel: string;
 }

@@ -3,18 +3,19 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describeCamera, openFrameSource } from '../../camera/open-frame-source.ts';
 import type { FrameSource } from '../../camera/frame-source.ts';
 import { AttendanceError } from '../../errors.ts';
-import { decodeImage } from '../../faces/decode-image.ts';
 import { loadFaceEngine, type FaceEngine } from '../../faces/face-engine.ts';
 import { FaceMatcher } from '../../faces/face-matcher.ts';
+import { findFrameFaces } from '../../faces/find-faces.ts';
 import { createLogger } from '../../logger.ts';
 import { PhotoDownloader } from '../../photos/download-photo.ts';
 import { drawSnapshot } from './draw-snapshot.ts';
 import { enrollStudents } from './enroll-students.ts';
+import { FaceTracks } from './face-tracks.ts';
 import type { ControlMessage, SessionSettings, WorkerMessage } from './messages.ts';
 
-const FRAME_MAX_SIDE = 1280;
 const CAMERA_RETRY_MAX_MS = 30_000;
 const SNAPSHOT_INTEREST_MS = 5_000;
+const TRACK_MAX_GAP_FRAMES = 2;
 
 const settings = workerData as SessionSettings;
 const port = parentPort!;
@@ -50,8 +51,10 @@ async function enroll(engine: FaceEngine): Promise<FaceMatcher> {
     const { enrolled, problems } = await enrollStudents(settings.students, engine, downloader, stopping.signal);
     log.info({ enrolled: enrolled.length, problems: problems.length, ms: Date.now() - started, backend: engine.backend }, 'enrollment finished');
     for (const problem of problems) log.warn(problem, 'student photo unusable');
-    send({ type: 'enrolled', backend: engine.backend, enrolled: enrolled.length, enrolledRollNos: enrolled.map((face) => face.rollNo), problems });
-    return new FaceMatcher(enrolled, settings.matchThreshold);
+    // A student enrolled with several photos has several entries: count students, not photos.
+    const enrolledRollNos = [...new Set(enrolled.map((face) => face.rollNo))];
+    send({ type: 'enrolled', backend: engine.backend, enrolled: enrolledRollNos.length, enrolledRollNos, problems });
+    return new FaceMatcher(enrolled, settings.matchRule);
   } finally {
     await downloader.close();
   }
@@ -61,6 +64,7 @@ async function watch(engine: FaceEngine, matcher: FaceMatcher): Promise<void> {
   const reported = new Set(settings.alreadyPresent);
   let framesProcessed = 0;
   let failures = 0;
+  const tracks = new FaceTracks({ minFrames: settings.matchMinFrames, maxGapFrames: TRACK_MAX_GAP_FRAMES });
   source = openFrameSource(settings.camera);
   log.info({ camera: describeCamera(settings.camera) }, 'watching camera');
   try {
@@ -88,16 +92,15 @@ async function watch(engine: FaceEngine, matcher: FaceMatcher): Promise<void> {
       }
       const seenAt = Date.now();
       try {
-        const image = await decodeImage(frame, { maxSide: FRAME_MAX_SIDE });
-        const faces = await engine.detectFaces(image);
-        for (const face of faces) {
-          const match = matcher.match(face.descriptor);
-          if (!match || reported.has(match.rollNo)) continue;
+        const { image, faces } = await findFrameFaces(frame, engine);
+        const matches = faces.map((face) => ({ box: face.box, match: matcher.match(face.descriptor) }));
+        for (const match of tracks.observe(matches)) {
+          if (reported.has(match.rollNo)) continue;
           reported.add(match.rollNo);
           send({ type: 'recognized', rollNo: match.rollNo, distance: match.distance, seenAt });
         }
         if (Date.now() < snapshotWantedUntil) {
-          const labelled = faces.map((face) => ({ box: face.box, label: matcher.match(face.descriptor)?.rollNo ?? 'unknown' }));
+          const labelled = matches.map(({ box, match }) => ({ box, label: match?.rollNo ?? 'unknown' }));
           send({ type: 'snapshot', jpeg: await drawSnapshot(image, labelled), takenAt: seenAt });
         }
       } catch (error) {

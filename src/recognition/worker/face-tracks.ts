@@ -1,0 +1,80 @@
+import type { FaceBox } from '../../faces/face-engine.ts';
+import type { FaceMatch } from '../../faces/face-matcher.ts';
+
+/** A face in the current frame and who the matcher says it is, if anybody. */
+export interface FrameFace {
+  box: FaceBox;
+  match: FaceMatch | undefined;
+}
+
+export interface TrackRule {
+  /** Frames of one track on which the same student must win before they are marked. */
+  minFrames: number;
+  /** Frames a track may go unseen (a missed detection, a head turned) and still continue. */
+  maxGapFrames: number;
+}
+
+interface Track {
+  box: FaceBox;
+  lastFrame: number;
+  wins: Map<string, number>;
+  confirmed: boolean;
+}
+
+const MIN_OVERLAP = 0.3;
+
+function overlap(a: FaceBox, b: FaceBox): number {
+  const w = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x);
+  const h = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y);
+  if (w <= 0 || h <= 0) return 0;
+  const shared = w * h;
+  return shared / (a.width * a.height + b.width * b.height - shared);
+}
+
+/**
+ * Follows faces from frame to frame by where they are, and confirms a student only when the same student wins on
+ * `minFrames` frames of one track and on more of its frames than everybody else together: one lucky frame of a
+ * stranger, or a track that flips between two students, marks nobody.
+ */
+export class FaceTracks {
+  private tracks: Track[] = [];
+  private frame = 0;
+
+  constructor(private readonly rule: TrackRule) {}
+
+  /** Feeds the faces of the next frame; returns the matches confirmed by it. */
+  observe(faces: readonly FrameFace[]): FaceMatch[] {
+    this.frame += 1;
+    this.tracks = this.tracks.filter((track) => this.frame - track.lastFrame <= this.rule.maxGapFrames + 1);
+    const pairs = faces
+      .flatMap((face, f) => this.tracks.map((track, t) => ({ f, t, iou: overlap(face.box, track.box) })))
+      .filter((pair) => pair.iou >= MIN_OVERLAP)
+      .sort((a, b) => b.iou - a.iou);
+    const trackOf = new Map<number, Track>();
+    const taken = new Set<number>();
+    for (const { f, t } of pairs) {
+      if (trackOf.has(f) || taken.has(t)) continue;
+      trackOf.set(f, this.tracks[t]!);
+      taken.add(t);
+    }
+    const confirmed: FaceMatch[] = [];
+    faces.forEach((face, f) => {
+      let track = trackOf.get(f);
+      if (!track) {
+        track = { box: face.box, lastFrame: this.frame, wins: new Map(), confirmed: false };
+        this.tracks.push(track);
+      }
+      track.box = face.box;
+      track.lastFrame = this.frame;
+      if (!face.match || track.confirmed) return;
+      const wins = (track.wins.get(face.match.rollNo) ?? 0) + 1;
+      track.wins.set(face.match.rollNo, wins);
+      const others = [...track.wins.values()].reduce((sum, n) => sum + n, 0) - wins;
+      if (wins >= this.rule.minFrames && wins > others) {
+        track.confirmed = true;
+        confirmed.push(face.match);
+      }
+    });
+    return confirmed;
+  }
+}
