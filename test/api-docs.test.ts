@@ -48,6 +48,7 @@ const expectedRoutes = {
     'GET /events',
     'GET /health',
     'GET /ready',
+    'GET /roster',
     'GET /snapshot.jpg',
     'GET /status',
     'POST /start-recognition',

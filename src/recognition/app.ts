@@ -13,6 +13,8 @@ import type { StudentStore } from '../storage/student-store.ts';
 import { attendanceRoute } from './attendance-route.ts';
 import { eventsRoute } from './events-route.ts';
 import { RecognitionSessions } from './recognition-sessions.ts';
+import { rollCallPageRoute } from './roll-call-page-route.ts';
+import { rosterRoute } from './roster-route.ts';
 import { sessionRoutes } from './session-routes.ts';
 import { snapshotRoute } from './snapshot-route.ts';
 
@@ -48,6 +50,8 @@ export async function buildRecognitionApp({
   await app.register(attendanceRoute, { config, students, attendance });
   await app.register(eventsRoute, { events: sessions.events });
   await app.register(snapshotRoute, { sessions });
+  await app.register(rosterRoute, { config, students, attendance, enrollments });
+  await app.register(rollCallPageRoute);
   await app.register(readyRoute, {
     checks: [
       { name: 'models', check: () => checkModelFiles(config.MODELS_DIR) },

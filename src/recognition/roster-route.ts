@@ -1,0 +1,63 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Config } from '../config/config.ts';
+import { ENROLLMENT_ERROR_CODES } from '../errors.ts';
+import type { AttendanceStore } from '../storage/attendance-store.ts';
+import type { EnrollmentStore } from '../storage/enrollment-store.ts';
+import type { StudentStore } from '../storage/student-store.ts';
+import { dayIn } from './attendance-clock.ts';
+
+const RosterEntrySchema = z.object({
+  rollNo: z.string(),
+  photo: z.object({
+    usable: z.boolean().nullable().describe('null until a session start has tried the current photo'),
+    problem: z.object({ code: z.enum(ENROLLMENT_ERROR_CODES), message: z.string() }).nullable(),
+  }),
+  presentAt: z.string().nullable().describe('When the student was marked present today, or null'),
+});
+
+const RosterReplySchema = z.object({
+  day: z.string().describe('Today, in TIME_ZONE'),
+  students: z.array(RosterEntrySchema),
+});
+export type RosterReply = z.infer<typeof RosterReplySchema>;
+
+export interface RosterRouteOptions {
+  config: Config;
+  students: StudentStore;
+  attendance: AttendanceStore;
+  enrollments: EnrollmentStore;
+  now?: () => Date;
+}
+
+/**
+ * `GET /roster`: today's roll call as the recognition service sees it, read-only: every registered student, the
+ * verdict on their current photo, and when they were marked present. It saves the roll-call page, served from this
+ * service, a trip to the registration service on another port.
+ */
+export const rosterRoute: FastifyPluginAsyncZod<RosterRouteOptions> = async (app, { config, students, attendance, enrollments, now = () => new Date() }) => {
+  app.get(
+    '/roster',
+    { schema: { summary: "Today's roll call: each registered student's photo verdict and time marked present", response: { 200: RosterReplySchema } } },
+    async (): Promise<RosterReply> => {
+      const day = dayIn(config.TIME_ZONE, now());
+      const [roster, outcomes, present] = await Promise.all([students.list(), enrollments.list(), attendance.listDay(day)]);
+      const presentAt = new Map(present.map((record) => [record.rollNo, record.timestamp]));
+      return {
+        day,
+        students: roster.map(({ rollNo, url }) => {
+          // A verdict on an earlier photo says nothing about the current one.
+          const outcome = outcomes[rollNo]?.url === url ? outcomes[rollNo] : undefined;
+          return {
+            rollNo,
+            photo: {
+              usable: outcome?.usable ?? null,
+              problem: outcome && !outcome.usable ? { code: outcome.code, message: outcome.message } : null,
+            },
+            presentAt: presentAt.get(rollNo) ?? null,
+          };
+        }),
+      };
+    },
+  );
+};

@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { loadConfig } from '../src/config/config.ts';
+import { buildRecognitionApp } from '../src/recognition/app.ts';
+import { dayIn } from '../src/recognition/attendance-clock.ts';
+import { JsonAttendanceStore } from '../src/storage/json-attendance-store.ts';
+import { JsonEnrollmentStore } from '../src/storage/json-enrollment-store.ts';
+import { JsonStudentStore } from '../src/storage/json-student-store.ts';
+
+let dir: string;
+let app: FastifyInstance;
+let base: string;
+let today: string;
+
+before(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'attendance-roster-'));
+  const students = new JsonStudentStore(dir);
+  const attendance = new JsonAttendanceStore(dir);
+  const enrollments = new JsonEnrollmentStore(dir);
+  const photo = (rollNo: string) => `https://photos.invalid/${rollNo}.jpg`;
+  await students.addMany(['seen', 'waiting', 'faceless', 'rephotographed', 'new'].map((rollNo) => ({ rollNo, url: photo(rollNo) })), '2025-09-01T08:00:00.000Z');
+  await enrollments.recordMany({
+    seen: { usable: true, url: photo('seen'), checkedAt: '2025-09-06T03:00:00Z' },
+    waiting: { usable: true, url: photo('waiting'), checkedAt: '2025-09-06T03:00:00Z' },
+    faceless: { usable: false, url: photo('faceless'), checkedAt: '2025-09-06T03:00:00Z', code: 'NO_FACE_FOUND', message: 'no face found in the photo' },
+    rephotographed: { usable: false, url: photo('rephotographed'), checkedAt: '2025-09-06T03:00:00Z', code: 'SEVERAL_FACES', message: 'several faces' },
+  });
+  await students.replacePhoto('rephotographed', 'https://photos.invalid/rephotographed-2.jpg', '2025-09-06T04:00:00.000Z');
+  today = dayIn('Asia/Kolkata', new Date());
+  await attendance.markPresent(today, { rollNo: 'seen', timestamp: '2025-09-06T03:30:00Z' });
+  await attendance.markPresent('2025-09-05', { rollNo: 'waiting', timestamp: '2025-09-05T03:30:00Z' });
+  const config = loadConfig({ DATA_DIR: dir, TIME_ZONE: 'Asia/Kolkata', LOG_LEVEL: 'silent', CAMERA: `dir:${dir}` });
+  app = await buildRecognitionApp({ config, students, attendance, enrollments, logger: pino({ level: 'silent' }) });
+  base = await app.listen({ host: '127.0.0.1', port: 0 });
+});
+after(async () => {
+  await app.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+test("GET /roster lists every registered student with today's time present and the verdict on their current photo", async () => {
+  const response = await fetch(`${base}/roster`);
+  assert.equal(response.status, 200);
+  const body = await response.json();
+  assert.equal(body.day, today);
+  assert.deepEqual(body.students, [
+    { rollNo: 'seen', photo: { usable: true, problem: null }, presentAt: '2025-09-06T03:30:00Z' },
+    { rollNo: 'waiting', photo: { usable: true, problem: null }, presentAt: null },
+    { rollNo: 'faceless', photo: { usable: false, problem: { code: 'NO_FACE_FOUND', message: 'no face found in the photo' } }, presentAt: null },
+    { rollNo: 'rephotographed', photo: { usable: null, problem: null }, presentAt: null },
+    { rollNo: 'new', photo: { usable: null, problem: null }, presentAt: null },
+  ]);
+});
