@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises';
+import { copyFile, mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 
 const IMAGE = /\.(jpe?g|png|webp)$/i;
@@ -12,6 +12,18 @@ export async function framesShowing(folder: string): Promise<{ frames: string[];
     shown.set(who, (shown.get(who) ?? 0) + 1);
   }
   return { frames, shown };
+}
+
+/**
+ * Copies each still of `source` into `target` `times` times in a row, numbered so the order and the `NN-<who>` names
+ * are kept: a camera at the door sees a person over several frames, and one frame alone marks nobody (MATCH_MIN_FRAMES).
+ */
+export async function holdEachStill(source: string, target: string, times: number): Promise<void> {
+  await mkdir(target, { recursive: true });
+  for (const still of (await framesShowing(source)).frames) {
+    const [, number, who] = /^(\d+)-(.*)$/.exec(still) ?? [undefined, '0', still];
+    for (let copy = 1; copy <= times; copy++) await copyFile(path.join(source, still), path.join(target, `${number}${copy}-${who}`));
+  }
 }
 
 export interface Verdict {

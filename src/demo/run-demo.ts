@@ -4,13 +4,14 @@
 import { mkdtemp, readdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { compare, formatTable, framesShowing } from './expectations.ts';
+import { compare, formatTable, framesShowing, holdEachStill } from './expectations.ts';
 import { servePhotos, type PhotoServer } from './photo-server.ts';
 import { ProgressLine } from './progress-line.ts';
 import { startServicesProcess, type ServicesProcess } from './services-process.ts';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../../test/fixtures');
-const FRAMES = path.join(FIXTURES, 'frames');
+const STILLS = path.join(FIXTURES, 'frames');
+const FRAMES_PER_STILL = 3;
 /** Registered students, named after the person in their photo; biden never appears in the frames. */
 const STUDENTS = ['obama', 'kit_harington', 'rick', 'biden'];
 const SESSION_TIMEOUT_MS = 180_000;
@@ -61,7 +62,9 @@ async function watchSession(recognition: string, frames: number): Promise<Status
 }
 
 async function runDemo(dataDir: string, track: { photos?: PhotoServer; services?: ServicesProcess }): Promise<boolean> {
-  const { frames, shown } = await framesShowing(FRAMES);
+  const framesDir = path.join(dataDir, 'frames');
+  await holdEachStill(STILLS, framesDir, FRAMES_PER_STILL);
+  const { frames, shown } = await framesShowing(framesDir);
   console.log('Face-attendance demo: no webcam, nothing leaves this machine.\n');
   console.log(`Data folder (a fresh temporary DATA_DIR): ${dataDir}`);
 
@@ -71,7 +74,7 @@ async function runDemo(dataDir: string, track: { photos?: PhotoServer; services?
   const services = (track.services = await startServicesProcess(
     {
       DATA_DIR: dataDir,
-      CAMERA: `dir:${FRAMES}`,
+      CAMERA: `dir:${framesDir}`,
       // The photos come from the loopback photo server above, which photo URLs may not reach by default.
       PRIVATE_URL_HOSTS: '127.0.0.1',
       LOG_LEVEL: 'info',
@@ -87,7 +90,9 @@ async function runDemo(dataDir: string, track: { photos?: PhotoServer; services?
   console.log(`POST /add-student: ${added.message}`);
 
   await call('POST', `${services.recognition}/start-recognition`);
-  console.log(`POST /start-recognition: a session over the ${frames.length} frames of ${path.relative(process.cwd(), FRAMES) || FRAMES}`);
+  console.log(
+    `POST /start-recognition: a session over ${frames.length} frames: each still of ${path.relative(process.cwd(), STILLS) || STILLS} held for ${FRAMES_PER_STILL} frames`,
+  );
   const ended = await watchSession(services.recognition, frames.length);
   const { recognizedStudents } = await call<{ recognizedStudents: { rollNo: string; timestamp: string }[] }>(
     'POST',
