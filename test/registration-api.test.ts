@@ -121,3 +121,46 @@ test('unknown routes get a JSON 404', async () => {
   assert.equal(response.statusCode, 404);
   assert.deepEqual(response.json(), { status: 'error', code: 'NOT_FOUND', message: 'No route for GET /nope' });
 });
+
+test('a corpus of bad requests mixed with good ones leaves students_data.json byte for byte as the good ones alone make it', async () => {
+  const clock = () => new Date('2025-09-06T08:00:00.000Z');
+  const logger = pino({ level: 'silent' });
+  const build = async (dataDir: string) =>
+    buildRegistrationApp({ config: loadConfig({ DATA_DIR: dataDir }), students: new JsonStudentStore(dataDir), logger, now: clock });
+  const mixedDir = await mkdtemp(path.join(os.tmpdir(), 'attendance-mixed-'));
+  const goodDir = await mkdtemp(path.join(os.tmpdir(), 'attendance-good-'));
+  const mixed = await build(mixedDir);
+  const goodOnly = await build(goodDir);
+  const post = (target: FastifyInstance, payload: string, contentType = 'application/json') =>
+    target.inject({ method: 'POST', url: '/add-student', headers: { 'content-type': contentType }, payload });
+  const good = (rollNo: string) => JSON.stringify({ classStudents: [{ rollNo, url: `https://photos.invalid/${rollNo}.jpg` }] });
+  const valid = { rollNo: '9', url: 'https://photos.invalid/9.jpg' };
+  const bad: [string, string][] = [
+    ['malformed', '{"classStudents":[{"rollNo":"9"'],
+    ['wrong types', JSON.stringify({ classStudents: [{ rollNo: ['9'], url: 9 }] })],
+    ['null', 'null'],
+    ['array body', JSON.stringify([valid])],
+    ['extra field', JSON.stringify({ classStudents: [{ ...valid, photo: 'x' }] })],
+    ['empty', JSON.stringify({ classStudents: [] })],
+    ['newline in rollNo', JSON.stringify({ classStudents: [{ ...valid, rollNo: '9\n10' }] })],
+    ['backslash in rollNo', JSON.stringify({ classStudents: [{ ...valid, rollNo: '..\\9' }] })],
+    ['cyrillic look-alike', JSON.stringify({ classStudents: [{ ...valid, rollNo: 'А9' }] })],
+    ['10 MB body', JSON.stringify({ classStudents: [{ ...valid, url: `https://photos.invalid/${'x'.repeat(10 * 1024 * 1024)}` }] })],
+    ['100 000 students', JSON.stringify({ classStudents: Array.from({ length: 100_000 }, (_, i) => ({ rollNo: `b${i}`, url: valid.url })) })],
+    ['one bad student spoils the request', JSON.stringify({ classStudents: [{ rollNo: 'ok-1', url: valid.url }, { rollNo: '', url: valid.url }] })],
+  ];
+  try {
+    for (const [index, [name, payload]] of bad.entries()) {
+      const response = await post(mixed, payload);
+      assert.ok(response.statusCode >= 400 && response.statusCode < 500, `${name}: ${response.statusCode}`);
+      assert.equal((await post(mixed, good(`g${index}`))).statusCode, 200);
+      assert.equal((await post(goodOnly, good(`g${index}`))).statusCode, 200);
+    }
+    assert.equal((await post(mixed, good('text'), 'text/plain')).statusCode, 415);
+    const [mixedFile, goodFile] = await Promise.all([readFile(path.join(mixedDir, 'students_data.json')), readFile(path.join(goodDir, 'students_data.json'))]);
+    assert.ok(mixedFile.equals(goodFile));
+  } finally {
+    await Promise.all([mixed.close(), goodOnly.close()]);
+    await Promise.all([rm(mixedDir, { recursive: true, force: true }), rm(goodDir, { recursive: true, force: true })]);
+  }
+});
