@@ -9,7 +9,7 @@ import { loadConfig } from '../src/config/config.ts';
 import { buildRecognitionApp } from '../src/recognition/app.ts';
 import { JsonAttendanceStore } from '../src/storage/json-attendance-store.ts';
 import { JsonStudentStore } from '../src/storage/json-student-store.ts';
-import { startPhotoServer, type PhotoServer } from './helpers/photo-server.ts';
+import { misbehavingPhotoRoutes, startPhotoServer, type PhotoServer } from './helpers/photo-server.ts';
 import { waitFor } from './helpers/service-process.ts';
 
 /** A 100-byte PNG whose header claims `width` x `height` pixels: a decompression bomb if decoded. */
@@ -47,20 +47,7 @@ before(async () => {
     '/loop': (_request, response) => response.writeHead(301, { location: '/loop' }).end(),
     '/not-an-image.jpg': (_request, response) => response.writeHead(200, { 'content-type': 'image/jpeg' }).end('<html>surprise</html>'),
     '/bomb.png': (_request, response) => response.writeHead(200, { 'content-type': 'image/png' }).end(pngClaiming(50_000, 50_000)),
-    '/endless.jpg': (_request, response) => {
-      response.writeHead(200, { 'content-type': 'image/jpeg' });
-      const write = () => {
-        while (!response.destroyed && response.write(Buffer.alloc(64 * 1024, 0xff)));
-        if (!response.destroyed) response.once('drain', write);
-      };
-      write();
-    },
-    '/drip.jpg': (_request, response) => {
-      response.writeHead(200, { 'content-type': 'image/jpeg' });
-      const timer = setInterval(() => response.write(Buffer.from([0xff])), 100);
-      drips.add(timer);
-      response.on('close', () => clearInterval(timer));
-    },
+    ...misbehavingPhotoRoutes(drips, 100),
   });
   port = new URL(server.origin).port;
 });

@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import { EnrollmentError, type EnrollmentErrorCode } from '../src/errors.ts';
 import { isForbiddenAddress } from '../src/photos/address-policy.ts';
 import { PhotoDownloader, type PhotoDownloadOptions } from '../src/photos/download-photo.ts';
-import { FIXTURES, startPhotoServer, type PhotoServer } from './helpers/photo-server.ts';
+import { FIXTURES, misbehavingPhotoRoutes, startPhotoServer, type PhotoServer } from './helpers/photo-server.ts';
 
 let server: PhotoServer;
 let port: string;
@@ -16,23 +16,7 @@ before(async () => {
     '/redirect': (_request, response) => response.writeHead(302, { location: '/obama.jpg' }).end(),
     '/loop': (_request, response) => response.writeHead(302, { location: '/loop' }).end(),
     '/to-file': (_request, response) => response.writeHead(302, { location: 'file:///etc/passwd' }).end(),
-    '/endless': (_request, response) => {
-      response.writeHead(200, { 'content-type': 'image/jpeg' });
-      const chunk = Buffer.alloc(64 * 1024, 0xff);
-      const write = () => {
-        while (response.write(chunk)) {
-          if (response.destroyed) return;
-        }
-        response.once('drain', write);
-      };
-      write();
-    },
-    '/drip': (_request, response) => {
-      response.writeHead(200, { 'content-type': 'image/jpeg' });
-      const timer = setInterval(() => response.write(Buffer.from([0xff])), 50);
-      drips.add(timer);
-      response.on('close', () => clearInterval(timer));
-    },
+    ...misbehavingPhotoRoutes(drips, 50),
   });
   port = new URL(server.origin).port;
 });
@@ -102,8 +86,8 @@ test('gives up on redirect loops, missing photos, oversized bodies and slow drip
     await expectRefusal(downloader, `${server.origin}/loop`, 'PHOTO_DOWNLOAD_FAILED', /more than 5 redirects/);
     await expectRefusal(downloader, `${server.origin}/missing.jpg`, 'PHOTO_DOWNLOAD_FAILED', /HTTP 404/);
     await expectRefusal(downloader, `${server.origin}/obama.jpg`, 'PHOTO_TOO_LARGE', /50000 byte limit/);
-    await expectRefusal(downloader, `${server.origin}/endless`, 'PHOTO_TOO_LARGE', /50000 byte limit/);
-    await expectRefusal(downloader, `${server.origin}/drip`, 'PHOTO_TIMEOUT', /longer than 1000 ms/);
+    await expectRefusal(downloader, `${server.origin}/endless.jpg`, 'PHOTO_TOO_LARGE', /50000 byte limit/);
+    await expectRefusal(downloader, `${server.origin}/drip.jpg`, 'PHOTO_TIMEOUT', /longer than 1000 ms/);
     await expectRefusal(downloader, 'http://photos.invalid/a.jpg', 'PHOTO_DOWNLOAD_FAILED', /ENOTFOUND/);
   } finally {
     await downloader.close();

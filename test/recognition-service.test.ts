@@ -1,17 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
-import pino from 'pino';
 import { ffmpegBinary } from '../src/camera/ffmpeg-source.ts';
-import { loadConfig } from '../src/config/config.ts';
-import { buildRecognitionApp } from '../src/recognition/app.ts';
-import { JsonAttendanceStore } from '../src/storage/json-attendance-store.ts';
-import { JsonStudentStore } from '../src/storage/json-student-store.ts';
 import { FIXTURES, startPhotoServer, type PhotoServer } from './helpers/photo-server.ts';
+import { recognitionApp } from './helpers/recognition-app.ts';
 import { waitFor } from './helpers/service-process.ts';
 
 let scratch: string;
@@ -26,20 +22,10 @@ after(async () => {
   await rm(scratch, { recursive: true, force: true });
 });
 
-async function recognitionApp(name: string, env: Record<string, string>) {
-  const dataDir = path.join(scratch, name);
-  const config = loadConfig({ DATA_DIR: dataDir, ALLOW_PRIVATE_URLS: '1', LOG_LEVEL: 'silent', ...env });
-  const students = new JsonStudentStore(dataDir);
-  await mkdir(dataDir, { recursive: true });
-  const app = await buildRecognitionApp({ config, students, attendance: new JsonAttendanceStore(dataDir), logger: pino({ level: 'silent' }) });
-  const status = async () => (await app.inject({ method: 'GET', url: '/status' })).json();
-  return { app, students, status };
-}
-
 test('CAMERA=webcam without fswebcam: /status says so and names the alternative; stop still answers', async () => {
   const savedPath = process.env.PATH;
   process.env.PATH = path.join(scratch, 'no-bin'); // the worker thread copies the environment when it starts
-  const { app, status } = await recognitionApp('webcam', { CAMERA: 'webcam' });
+  const { app, status } = await recognitionApp(path.join(scratch, 'webcam'), { CAMERA: 'webcam' });
   try {
     assert.equal((await app.inject({ method: 'POST', url: '/start-recognition' })).statusCode, 200);
     const reported = await waitFor(async () => ((await status()).lastError ? await status() : undefined), 'the camera problem');
@@ -63,7 +49,7 @@ test('CAMERA=ffmpeg:<video file> recognises registered students in the video', a
   await writeFile(list, frames.map((name) => entry(name).repeat(3)).join(''));
   await promisify(execFile)(ffmpegBinary(), ['-loglevel', 'error', '-f', 'concat', '-safe', '0', '-i', list, '-r', '2', '-c:v', 'mjpeg', '-q:v', '3', video]);
 
-  const { app, students, status } = await recognitionApp('ffmpeg', { CAMERA: `ffmpeg:${video}` });
+  const { app, students, status } = await recognitionApp(path.join(scratch, 'ffmpeg'), { CAMERA: `ffmpeg:${video}` });
   try {
     await students.addMany(
       [

@@ -5,14 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
-import type { FastifyInstance } from 'fastify';
-import pino from 'pino';
 import { ffmpegBinary } from '../src/camera/ffmpeg-source.ts';
-import { loadConfig } from '../src/config/config.ts';
-import { buildRecognitionApp } from '../src/recognition/app.ts';
-import { JsonAttendanceStore } from '../src/storage/json-attendance-store.ts';
-import { JsonStudentStore } from '../src/storage/json-student-store.ts';
 import { FIXTURES, startPhotoServer, type PhotoServer } from './helpers/photo-server.ts';
+import { recognitionApp } from './helpers/recognition-app.ts';
 import { getJson, postJson, startServices, waitFor } from './helpers/service-process.ts';
 
 const MODELS = path.resolve(import.meta.dirname, '../models');
@@ -27,21 +22,6 @@ after(async () => {
   await photos.close();
   await rm(scratch, { recursive: true, force: true });
 });
-
-async function recognitionApp(name: string, env: Record<string, string>) {
-  const dataDir = path.join(scratch, name);
-  await mkdir(dataDir, { recursive: true });
-  const config = loadConfig({ DATA_DIR: dataDir, ALLOW_PRIVATE_URLS: '1', LOG_LEVEL: 'silent', ...env });
-  const students = new JsonStudentStore(dataDir);
-  const attendance = new JsonAttendanceStore(dataDir);
-  const app = await buildRecognitionApp({ config, students, attendance, logger: pino({ level: 'silent' }) });
-  const call = async (method: 'GET' | 'POST', url: string) => {
-    const response = await app.inject({ method, url });
-    return { status: response.statusCode, json: response.json() };
-  };
-  const status = async () => (await call('GET', '/status')).json;
-  return { app, students, attendance, call, status, dataDir };
-}
 
 /** The pids of ffmpeg processes whose parent is this process. */
 async function ffmpegChildren(): Promise<number[]> {
@@ -66,7 +46,7 @@ test('the webcam failing mid-session is reported and retried, and stop returns e
   await chmod(path.join(bin, 'fswebcam'), 0o755);
   const savedPath = process.env.PATH;
   process.env.PATH = `${bin}${path.delimiter}${savedPath}`;
-  const session = await recognitionApp('flaky-webcam', { CAMERA: 'webcam' });
+  const session = await recognitionApp(path.join(scratch, 'flaky-webcam'), { CAMERA: 'webcam' });
   try {
     await session.students.addMany([{ rollNo: 'obama', url: `${photos.origin}/obama.jpg` }], 'now');
     assert.equal((await session.call('POST', '/start-recognition')).status, 200);
@@ -92,7 +72,7 @@ test('the frame folder removed mid-session is reported, and stop still answers w
   for (const [name, copy] of [['02-obama.jpg', '1.jpg'], ['02-obama.jpg', '2.jpg'], ['03-stranger.jpg', '3.jpg'], ['06-stranger.jpg', '4.jpg'], ['10-stranger.jpg', '5.jpg']]) {
     await copyFile(path.join(FIXTURES, 'frames', name!), path.join(folder, copy!));
   }
-  const session = await recognitionApp('vanishing-folder', { CAMERA: `dir:${folder}` });
+  const session = await recognitionApp(path.join(scratch, 'vanishing-folder'), { CAMERA: `dir:${folder}` });
   try {
     await session.students.addMany([{ rollNo: 'obama', url: `${photos.origin}/obama.jpg` }], 'now');
     assert.equal((await session.call('POST', '/start-recognition')).status, 200);
@@ -115,7 +95,7 @@ test('a crashing worker leaves the service up, shows the error, keeps recorded a
   await mkdir(frames);
   await copyFile(path.join(FIXTURES, 'frames/02-obama.jpg'), path.join(frames, '1.jpg'));
   await copyFile(path.join(FIXTURES, 'frames/02-obama.jpg'), path.join(frames, '2.jpg'));
-  const session = await recognitionApp('crash', { CAMERA: `dir:${frames}`, MODELS_DIR: models });
+  const session = await recognitionApp(path.join(scratch, 'crash'), { CAMERA: `dir:${frames}`, MODELS_DIR: models });
   try {
     await session.students.addMany([{ rollNo: 'obama', url: `${photos.origin}/obama.jpg` }], 'now');
     await session.call('POST', '/start-recognition');
@@ -146,7 +126,7 @@ test('a crashing worker leaves the service up, shows the error, keeps recorded a
 test('50 interleaved starts and stops: every call answers, never two camera processes, none left behind', async () => {
   const video = path.join(scratch, 'long.avi');
   await promisify(execFile)(ffmpegBinary(), ['-loglevel', 'error', '-loop', '1', '-i', path.join(FIXTURES, 'frames/01-empty-room.jpg'), '-t', '30', '-r', '5', '-c:v', 'mjpeg', video]);
-  const session = await recognitionApp('hammer', { CAMERA: `ffmpeg:${video}` });
+  const session = await recognitionApp(path.join(scratch, 'hammer'), { CAMERA: `ffmpeg:${video}` });
   let most = 0;
   let watching = true;
   const watcher = (async () => {

@@ -44,3 +44,23 @@ export async function startPhotoServer(extraRoutes: Record<string, ExtraRoute> =
       }),
   };
 }
+
+/** Extra photo-server routes that misbehave the way a hostile photo host would. */
+export function misbehavingPhotoRoutes(timers: Set<NodeJS.Timeout>, dripEveryMs: number): Record<string, ExtraRoute> {
+  return {
+    '/endless.jpg': (_request: IncomingMessage, response: ServerResponse) => {
+      response.writeHead(200, { 'content-type': 'image/jpeg' });
+      const write = () => {
+        while (!response.destroyed && response.write(Buffer.alloc(64 * 1024, 0xff)));
+        if (!response.destroyed) response.once('drain', write);
+      };
+      write();
+    },
+    '/drip.jpg': (_request: IncomingMessage, response: ServerResponse) => {
+      response.writeHead(200, { 'content-type': 'image/jpeg' });
+      const timer = setInterval(() => response.write(Buffer.from([0xff])), dripEveryMs);
+      timers.add(timer);
+      response.on('close', () => clearInterval(timer));
+    },
+  };
+}
