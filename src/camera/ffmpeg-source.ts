@@ -59,6 +59,8 @@ export class FfmpegSource implements FrameSource {
     const child = this.process;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = once(child, 'close');
+    // 'close' waits for stdout to end, which a paused stdout (a file read ahead of its consumer) never does.
+    child.stdout.resume();
     child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), 2000);
     await exited;
