@@ -74,7 +74,7 @@ export class FfmpegSource implements FrameSource {
     const splitter = new JpegStreamSplitter();
     child.stdout.on('data', (chunk: Buffer) => {
       for (const frame of splitter.push(chunk)) this.deliver(frame);
-      if (!this.live && this.frames.length >= 2) child.stdout.pause();
+      if (!this.live && !this.closing && this.frames.length >= 2) child.stdout.pause();
     });
     child.stderr.on('data', (chunk: Buffer) => {
       this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-2000);
