@@ -10,7 +10,7 @@ import { FRAME_MAX_SIDE } from '../../faces/find-faces.ts';
 import { createLogger } from '../../logger.ts';
 import { PhotoDownloader } from '../../photos/download-photo.ts';
 import { drawSnapshot } from './draw-snapshot.ts';
-import { enrollStudents } from './enroll-students.ts';
+import { describeWith, enrollStudents } from './enroll-students.ts';
 import { FaceTracks } from './face-tracks.ts';
 import { FrameRecognizer } from './frame-recognizer.ts';
 import type { ControlMessage, SessionSettings, WorkerMessage } from './messages.ts';
@@ -50,12 +50,12 @@ async function enroll(engine: FaceEngine): Promise<FaceMatcher> {
   const downloader = new PhotoDownloader(settings.photoDownload);
   try {
     const started = Date.now();
-    const { enrolled, problems } = await enrollStudents(settings.students, engine, downloader, stopping.signal);
+    const { enrolled, problems, cacheUpdates } = await enrollStudents(settings.students, settings.cachedPhotos, describeWith(engine), downloader, stopping.signal);
     log.info({ enrolled: enrolled.length, problems: problems.length, ms: Date.now() - started, backend: engine.backend }, 'enrollment finished');
     for (const problem of problems) log.warn(problem, 'student photo unusable');
     // A student enrolled with several photos has several entries: count students, not photos.
     const enrolledRollNos = [...new Set(enrolled.map((face) => face.rollNo))];
-    send({ type: 'enrolled', backend: engine.backend, enrolled: enrolledRollNos.length, enrolledRollNos, problems });
+    send({ type: 'enrolled', backend: engine.backend, enrolled: enrolledRollNos.length, enrolledRollNos, problems, cacheUpdates });
     return new FaceMatcher(enrolled, settings.matchRule);
   } finally {
     await downloader.close();
