@@ -10,6 +10,8 @@ const files = [
   'face_landmark_68_model.bin',
   'face_recognition_model-weights_manifest.json',
   'face_recognition_model.bin',
+  'tiny_face_detector_model-weights_manifest.json',
+  'tiny_face_detector_model.bin',
 ];
 const require = createRequire(import.meta.url);
 const source = path.join(path.dirname(require.resolve('@vladmandic/face-api/package.json')), 'model');

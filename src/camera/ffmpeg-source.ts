@@ -59,6 +59,8 @@ export class FfmpegSource implements FrameSource {
     const child = this.process;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = once(child, 'close');
+    // 'close' waits for stdout to end, which a paused stdout (a file read ahead of its consumer) never does.
+    child.stdout.resume();
     child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), 2000);
     await exited;
@@ -72,7 +74,7 @@ export class FfmpegSource implements FrameSource {
     const splitter = new JpegStreamSplitter();
     child.stdout.on('data', (chunk: Buffer) => {
       for (const frame of splitter.push(chunk)) this.deliver(frame);
-      if (!this.live && this.frames.length >= 2) child.stdout.pause();
+      if (!this.live && !this.closing && this.frames.length >= 2) child.stdout.pause();
     });
     child.stderr.on('data', (chunk: Buffer) => {
       this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-2000);

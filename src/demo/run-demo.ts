@@ -1,13 +1,14 @@
 // `npm run demo`: the whole system on this machine, without a webcam or network. Both services start on free
 // loopback ports over a fresh temporary data folder; bundled photos are registered over HTTP from a local photo
 // server; a session runs over the bundled frames; the report is printed next to what the frames show.
-import { mkdtemp, readdir } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { compare, formatTable, framesShowing, holdEachStill } from './expectations.ts';
 import { servePhotos, type PhotoServer } from './photo-server.ts';
 import { ProgressLine } from './progress-line.ts';
 import { startServicesProcess, type ServicesProcess } from './services-process.ts';
+import { DESCRIPTOR_CACHE_FILE } from '../storage/descriptor-cache.ts';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../../test/fixtures');
 const STILLS = path.join(FIXTURES, 'frames');
@@ -127,6 +128,8 @@ try {
 } finally {
   await cleanUp();
 }
+// The descriptor cache is biometric data about the bundled people; a demo leaves none behind.
+await rm(path.join(dataDir, DESCRIPTOR_CACHE_FILE), { force: true });
 const files = await readdir(dataDir);
 console.log(`\nBoth services have stopped. Their files are in ${dataDir}: ${files.sort().join(', ')}`);
 console.log(`Look at attendance.json there, or remove the folder: rm -r ${dataDir}`);

@@ -8,6 +8,7 @@ import { createApp } from '../http/create-app.ts';
 import { readyRoute } from '../http/ready-route.ts';
 import type { AttendanceStore } from '../storage/attendance-store.ts';
 import type { EnrollmentStore } from '../storage/enrollment-store.ts';
+import { DescriptorCache } from '../storage/descriptor-cache.ts';
 import { JsonEnrollmentStore } from '../storage/json-enrollment-store.ts';
 import type { StudentStore } from '../storage/student-store.ts';
 import { attendanceRoute } from './attendance-route.ts';
@@ -25,6 +26,8 @@ export interface RecognitionAppOptions {
   logger: Logger;
   /** Defaults to the JSON file in `DATA_DIR`. */
   enrollments?: EnrollmentStore;
+  /** Defaults to the JSON file in `DATA_DIR`. */
+  descriptors?: DescriptorCache;
 }
 
 async function checkModelFiles(modelsDir: string): Promise<void> {
@@ -39,12 +42,13 @@ export async function buildRecognitionApp({
   attendance,
   logger,
   enrollments = new JsonEnrollmentStore(config.DATA_DIR),
+  descriptors = new DescriptorCache(config.DATA_DIR),
 }: RecognitionAppOptions): Promise<FastifyInstance> {
   const app = await createApp('recognition', config, logger, {
     title: 'Recognition service',
     description: 'Roll call by camera: start and stop sessions, read attendance, follow events live, see what the camera sees.',
   });
-  const sessions = new RecognitionSessions({ config, students, attendance, enrollments, logger: app.log as Logger });
+  const sessions = new RecognitionSessions({ config, students, attendance, enrollments, descriptors, logger: app.log as Logger });
   app.addHook('onClose', () => sessions.close());
   await app.register(sessionRoutes, { sessions });
   await app.register(attendanceRoute, { config, students, attendance });

@@ -5,7 +5,9 @@ import { describeCamera } from '../camera/open-frame-source.ts';
 import type { Config } from '../config/config.ts';
 import { AttendanceError } from '../errors.ts';
 import type { AttendanceRecord, AttendanceStore } from '../storage/attendance-store.ts';
+import { decodeDescriptor, encodeDescriptor, type DescriptorCache } from '../storage/descriptor-cache.ts';
 import type { EnrollmentOutcomes, EnrollmentStore } from '../storage/enrollment-store.ts';
+import { DESCRIPTOR_MODEL_VERSION } from '../faces/face-engine.ts';
 import type { StudentStore } from '../storage/student-store.ts';
 import { dayIn, toTimestamp } from './attendance-clock.ts';
 import { SessionEvents } from './session-events.ts';
@@ -64,6 +66,7 @@ export interface RecognitionSessionsOptions {
   students: StudentStore;
   attendance: AttendanceStore;
   enrollments: EnrollmentStore;
+  descriptors: DescriptorCache;
   logger: Logger;
   now?: () => Date;
 }
@@ -183,10 +186,21 @@ export class RecognitionSessions {
     const { config, logger } = this.options;
     const startedAt = this.now();
     const day = dayIn(config.TIME_ZONE, startedAt);
-    const [students, present] = await Promise.all([this.options.students.list(), this.options.attendance.listDay(day)]);
+    const [students, present, cached] = await Promise.all([
+      this.options.students.list(),
+      this.options.attendance.listDay(day),
+      this.options.descriptors.list(DESCRIPTOR_MODEL_VERSION),
+    ]);
+    const cachedPhotos = Object.fromEntries(
+      students.flatMap(({ rollNo }) => {
+        const photos = cached[rollNo];
+        return photos ? [[rollNo, photos.map((photo) => ({ ...photo, descriptor: decodeDescriptor(photo.descriptor) }))]] : [];
+      }),
+    );
     const settings: SessionSettings = {
       sessionId: randomUUID(),
       students: students.map(({ rollNo, url, urls }) => ({ rollNo, url, urls })),
+      cachedPhotos,
       alreadyPresent: present.map((record) => record.rollNo),
       camera: config.CAMERA,
       modelsDir: config.MODELS_DIR,
@@ -247,6 +261,7 @@ export class RecognitionSessions {
           this.events.publish({ type: 'enrollment-problem', sessionId: session.id, rollNo, code, message: problem });
         }
         this.recordEnrollment(session, message.enrolledRollNos, message.problems, log);
+        this.recordDescriptors(session, message.cacheUpdates, log);
         break;
       case 'frame':
         status.framesProcessed = message.framesProcessed;
@@ -296,6 +311,20 @@ export class RecognitionSessions {
       .catch((error: Error) => {
         session.status.lastError = `could not record enrollment outcomes: ${error.message}`;
         log.error({ err: error }, 'could not record enrollment outcomes');
+      })
+      .finally(() => session.pendingWrites.delete(write));
+    session.pendingWrites.add(write);
+  }
+
+  private recordDescriptors(session: Session, updates: Record<string, { url: string; sha256: string; descriptor: Float32Array }[]>, log: Logger): void {
+    const encoded = Object.fromEntries(
+      Object.entries(updates).map(([rollNo, photos]) => [rollNo, photos.map((photo) => ({ ...photo, descriptor: encodeDescriptor(photo.descriptor) }))]),
+    );
+    const write = this.options.descriptors
+      .recordMany(DESCRIPTOR_MODEL_VERSION, encoded)
+      .catch((error: Error) => {
+        session.status.lastError = `could not record the descriptor cache: ${error.message}`;
+        log.error({ err: error }, 'could not record the descriptor cache');
       })
       .finally(() => session.pendingWrites.delete(write));
     session.pendingWrites.add(write);

@@ -6,6 +6,7 @@ import { readyRoute } from '../http/ready-route.ts';
 import type { AttendanceStore } from '../storage/attendance-store.ts';
 import type { EnrollmentStore } from '../storage/enrollment-store.ts';
 import { JsonAttendanceStore } from '../storage/json-attendance-store.ts';
+import { DescriptorCache } from '../storage/descriptor-cache.ts';
 import { JsonEnrollmentStore } from '../storage/json-enrollment-store.ts';
 import type { StudentStore } from '../storage/student-store.ts';
 import { addStudentRoute } from './add-student-route.ts';
@@ -19,6 +20,8 @@ export interface RegistrationAppOptions {
   enrollments?: EnrollmentStore;
   /** Defaults to the JSON file in `DATA_DIR`. */
   attendance?: AttendanceStore;
+  /** Defaults to the JSON file in `DATA_DIR`. */
+  descriptors?: DescriptorCache;
   now?: () => Date;
 }
 
@@ -28,6 +31,7 @@ export async function buildRegistrationApp({
   logger,
   enrollments = new JsonEnrollmentStore(config.DATA_DIR),
   attendance = new JsonAttendanceStore(config.DATA_DIR),
+  descriptors = new DescriptorCache(config.DATA_DIR),
   now = () => new Date(),
 }: RegistrationAppOptions): Promise<FastifyInstance> {
   const app = await createApp('registration', config, logger, {
@@ -35,7 +39,7 @@ export async function buildRegistrationApp({
     description: 'The roster: register students with a photo URL, list, look up, re-photo and remove them.',
   });
   await app.register(addStudentRoute, { students, maxStudentsPerRequest: config.MAX_STUDENTS_PER_REQUEST, now });
-  await app.register(studentRoutes, { students, enrollments, attendance });
+  await app.register(studentRoutes, { students, enrollments, attendance, descriptors });
   await app.register(readyRoute, {
     checks: [
       { name: 'students', check: async () => void (await students.list()) },

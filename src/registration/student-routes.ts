@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ErrorReplySchema } from '../http/error-handling.ts';
 import type { AttendanceStore } from '../storage/attendance-store.ts';
+import type { DescriptorCache } from '../storage/descriptor-cache.ts';
 import { ENROLLMENT_ERROR_CODES } from '../errors.ts';
 import type { EnrollmentOutcome, EnrollmentStore } from '../storage/enrollment-store.ts';
 import { RollNoSchema, type Student, type StudentStore } from '../storage/student-store.ts';
@@ -57,6 +58,7 @@ export interface StudentRoutesOptions {
   students: StudentStore;
   enrollments: EnrollmentStore;
   attendance: AttendanceStore;
+  descriptors: DescriptorCache;
 }
 
 function viewOf(student: Student, outcome: EnrollmentOutcome | undefined): StudentView {
@@ -78,7 +80,7 @@ function viewOf(student: Student, outcome: EnrollmentOutcome | undefined): Stude
 const notFound = (rollNo: string) => ({ status: 'error' as const, code: 'STUDENT_NOT_FOUND', message: `No student with rollNo ${rollNo} is registered.` });
 
 /** The roster: list, look up, remove (with everything derived from the student) and re-photo students. */
-export const studentRoutes: FastifyPluginAsyncZod<StudentRoutesOptions> = async (app, { students, enrollments, attendance }) => {
+export const studentRoutes: FastifyPluginAsyncZod<StudentRoutesOptions> = async (app, { students, enrollments, attendance, descriptors }) => {
   app.get(
     '/students',
     { schema: { summary: 'List registered students, in registration order', querystring: ListQuerySchema, response: { 200: ListReplySchema } } },
@@ -105,7 +107,7 @@ export const studentRoutes: FastifyPluginAsyncZod<StudentRoutesOptions> = async 
     '/students/:rollNo',
     {
       schema: {
-        summary: 'Remove a student and the enrollment outcome derived from their photo; attendance too with ?attendance=delete',
+        summary: 'Remove a student and what was derived from their photo (enrollment outcome, cached face descriptors); attendance too with ?attendance=delete',
         description:
           'A running recognition session keeps the descriptor it computed at its start until it stops; the next session start no longer knows the student.',
         params: StudentParamsSchema,
@@ -117,9 +119,10 @@ export const studentRoutes: FastifyPluginAsyncZod<StudentRoutesOptions> = async 
       const { rollNo } = request.params;
       const removedFromRoster = await students.remove(rollNo);
       const removedEnrollmentOutcome = await enrollments.remove(rollNo);
+      const removedDescriptors = await descriptors.remove(rollNo);
       const removedAttendanceRecords = request.query.attendance === 'delete' ? await attendance.removeStudent(rollNo) : 0;
-      if (!removedFromRoster && !removedEnrollmentOutcome && removedAttendanceRecords === 0) return reply.code(404).send(notFound(rollNo));
-      request.log.info({ rollNo, removedFromRoster, removedEnrollmentOutcome, removedAttendanceRecords }, 'student removed');
+      if (!removedFromRoster && !removedEnrollmentOutcome && !removedDescriptors && removedAttendanceRecords === 0) return reply.code(404).send(notFound(rollNo));
+      request.log.info({ rollNo, removedFromRoster, removedEnrollmentOutcome, removedDescriptors, removedAttendanceRecords }, 'student removed');
       return { status: 'success' as const, rollNo, removedFromRoster, removedEnrollmentOutcome, removedAttendanceRecords };
     },
   );
@@ -140,6 +143,8 @@ export const studentRoutes: FastifyPluginAsyncZod<StudentRoutesOptions> = async 
       if (!updated) return reply.code(404).send(notFound(rollNo));
       // The verdict on the previous photo no longer applies, even if the new one has the same URL.
       await enrollments.remove(rollNo);
+      // Same for the cached descriptor: the content behind the URL is downloaded and encoded again.
+      await descriptors.remove(rollNo);
       request.log.info({ rollNo }, 'student photo replaced');
       return viewOf(updated, undefined);
     },

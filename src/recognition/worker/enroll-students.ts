@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { EnrollmentError } from '../../errors.ts';
 import type { FaceEngine } from '../../faces/face-engine.ts';
 import type { EnrolledFace } from '../../faces/face-matcher.ts';
@@ -8,29 +9,53 @@ import type { EnrollmentProblem } from './messages.ts';
 
 const PARALLEL_DOWNLOADS = 4;
 
+/** A photo's descriptor with what identifies the photo: where it came from and its content. */
+export interface DescribedPhoto {
+  url: string;
+  sha256: string;
+  descriptor: Float32Array;
+}
+
 export interface EnrollmentResult {
   enrolled: EnrolledFace[];
   problems: EnrollmentProblem[];
+  /** Every photo of each student who had a photo downloaded this time, for the descriptor cache. */
+  cacheUpdates: Record<string, DescribedPhoto[]>;
 }
 
-/** Turns each of the students' photos into a face descriptor, or a reason why it could not. */
+/**
+ * Turns each of the students' photos into a face descriptor, or a reason why it could not. A photo already in the
+ * cache under the student's URL is neither downloaded nor encoded; a downloaded photo whose content is in the cache
+ * (another URL, another student) is not encoded again.
+ */
 export async function enrollStudents(
   students: readonly NewStudent[],
-  engine: FaceEngine,
+  cached: Readonly<Record<string, DescribedPhoto[]>>,
+  describe: (bytes: Uint8Array) => Promise<Float32Array>,
   downloader: PhotoDownloader,
   signal: AbortSignal,
 ): Promise<EnrollmentResult> {
+  const byContent = new Map(Object.values(cached).flatMap((photos) => photos.map((photo) => [photo.sha256, photo.descriptor] as const)));
   const photos = students.flatMap((student) => {
     const urls = photoUrls(student);
     return urls.map((url, i) => ({ rollNo: student.rollNo, url, label: urls.length > 1 ? `photo ${i + 1} of ${urls.length}: ` : '' }));
   });
-  const outcomes: (EnrolledFace | EnrollmentProblem)[] = new Array(photos.length);
+  const outcomes: ((DescribedPhoto & { rollNo: string; fresh: boolean }) | EnrollmentProblem)[] = new Array(photos.length);
+  const enrollPhoto = async ({ rollNo, url }: (typeof photos)[number]) => {
+    const known = cached[rollNo]?.find((photo) => photo.url === url);
+    if (known) return { rollNo, ...known, fresh: false };
+    const bytes = await downloader.download(url, signal);
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const descriptor = byContent.get(sha256) ?? (await describe(bytes));
+    byContent.set(sha256, descriptor);
+    return { rollNo, url, sha256, descriptor, fresh: true };
+  };
   let next = 0;
   const enrollNext = async (): Promise<void> => {
     while (next < photos.length && !signal.aborted) {
       const index = next++;
       const photo = photos[index]!;
-      outcomes[index] = await enrollPhoto(photo.rollNo, photo.url, engine, downloader, signal).catch((error: unknown) => {
+      outcomes[index] = await enrollPhoto(photo).catch((error: unknown) => {
         if (!(error instanceof EnrollmentError)) throw error;
         return { rollNo: photo.rollNo, code: error.code, message: `${photo.label}${error.message}` };
       });
@@ -39,21 +64,22 @@ export async function enrollStudents(
   await Promise.all(Array.from({ length: Math.min(PARALLEL_DOWNLOADS, photos.length) }, enrollNext));
   const enrolled: EnrolledFace[] = [];
   const problems: EnrollmentProblem[] = [];
+  const described = new Map<string, DescribedPhoto[]>();
+  const withFreshPhoto = new Set<string>();
   for (const outcome of outcomes) {
     if (!outcome) continue;
-    if ('descriptor' in outcome) enrolled.push(outcome);
-    else problems.push(outcome);
+    if (!('descriptor' in outcome)) {
+      problems.push(outcome);
+      continue;
+    }
+    const { rollNo, url, sha256, descriptor, fresh } = outcome;
+    enrolled.push({ rollNo, descriptor });
+    described.set(rollNo, [...(described.get(rollNo) ?? []), { url, sha256, descriptor }]);
+    if (fresh) withFreshPhoto.add(rollNo);
   }
-  return { enrolled, problems };
+  const cacheUpdates = Object.fromEntries([...withFreshPhoto].map((rollNo) => [rollNo, described.get(rollNo)!]));
+  return { enrolled, problems, cacheUpdates };
 }
 
-async function enrollPhoto(
-  rollNo: string,
-  url: string,
-  engine: FaceEngine,
-  downloader: PhotoDownloader,
-  signal: AbortSignal,
-): Promise<EnrolledFace> {
-  const bytes = await downloader.download(url, signal);
-  return { rollNo, descriptor: await enrollmentDescriptor(bytes, engine) };
-}
+/** Encodes enrollment photos on this thread. */
+export const describeWith = (engine: FaceEngine) => (bytes: Uint8Array) => enrollmentDescriptor(bytes, engine);

@@ -14,16 +14,23 @@ export interface TrackRule {
   maxGapFrames: number;
 }
 
-interface Track {
+/** One face followed across frames. */
+export interface Track {
   box: FaceBox;
   lastFrame: number;
   wins: Map<string, number>;
   confirmed: boolean;
+  /** The student the track was confirmed as. */
+  student: string | undefined;
+  /** For the frame recogniser: descriptors computed for this track, when (ms) and where the latest one was. */
+  descriptions: number;
+  describedAt: number;
+  describedBox: FaceBox | undefined;
 }
 
 const MIN_OVERLAP = 0.3;
 
-function overlap(a: FaceBox, b: FaceBox): number {
+export function overlap(a: FaceBox, b: FaceBox): number {
   const w = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x);
   const h = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y);
   if (w <= 0 || h <= 0) return 0;
@@ -44,10 +51,16 @@ export class FaceTracks {
 
   /** Feeds the faces of the next frame; returns the matches confirmed by it. */
   observe(faces: readonly FrameFace[]): FaceMatch[] {
+    const tracks = this.follow(faces.map((face) => face.box));
+    return faces.flatMap((face, f) => this.vote(tracks[f]!, face.match) ?? []);
+  }
+
+  /** Starts the next frame: the track each of its faces continues (or a new one), in the order of `boxes`. */
+  follow(boxes: readonly FaceBox[]): Track[] {
     this.frame += 1;
     this.tracks = this.tracks.filter((track) => this.frame - track.lastFrame <= this.rule.maxGapFrames + 1);
-    const pairs = faces
-      .flatMap((face, f) => this.tracks.map((track, t) => ({ f, t, iou: overlap(face.box, track.box) })))
+    const pairs = boxes
+      .flatMap((box, f) => this.tracks.map((track, t) => ({ f, t, iou: overlap(box, track.box) })))
       .filter((pair) => pair.iou >= MIN_OVERLAP)
       .sort((a, b) => b.iou - a.iou);
     const trackOf = new Map<number, Track>();
@@ -57,24 +70,34 @@ export class FaceTracks {
       trackOf.set(f, this.tracks[t]!);
       taken.add(t);
     }
-    const confirmed: FaceMatch[] = [];
-    faces.forEach((face, f) => {
+    return boxes.map((box, f) => {
       let track = trackOf.get(f);
       if (!track) {
-        track = { box: face.box, lastFrame: this.frame, wins: new Map(), confirmed: false };
+        track = { box, lastFrame: this.frame, wins: new Map(), confirmed: false, student: undefined, descriptions: 0, describedAt: 0, describedBox: undefined };
         this.tracks.push(track);
       }
-      track.box = face.box;
+      track.box = box;
       track.lastFrame = this.frame;
-      if (!face.match || track.confirmed) return;
-      const wins = (track.wins.get(face.match.rollNo) ?? 0) + 1;
-      track.wins.set(face.match.rollNo, wins);
-      const others = [...track.wins.values()].reduce((sum, n) => sum + n, 0) - wins;
-      if (wins >= this.rule.minFrames && wins > others) {
-        track.confirmed = true;
-        confirmed.push(face.match);
-      }
+      return track;
     });
-    return confirmed;
+  }
+
+  /** Counts the matcher's verdict on a track's face in this frame; returns the match if it confirms the track. */
+  vote(track: Track, match: FaceMatch | undefined): FaceMatch | undefined {
+    if (!match || track.confirmed) return undefined;
+    const wins = (track.wins.get(match.rollNo) ?? 0) + 1;
+    track.wins.set(match.rollNo, wins);
+    const others = [...track.wins.values()].reduce((sum, n) => sum + n, 0) - wins;
+    if (wins < this.rule.minFrames || wins <= others) return undefined;
+    track.confirmed = true;
+    track.student = match.rollNo;
+    return match;
+  }
+
+  /** Another person has taken a track's place (a different student matched): the track starts over, votes and all. */
+  restart(track: Track): void {
+    track.wins.clear();
+    track.confirmed = false;
+    track.student = undefined;
   }
 }

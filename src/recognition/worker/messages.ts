@@ -3,11 +3,14 @@ import type { EnrollmentErrorCode } from '../../errors.ts';
 import type { MatchRule } from '../../faces/face-matcher.ts';
 import type { PhotoDownloadOptions } from '../../photos/download-photo.ts';
 import type { NewStudent } from '../../storage/student-store.ts';
+import type { DescribedPhoto } from './enroll-students.ts';
 
 /** Everything a recognition worker needs, passed as `workerData` when the session starts. */
 export interface SessionSettings {
   sessionId: string;
   students: NewStudent[];
+  /** Descriptors cached from earlier sessions (same model version), by rollNo. */
+  cachedPhotos: Record<string, DescribedPhoto[]>;
   /** Students already marked present today: the worker does not report them again. */
   alreadyPresent: string[];
   camera: CameraSetting;
@@ -26,7 +29,7 @@ export interface EnrollmentProblem {
 }
 
 export type WorkerMessage =
-  | { type: 'enrolled'; backend: string; enrolled: number; enrolledRollNos: string[]; problems: EnrollmentProblem[] }
+  | { type: 'enrolled'; backend: string; enrolled: number; enrolledRollNos: string[]; problems: EnrollmentProblem[]; cacheUpdates: Record<string, DescribedPhoto[]> }
   | { type: 'frame'; framesProcessed: number }
   | { type: 'recognized'; rollNo: string; distance: number; seenAt: number }
   | { type: 'source-ended' }

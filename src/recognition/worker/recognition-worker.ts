@@ -5,12 +5,14 @@ import type { FrameSource } from '../../camera/frame-source.ts';
 import { AttendanceError } from '../../errors.ts';
 import { loadFaceEngine, type FaceEngine } from '../../faces/face-engine.ts';
 import { FaceMatcher } from '../../faces/face-matcher.ts';
-import { findFrameFaces } from '../../faces/find-faces.ts';
+import { decodeImage } from '../../faces/decode-image.ts';
+import { FRAME_MAX_SIDE } from '../../faces/find-faces.ts';
 import { createLogger } from '../../logger.ts';
 import { PhotoDownloader } from '../../photos/download-photo.ts';
 import { drawSnapshot } from './draw-snapshot.ts';
-import { enrollStudents } from './enroll-students.ts';
+import { describeWith, enrollStudents } from './enroll-students.ts';
 import { FaceTracks } from './face-tracks.ts';
+import { FrameRecognizer } from './frame-recognizer.ts';
 import type { ControlMessage, SessionSettings, WorkerMessage } from './messages.ts';
 
 const CAMERA_RETRY_MAX_MS = 30_000;
@@ -48,12 +50,12 @@ async function enroll(engine: FaceEngine): Promise<FaceMatcher> {
   const downloader = new PhotoDownloader(settings.photoDownload);
   try {
     const started = Date.now();
-    const { enrolled, problems } = await enrollStudents(settings.students, engine, downloader, stopping.signal);
+    const { enrolled, problems, cacheUpdates } = await enrollStudents(settings.students, settings.cachedPhotos, describeWith(engine), downloader, stopping.signal);
     log.info({ enrolled: enrolled.length, problems: problems.length, ms: Date.now() - started, backend: engine.backend }, 'enrollment finished');
     for (const problem of problems) log.warn(problem, 'student photo unusable');
     // A student enrolled with several photos has several entries: count students, not photos.
     const enrolledRollNos = [...new Set(enrolled.map((face) => face.rollNo))];
-    send({ type: 'enrolled', backend: engine.backend, enrolled: enrolledRollNos.length, enrolledRollNos, problems });
+    send({ type: 'enrolled', backend: engine.backend, enrolled: enrolledRollNos.length, enrolledRollNos, problems, cacheUpdates });
     return new FaceMatcher(enrolled, settings.matchRule);
   } finally {
     await downloader.close();
@@ -65,6 +67,7 @@ async function watch(engine: FaceEngine, matcher: FaceMatcher): Promise<void> {
   let framesProcessed = 0;
   let failures = 0;
   const tracks = new FaceTracks({ minFrames: settings.matchMinFrames, maxGapFrames: TRACK_MAX_GAP_FRAMES });
+  const recognizer = new FrameRecognizer(engine, matcher, tracks, settings.matchMinFrames);
   source = openFrameSource(settings.camera);
   log.info({ camera: describeCamera(settings.camera) }, 'watching camera');
   try {
@@ -92,15 +95,15 @@ async function watch(engine: FaceEngine, matcher: FaceMatcher): Promise<void> {
       }
       const seenAt = Date.now();
       try {
-        const { image, faces } = await findFrameFaces(frame, engine);
-        const matches = faces.map((face) => ({ box: face.box, match: matcher.match(face.descriptor) }));
-        for (const match of tracks.observe(matches)) {
+        const image = await decodeImage(frame, { maxSide: FRAME_MAX_SIDE });
+        const { faces, confirmed } = await recognizer.recognize(image, seenAt);
+        for (const match of confirmed) {
           if (reported.has(match.rollNo)) continue;
           reported.add(match.rollNo);
           send({ type: 'recognized', rollNo: match.rollNo, distance: match.distance, seenAt });
         }
         if (Date.now() < snapshotWantedUntil) {
-          const labelled = matches.map(({ box, match }) => ({ box, label: match?.rollNo ?? 'unknown' }));
+          const labelled = faces.map(({ box, match }) => ({ box, label: match?.rollNo ?? 'unknown' }));
           send({ type: 'snapshot', jpeg: await drawSnapshot(image, labelled), takenAt: seenAt });
         }
       } catch (error) {

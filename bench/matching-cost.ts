@@ -1,0 +1,28 @@
+import { DESCRIPTOR_LENGTH, FaceMatcher, type EnrolledFace, type MatchRule } from '../src/faces/face-matcher.ts';
+import { round } from './stream-throughput.ts';
+
+/** Milliseconds to match one face against `size` enrolled descriptors (real descriptors, each copy jittered), median of runs. */
+export function matchingCost(real: readonly Float32Array[], query: Float32Array, size: number, rule: MatchRule): { medianMs: number; p95Ms: number } {
+  let seed = 1;
+  const noise = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31 - 0.5) * 0.1;
+  const enrolled: EnrolledFace[] = Array.from({ length: size }, (_, i) => {
+    const base = real[i % real.length]!;
+    const descriptor = new Float32Array(DESCRIPTOR_LENGTH);
+    for (let j = 0; j < DESCRIPTOR_LENGTH; j++) descriptor[j] = base[j]! + noise();
+    return { rollNo: `s${i}`, descriptor };
+  });
+  const matcher = new FaceMatcher(enrolled, rule);
+  for (let i = 0; i < 20; i++) matcher.match(query);
+  const times: number[] = [];
+  for (let i = 0; i < 100; i++) {
+    const started = performance.now();
+    matcher.match(query);
+    times.push(performance.now() - started);
+  }
+  return { medianMs: round(percentile(times, 0.5), 3), p95Ms: round(percentile(times, 0.95), 3) };
+}
+
+export function percentile(values: readonly number[], share: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(share * sorted.length))] ?? Number.NaN;
+}

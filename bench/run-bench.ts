@@ -1,0 +1,84 @@
+// npm run bench: see README, "Performance". Real models on real faces, a real ffmpeg stream and real service processes.
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { loadConfig } from '../src/config/config.ts';
+import { loadFaceEngine } from '../src/faces/face-engine.ts';
+import { FaceMatcher, type EnrolledFace } from '../src/faces/face-matcher.ts';
+import { enrollmentDescriptor } from '../src/faces/find-faces.ts';
+import { FIXTURES, makeFaceTiles, PEOPLE } from './bench-faces.ts';
+import { makeStream, STREAM_HEIGHT, STREAM_WIDTH } from './make-stream.ts';
+import { matchingCost } from './matching-cost.ts';
+import { measureThroughput, naivePipeline, projectPipeline, round } from './stream-throughput.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const RESULTS = path.join(ROOT, 'bench/results/latest.json');
+const FACE_COUNTS = [0, 1, 5, 10];
+const STREAM_SECONDS = 20;
+const BUDGET_MS = Number(process.env.BENCH_STREAM_MS ?? 12_000);
+const MATCH_SIZES = [1_000, 10_000, 100_000];
+
+const require = createRequire(import.meta.url);
+const versionOf = (name: string) => (require(`${name}/package.json`) as { version: string }).version;
+
+const config = loadConfig({ MODELS_DIR: path.join(ROOT, 'models') });
+const rule = { threshold: config.MATCH_THRESHOLD, margin: config.MATCH_MARGIN };
+const work = await mkdtemp(path.join(os.tmpdir(), 'attendance-bench-'));
+try {
+  const engine = await loadFaceEngine(config.MODELS_DIR);
+  const results: Record<string, unknown> = {
+    date: new Date().toISOString(),
+    machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', memoryGb: round(os.totalmem() / 2 ** 30, 1), platform: `${os.platform()} ${os.release()}` },
+    backend: engine.backend,
+    versions: { node: process.version, faceApi: versionOf('@vladmandic/face-api'), tfjs: versionOf('@tensorflow/tfjs'), sharp: sharp.versions.sharp },
+    photos: 'test/fixtures',
+  };
+  const progress = (message: string) => process.stderr.write(`bench: ${message}\n`);
+
+  progress('enrolling the stream roster and cutting face tiles');
+  const enrolled: EnrolledFace[] = [];
+  for (const person of PEOPLE) {
+    if (person.rollNo && person.enrollPhoto) {
+      enrolled.push({ rollNo: person.rollNo, descriptor: await enrollmentDescriptor(await readFile(path.join(FIXTURES, person.enrollPhoto)), engine) });
+    }
+  }
+  const matcher = new FaceMatcher(enrolled, rule);
+  const tiles = await makeFaceTiles(engine, path.join(work, 'tiles'));
+
+  const stream: Record<string, unknown>[] = [];
+  for (const faces of FACE_COUNTS) {
+    const video = await makeStream(tiles.slice(0, faces), STREAM_SECONDS, path.join(work, `stream-${faces}.avi`));
+    progress(`stream with ${faces} face(s): naive pipeline`);
+    const naive = await measureThroughput(video, naivePipeline(engine, matcher), BUDGET_MS);
+    progress(`stream with ${faces} face(s): project pipeline`);
+    const project = await measureThroughput(video, projectPipeline(engine, matcher), BUDGET_MS);
+    const enrolledInView = PEOPLE.slice(0, faces).filter((person) => person.rollNo).length;
+    stream.push({ faces, enrolledInView, naive, project, ratio: round(project.framesPerSecond / naive.framesPerSecond, 2) });
+  }
+  results.stream = { width: STREAM_WIDTH, height: STREAM_HEIGHT, secondsPerRun: BUDGET_MS / 1000, runs: stream };
+
+  progress('matching cost');
+  const query = (await enrollmentDescriptor(await readFile(path.join(FIXTURES, 'photos/obama-3.jpg')), engine));
+  results.matching = MATCH_SIZES.map((size) => ({ descriptors: size, ...matchingCost(enrolled.map((face) => face.descriptor), query, size, rule) }));
+
+  await mkdir(path.dirname(RESULTS), { recursive: true });
+  await writeFile(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
+  printTable(results);
+  console.log(`\nwritten to ${path.relative(process.cwd(), RESULTS)}`);
+} finally {
+  await rm(work, { recursive: true, force: true });
+}
+
+function printTable(results: Record<string, any>): void {
+  const { machine, backend, versions } = results;
+  console.log(`machine: ${machine.cores} cores, ${machine.cpu}, ${machine.memoryGb} GB; backend ${backend}; node ${versions.node}, face-api ${versions.faceApi}, tfjs ${versions.tfjs}`);
+  console.log(`\nstream throughput, ${results.stream.width}x${results.stream.height}, frames/s over ${results.stream.secondsPerRun} s per run`);
+  console.log('faces in view (enrolled) | naive fps | project fps | ratio');
+  for (const run of results.stream.runs) {
+    console.log(`${`${run.faces} (${run.enrolledInView})`.padEnd(24)} | ${String(run.naive.framesPerSecond).padStart(9)} | ${String(run.project.framesPerSecond).padStart(11)} | ${run.ratio}x`);
+  }
+  console.log('\nmatching one face: descriptors | median ms | p95 ms');
+  for (const row of results.matching) console.log(`${String(row.descriptors).padStart(30)} | ${String(row.medianMs).padStart(9)} | ${row.p95Ms}`);
+}

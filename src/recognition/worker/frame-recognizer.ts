@@ -1,0 +1,65 @@
+import type { RgbImage } from '../../faces/decode-image.ts';
+import type { FaceEngine } from '../../faces/face-engine.ts';
+import type { FaceMatch, FaceMatcher } from '../../faces/face-matcher.ts';
+import { overlap, type FaceTracks, type FrameFace, type Track } from './face-tracks.ts';
+
+/** A face nobody could be matched to is described again this often, in case it turned towards the camera. */
+export const REDESCRIBE_MS = 1000;
+/** A face whose box overlaps the box it was last described in by less than this may be someone else: described again. */
+const SAME_PLACE_OVERLAP = 0.5;
+
+export interface RecognizedFrame {
+  faces: FrameFace[];
+  /** Students confirmed by this frame. */
+  confirmed: FaceMatch[];
+}
+
+/**
+ * Recognises faces in a stream without recomputing what it knows. The cheap detector finds the faces of every
+ * frame and FaceTracks follows them; a descriptor (landmarks, alignment, recognition network) is computed only for
+ * a face whose student is not confirmed yet: on each of its first frames, enough for the track rule to decide, then
+ * once every REDESCRIBE_MS. A confirmed face costs nothing more than being found, until its box moves away from where
+ * it was described (someone else may have stepped into that place at a door): then it is described again, and a
+ * different student there restarts the track.
+ */
+export class FrameRecognizer {
+  private readonly lastMatch = new WeakMap<Track, FaceMatch | undefined>();
+  private readonly eagerDescriptions: number;
+
+  constructor(
+    private readonly engine: FaceEngine,
+    private readonly matcher: FaceMatcher,
+    private readonly tracks: FaceTracks,
+    minFrames: number,
+  ) {
+    // Every frame of a new face is described until the track rule could have decided (minFrames wins outnumbering the rest).
+    this.eagerDescriptions = 2 * minFrames + 1;
+  }
+
+  async recognize(image: RgbImage, now: number): Promise<RecognizedFrame> {
+    const boxes = await this.engine.locateFaces(image);
+    const tracks = this.tracks.follow(boxes);
+    const wanted = tracks.flatMap((track, i) => (this.needsDescriptor(track, now) ? [i] : []));
+    const descriptors = await this.engine.describeFaces(image, wanted.map((i) => boxes[i]!));
+    const confirmed: FaceMatch[] = [];
+    wanted.forEach((i, d) => {
+      const track = tracks[i]!;
+      const match = this.matcher.match(descriptors[d]!);
+      track.descriptions += 1;
+      track.describedAt = now;
+      track.describedBox = track.box;
+      if (track.confirmed && match && match.rollNo !== track.student) this.tracks.restart(track);
+      this.lastMatch.set(track, match);
+      const confirmation = this.tracks.vote(track, match);
+      if (confirmation) confirmed.push(confirmation);
+    });
+    const faces = boxes.map((box, i) => ({ box, match: this.lastMatch.get(tracks[i]!) }));
+    return { faces, confirmed };
+  }
+
+  private needsDescriptor(track: Track, now: number): boolean {
+    if (track.describedBox && overlap(track.box, track.describedBox) < SAME_PLACE_OVERLAP) return true;
+    if (track.confirmed) return false;
+    return track.descriptions < this.eagerDescriptions || now - track.describedAt >= REDESCRIBE_MS;
+  }
+}
