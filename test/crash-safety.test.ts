@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, beforeEach, test } from 'node:test';
-import { exitOf, getJson, postJson, startServices } from './helpers/service-process.ts';
+import { exitOf, getJson, postJson, startServices, waitFor } from './helpers/service-process.ts';
 
 let dir: string;
 beforeEach(async () => {
@@ -104,9 +104,7 @@ test('SIGTERM stops a running session, releases the camera process and exits cle
   const service = await startServices({ DATA_DIR: dir, CAMERA: `ffmpeg:${video}` }, 'recognition');
   assert.equal((await postJson(`${service.recognition}/start-recognition`)).status, 200);
   const ffmpegPid = await waitForChildFfmpeg(service.child.pid!);
-  await new Promise((resolve) => setTimeout(resolve, 1000));
-  const frames = (await getJson(`${service.recognition}/status`)).json.framesProcessed;
-  assert.ok(frames > 0, 'the session was reading the video');
+  await waitFor(async () => ((await getJson(`${service.recognition}/status`)).json.framesProcessed > 0 ? true : undefined), 'the session to read the video');
   const exited = exitOf(service.child);
   service.child.kill('SIGTERM');
   assert.equal(await exited, 0);
