@@ -8,7 +8,7 @@ import type { AttendanceRecord, AttendanceStore } from '../storage/attendance-st
 import { decodeDescriptor, encodeDescriptor, type DescriptorCache } from '../storage/descriptor-cache.ts';
 import type { EnrollmentOutcomes, EnrollmentStore } from '../storage/enrollment-store.ts';
 import { DESCRIPTOR_MODEL_VERSION } from '../faces/face-engine.ts';
-import type { StudentStore } from '../storage/student-store.ts';
+import { photoUrls, type StudentStore } from '../storage/student-store.ts';
 import { dayIn, toTimestamp } from './attendance-clock.ts';
 import { SessionEvents } from './session-events.ts';
 import type { ControlMessage, EnrollmentProblem, SessionSettings, WorkerMessage } from './worker/messages.ts';
@@ -317,11 +317,21 @@ export class RecognitionSessions {
   }
 
   private recordDescriptors(session: Session, updates: Record<string, { url: string; sha256: string; descriptor: Float32Array }[]>, log: Logger): void {
-    const encoded = Object.fromEntries(
-      Object.entries(updates).map(([rollNo, photos]) => [rollNo, photos.map((photo) => ({ ...photo, descriptor: encodeDescriptor(photo.descriptor) }))]),
-    );
-    const write = this.options.descriptors
-      .recordMany(DESCRIPTOR_MODEL_VERSION, encoded)
+    // A student removed (or re-photographed) while this session enrolled must not get their descriptors back.
+    const write = this.options.students
+      .list()
+      .then((roster) => {
+        const currentUrls = new Map(roster.map((student) => [student.rollNo, new Set(photoUrls(student))]));
+        const encoded = Object.fromEntries(
+          Object.entries(updates)
+            .filter(([rollNo]) => currentUrls.has(rollNo))
+            .map(([rollNo, photos]) => [
+              rollNo,
+              photos.filter((photo) => currentUrls.get(rollNo)!.has(photo.url)).map((photo) => ({ ...photo, descriptor: encodeDescriptor(photo.descriptor) })),
+            ]),
+        );
+        return this.options.descriptors.recordMany(DESCRIPTOR_MODEL_VERSION, encoded);
+      })
       .catch((error: Error) => {
         session.status.lastError = `could not record the descriptor cache: ${error.message}`;
         log.error({ err: error }, 'could not record the descriptor cache');
