@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, beforeEach, test } from 'node:test';
+import { ffmpegBinary } from '../src/camera/ffmpeg-source.ts';
 import { exitOf, getJson, postJson, startServices, waitFor } from './helpers/service-process.ts';
 
 let dir: string;
@@ -95,20 +96,22 @@ test('a hand-broken data file stops the service at start with the file and the p
 
 test('SIGTERM stops a running session, releases the camera process and exits cleanly', async () => {
   const video = path.join(dir, 'long.avi');
-  const { execFile } = await import('node:child_process');
-  const { ffmpegBinary } = await import('../src/camera/ffmpeg-source.ts');
   const frame = path.join(ROOT, 'test/fixtures/frames/01-empty-room.jpg');
   await new Promise<void>((resolve, reject) =>
     execFile(ffmpegBinary(), ['-loglevel', 'error', '-loop', '1', '-i', frame, '-t', '60', '-r', '5', '-c:v', 'mjpeg', video], (error) => (error ? reject(error) : resolve())),
   );
   const service = await startServices({ DATA_DIR: dir, CAMERA: `ffmpeg:${video}` }, 'recognition');
-  assert.equal((await postJson(`${service.recognition}/start-recognition`)).status, 200);
-  const ffmpegPid = await waitForChildFfmpeg(service.child.pid!);
-  await waitFor(async () => ((await getJson(`${service.recognition}/status`)).json.framesProcessed > 0 ? true : undefined), 'the session to read the video');
-  const exited = exitOf(service.child);
-  service.child.kill('SIGTERM');
-  assert.equal(await exited, 0);
-  assert.equal(isAlive(ffmpegPid), false, 'the ffmpeg camera process is gone');
+  try {
+    assert.equal((await postJson(`${service.recognition}/start-recognition`)).status, 200);
+    const ffmpegPid = await waitForChildFfmpeg(service.child.pid!);
+    await waitFor(async () => ((await getJson(`${service.recognition}/status`)).json.framesProcessed > 0 ? true : undefined), 'the session to read the video');
+    const exited = exitOf(service.child);
+    service.child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+    assert.equal(isAlive(ffmpegPid), false, 'the ffmpeg camera process is gone');
+  } finally {
+    await service.stop();
+  }
 });
 
 async function waitForChildFfmpeg(parentPid: number): Promise<number> {
