@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../errors.ts';
@@ -81,6 +82,7 @@ export const ConfigSchema = z.object({
   PHOTO_MAX_BYTES: z.coerce.number().int().positive().default(10 * 1024 * 1024),
   PHOTO_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
   PHOTO_MAX_REDIRECTS: z.coerce.number().int().min(0).max(20).default(5),
+  ENROLLMENT_THREADS: z.coerce.number().int().min(1).max(16).default(() => os.availableParallelism()),
   MAX_STUDENTS_PER_REQUEST: z.coerce.number().int().positive().default(1000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

@@ -206,6 +206,7 @@ export class RecognitionSessions {
       modelsDir: config.MODELS_DIR,
       matchRule: { threshold: config.MATCH_THRESHOLD, margin: config.MATCH_MARGIN },
       matchMinFrames: config.MATCH_MIN_FRAMES,
+      enrollmentThreads: config.ENROLLMENT_THREADS,
       photoDownload: {
         maxBytes: config.PHOTO_MAX_BYTES,
         timeoutMs: config.PHOTO_TIMEOUT_MS,
@@ -215,7 +216,7 @@ export class RecognitionSessions {
       },
       logLevel: config.LOG_LEVEL,
     };
-    const worker = new Worker(WORKER_URL, { workerData: settings });
+    const worker = new Worker(WORKER_URL, { argv: ['./recognition-worker.ts'], workerData: settings });
     const session: Session = {
       id: settings.sessionId,
       day,

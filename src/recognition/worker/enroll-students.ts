@@ -23,6 +23,14 @@ export interface EnrollmentResult {
   cacheUpdates: Record<string, DescribedPhoto[]>;
 }
 
+/** How many photos are not in the cache under their URL: the ones a session start downloads and may encode. */
+export function uncachedPhotoCount(students: readonly NewStudent[], cached: Readonly<Record<string, DescribedPhoto[]>>): number {
+  return students.reduce(
+    (count, student) => count + photoUrls(student).filter((url) => !cached[student.rollNo]?.some((photo) => photo.url === url)).length,
+    0,
+  );
+}
+
 /**
  * Turns each of the students' photos into a face descriptor, or a reason why it could not. A photo already in the
  * cache under the student's URL is neither downloaded nor encoded; a downloaded photo whose content is in the cache

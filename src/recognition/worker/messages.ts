@@ -18,6 +18,8 @@ export interface SessionSettings {
   matchRule: MatchRule;
   /** Frames of one face track on which a student must win before being marked. */
   matchMinFrames: number;
+  /** Threads that encode enrollment photos, this one included. */
+  enrollmentThreads: number;
   photoDownload: PhotoDownloadOptions;
   logLevel: string;
 }

@@ -10,13 +10,15 @@ import { FRAME_MAX_SIDE } from '../../faces/find-faces.ts';
 import { createLogger } from '../../logger.ts';
 import { PhotoDownloader } from '../../photos/download-photo.ts';
 import { drawSnapshot } from './draw-snapshot.ts';
-import { describeWith, enrollStudents } from './enroll-students.ts';
+import { DescriberPool } from './describer-pool.ts';
+import { describeWith, enrollStudents, uncachedPhotoCount } from './enroll-students.ts';
 import { FaceTracks } from './face-tracks.ts';
 import { FrameRecognizer } from './frame-recognizer.ts';
 import type { ControlMessage, SessionSettings, WorkerMessage } from './messages.ts';
 
 const CAMERA_RETRY_MAX_MS = 30_000;
 const SNAPSHOT_INTEREST_MS = 5_000;
+const MIN_PHOTOS_FOR_EXTRA_THREADS = 8;
 const TRACK_MAX_GAP_FRAMES = 2;
 
 const settings = workerData as SessionSettings;
@@ -48,17 +50,20 @@ async function run(): Promise<void> {
 
 async function enroll(engine: FaceEngine): Promise<FaceMatcher> {
   const downloader = new PhotoDownloader(settings.photoDownload);
+  // Extra inference threads pay for their model loading only when there are enough photos to encode.
+  const extraThreads = uncachedPhotoCount(settings.students, settings.cachedPhotos) >= MIN_PHOTOS_FOR_EXTRA_THREADS ? settings.enrollmentThreads - 1 : 0;
+  const describer = await DescriberPool.start(describeWith(engine), extraThreads, settings.modelsDir);
   try {
     const started = Date.now();
-    const { enrolled, problems, cacheUpdates } = await enrollStudents(settings.students, settings.cachedPhotos, describeWith(engine), downloader, stopping.signal);
-    log.info({ enrolled: enrolled.length, problems: problems.length, ms: Date.now() - started, backend: engine.backend }, 'enrollment finished');
+    const { enrolled, problems, cacheUpdates } = await enrollStudents(settings.students, settings.cachedPhotos, describer.describe, downloader, stopping.signal);
+    log.info({ enrolled: enrolled.length, problems: problems.length, ms: Date.now() - started, threads: extraThreads + 1, backend: engine.backend }, 'enrollment finished');
     for (const problem of problems) log.warn(problem, 'student photo unusable');
     // A student enrolled with several photos has several entries: count students, not photos.
     const enrolledRollNos = [...new Set(enrolled.map((face) => face.rollNo))];
     send({ type: 'enrolled', backend: engine.backend, enrolled: enrolledRollNos.length, enrolledRollNos, problems, cacheUpdates });
     return new FaceMatcher(enrolled, settings.matchRule);
   } finally {
-    await downloader.close();
+    await Promise.all([downloader.close(), describer.close()]);
   }
 }
 

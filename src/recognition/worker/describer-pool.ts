@@ -1,0 +1,96 @@
+import { once } from 'node:events';
+import { Worker } from 'node:worker_threads';
+import { EnrollmentError, type EnrollmentErrorCode } from '../../errors.ts';
+
+const THREAD_BOOTSTRAP = new URL('./start-worker.mjs', import.meta.url);
+
+export interface DescribeRequest {
+  id: number;
+  bytes: Uint8Array;
+}
+
+export type DescribeReply =
+  | { id: number; descriptor: Float32Array }
+  | { id: number; problem: { code: EnrollmentErrorCode; message: string } }
+  | { id: number; failure: string };
+
+type Describe = (bytes: Uint8Array) => Promise<Float32Array>;
+
+interface Lane {
+  describe: Describe;
+  busy: boolean;
+}
+
+/**
+ * Spreads enrollment photos over this thread's engine and `extraThreads` more inference threads, one photo per
+ * thread at a time, so a cold start uses every core. The extra threads load their own models and end with `close()`.
+ */
+export class DescriberPool {
+  private readonly lanes: Lane[];
+  private readonly waiting: (() => void)[] = [];
+
+  private constructor(
+    local: Describe,
+    private readonly threads: Worker[],
+  ) {
+    this.lanes = [local, ...threads.map((thread) => describeOn(thread))].map((describe) => ({ describe, busy: false }));
+  }
+
+  static async start(local: Describe, extraThreads: number, modelsDir: string): Promise<DescriberPool> {
+    const threads = Array.from(
+      { length: extraThreads },
+      () => new Worker(THREAD_BOOTSTRAP, { argv: ['./describer-thread.ts'], workerData: { modelsDir } }),
+    );
+    await Promise.all(threads.map((thread) => once(thread, 'message')));
+    return new DescriberPool(local, threads);
+  }
+
+  readonly describe: Describe = async (bytes) => {
+    const lane = await this.takeLane();
+    try {
+      return await lane.describe(bytes);
+    } finally {
+      lane.busy = false;
+      this.waiting.shift()?.();
+    }
+  };
+
+  async close(): Promise<void> {
+    await Promise.all(this.threads.map((thread) => thread.terminate()));
+  }
+
+  // Marks the lane busy in the same tick it is found free, so concurrent callers never share one.
+  private async takeLane(): Promise<Lane> {
+    for (;;) {
+      const lane = this.lanes.find((candidate) => !candidate.busy);
+      if (lane) {
+        lane.busy = true;
+        return lane;
+      }
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    }
+  }
+}
+
+function describeOn(thread: Worker): Describe {
+  let nextId = 0;
+  const pending = new Map<number, { resolve: (descriptor: Float32Array) => void; reject: (error: Error) => void }>();
+  thread.on('message', (reply: DescribeReply) => {
+    const request = pending.get(reply.id);
+    if (!request) return;
+    pending.delete(reply.id);
+    if ('descriptor' in reply) request.resolve(reply.descriptor);
+    else if ('problem' in reply) request.reject(new EnrollmentError(reply.problem.code, reply.problem.message));
+    else request.reject(new Error(`enrollment thread failed: ${reply.failure}`));
+  });
+  thread.on('error', (error) => {
+    for (const request of pending.values()) request.reject(error);
+    pending.clear();
+  });
+  return (bytes) =>
+    new Promise((resolve, reject) => {
+      const id = nextId++;
+      pending.set(id, { resolve, reject });
+      thread.postMessage({ id, bytes } satisfies DescribeRequest);
+    });
+}

@@ -1,0 +1,23 @@
+// One extra inference thread for enrollment: photo bytes in, enrollment descriptor (or why not) out.
+import { parentPort, workerData } from 'node:worker_threads';
+import { EnrollmentError } from '../../errors.ts';
+import { loadFaceEngine } from '../../faces/face-engine.ts';
+import { enrollmentDescriptor } from '../../faces/find-faces.ts';
+import type { DescribeReply, DescribeRequest } from './describer-pool.ts';
+
+const port = parentPort!;
+const engine = await loadFaceEngine((workerData as { modelsDir: string }).modelsDir);
+
+port.on('message', async ({ id, bytes }: DescribeRequest) => {
+  let reply: DescribeReply;
+  try {
+    reply = { id, descriptor: await enrollmentDescriptor(bytes, engine) };
+  } catch (error) {
+    reply =
+      error instanceof EnrollmentError
+        ? { id, problem: { code: error.code, message: error.message } }
+        : { id, failure: error instanceof Error ? error.message : String(error) };
+  }
+  port.postMessage(reply);
+});
+port.postMessage({ ready: true });

@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { test } from 'node:test';
+import { EnrollmentError } from '../src/errors.ts';
+import { loadFaceEngine } from '../src/faces/face-engine.ts';
+import { DescriberPool } from '../src/recognition/worker/describer-pool.ts';
+import { describeWith } from '../src/recognition/worker/enroll-students.ts';
+import { FIXTURES } from './helpers/photo-server.ts';
+
+const MODELS = path.resolve(import.meta.dirname, '../models');
+
+test('an enrollment pool spreads photos over another thread and gives the same descriptors and reasons as this one', async () => {
+  const engine = await loadFaceEngine(MODELS);
+  const describeHere = describeWith(engine);
+  let describedHere = 0;
+  const countingHere = (bytes: Uint8Array) => {
+    describedHere += 1;
+    return describeHere(bytes);
+  };
+  const pool = await DescriberPool.start(countingHere, 1, MODELS);
+  try {
+    const names = ['obama.jpg', 'rick.jpg', 'kit_harington.jpg', 'biden.jpg'];
+    const photos = await Promise.all(names.map((name) => readFile(path.join(FIXTURES, 'photos', name))));
+    const pooled = await Promise.all(photos.map((bytes) => pool.describe(bytes)));
+    assert.ok(describedHere > 0 && describedHere < photos.length, `both threads took photos (${describedHere} of ${photos.length} here)`);
+    for (const [i, descriptor] of pooled.entries()) {
+      const reference = await describeHere(photos[i]!);
+      const difference = Math.max(...descriptor.map((value, j) => Math.abs(value - reference[j]!)));
+      assert.ok(difference < 1e-5, `${names[i]}: same descriptor on either thread (max difference ${difference})`);
+    }
+    const problems = await Promise.allSettled(
+      ['landscape.jpg', 'two_people.jpg'].map(async (name) => pool.describe(await readFile(path.join(FIXTURES, 'photos', name)))),
+    );
+    assert.deepEqual(
+      problems.map((outcome) => (outcome.status === 'rejected' && outcome.reason instanceof EnrollmentError ? outcome.reason.code : outcome.status)),
+      ['NO_FACE_FOUND', 'SEVERAL_FACES'],
+    );
+  } finally {
+    await pool.close();
+  }
+});
