@@ -2,17 +2,9 @@
 import { copyFile, mkdir, access } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { MODEL_FILES } from '../src/faces/face-engine.ts';
 
-const files = [
-  'ssd_mobilenetv1_model-weights_manifest.json',
-  'ssd_mobilenetv1_model.bin',
-  'face_landmark_68_model-weights_manifest.json',
-  'face_landmark_68_model.bin',
-  'face_recognition_model-weights_manifest.json',
-  'face_recognition_model.bin',
-  'tiny_face_detector_model-weights_manifest.json',
-  'tiny_face_detector_model.bin',
-];
+const files = MODEL_FILES;
 const require = createRequire(import.meta.url);
 const source = path.join(path.dirname(require.resolve('@vladmandic/face-api/package.json')), 'model');
 const target = path.resolve(process.env.MODELS_DIR ?? 'models');
