@@ -32,7 +32,8 @@ export function percentile(values: number[], p: number): number {
 }
 
 async function startRecognition(dataDir: string, camera: string, env: Record<string, string> = {}): Promise<RunningServices> {
-  return startServices({ DATA_DIR: dataDir, CAMERA: `dir:${camera}`, ALLOW_PRIVATE_URLS: '1', ...env }, 'recognition');
+  // The bench polls /status every 5 ms: the rate limit (300/min by default) would answer 429 and stall the measurement.
+  return startServices({ DATA_DIR: dataDir, CAMERA: `dir:${camera}`, ALLOW_PRIVATE_URLS: '1', RATE_LIMIT_PER_MINUTE: '1000000', ...env }, 'recognition');
 }
 
 async function pollUntil<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 600_000): Promise<T> {
@@ -192,7 +193,8 @@ async function measureStart(dataDir: string, camera: string, students: number): 
     const started = await postJson(`${service.recognition}/start-recognition`);
     if (started.status !== 200) throw new Error(`start-recognition: ${JSON.stringify(started.json)}`);
     const status = await pollUntil(async () => {
-      const { json } = await getJson(`${service.recognition}/status`);
+      const { status: code, json } = await getJson(`${service.recognition}/status`);
+      if (code !== 200) throw new Error(`GET /status answered ${code}: ${JSON.stringify(json)}`);
       return json.framesProcessed >= 1 || json.sourceEnded || json.lastError ? json : undefined;
     }, 'the first processed frame');
     const wall = Date.now() - t0;
