@@ -11,6 +11,7 @@ import { enrollmentDescriptor } from '../src/faces/find-faces.ts';
 import { FIXTURES, makeFaceTiles, PEOPLE } from './bench-faces.ts';
 import { makeStream, STREAM_HEIGHT, STREAM_WIDTH } from './make-stream.ts';
 import { matchingCost } from './matching-cost.ts';
+import { coldEnrollment, timeToMark, warmStart } from './service-bench.ts';
 import { measureThroughput, naivePipeline, projectPipeline, round } from './stream-throughput.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -19,6 +20,10 @@ const FACE_COUNTS = [0, 1, 5, 10];
 const STREAM_SECONDS = 20;
 const BUDGET_MS = Number(process.env.BENCH_STREAM_MS ?? 12_000);
 const MATCH_SIZES = [1_000, 10_000, 100_000];
+const MARK_ROUNDS = Number(process.env.BENCH_MARK_ROUNDS ?? 4);
+// 1000 cold students take about 10 minutes on 2 cores (single-threaded enrollment): opt-in.
+const COLD_SIZES = process.env.BENCH_COLD_1000 === '1' ? [100, 1_000] : [100];
+const WARM_SIZES = [1_000, 10_000];
 
 const require = createRequire(import.meta.url);
 const versionOf = (name: string) => (require(`${name}/package.json`) as { version: string }).version;
@@ -63,6 +68,20 @@ try {
   const query = (await enrollmentDescriptor(await readFile(path.join(FIXTURES, 'photos/obama-3.jpg')), engine));
   results.matching = MATCH_SIZES.map((size) => ({ descriptors: size, ...matchingCost(enrolled.map((face) => face.descriptor), query, size, rule) }));
 
+  progress('time to mark (recognition service process)');
+  results.timeToMark = await timeToMark(work, MARK_ROUNDS, progress);
+  const enrollment: Record<string, unknown>[] = [];
+  for (const size of COLD_SIZES) {
+    progress(`cold enrollment of ${size} students (recognition service process)`);
+    enrollment.push({ kind: 'cold', ...(await coldEnrollment(work, size)) });
+  }
+  for (const size of WARM_SIZES) {
+    progress(`warm start with ${size} students (recognition service process)`);
+    enrollment.push({ kind: 'warm', ...(await warmStart(work, size, enrolled.map((face) => face.descriptor))) });
+  }
+  results.enrollment = enrollment;
+  results.recognitionPeakRssMb = Math.max((results.timeToMark as { peakRssMb: number }).peakRssMb, ...enrollment.map((row) => row.peakRssMb as number));
+
   await mkdir(path.dirname(RESULTS), { recursive: true });
   await writeFile(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
   printTable(results);
@@ -81,4 +100,11 @@ function printTable(results: Record<string, any>): void {
   }
   console.log('\nmatching one face: descriptors | median ms | p95 ms');
   for (const row of results.matching) console.log(`${String(row.descriptors).padStart(30)} | ${String(row.medianMs).padStart(9)} | ${row.p95Ms}`);
+  const mark = results.timeToMark;
+  console.log(`\ntime to mark (first frame read -> record in attendance.json): median ${mark.medianMs} ms, p95 ${mark.p95Ms} ms; ${mark.marked}/${mark.appearances} appearances marked over ${mark.rounds} service runs`);
+  console.log('\nenrollment      | students | enrolled | start -> first frame ms | worker enrollment ms | students/s | cores used | peak RSS MB');
+  for (const row of results.enrollment) {
+    console.log(`${row.kind.padEnd(15)} | ${String(row.students).padStart(8)} | ${String(row.enrolled).padStart(8)} | ${String(row.startToFirstFrameMs).padStart(23)} | ${String(row.enrollmentMs).padStart(20)} | ${String(row.studentsPerSecond ?? '').padStart(10)} | ${String(row.coresUsed).padStart(10)} | ${row.peakRssMb}`);
+  }
+  console.log(`\nrecognition service peak RSS (VmHWM, largest over the service runs above): ${results.recognitionPeakRssMb} MB`);
 }

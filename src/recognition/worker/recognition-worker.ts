@@ -99,6 +99,8 @@ async function watch(engine: FaceEngine, matcher: FaceMatcher): Promise<void> {
         break;
       }
       const seenAt = Date.now();
+      // Timing hook for `npm run bench` (time to mark): when each frame was read, at LOG_LEVEL=debug only.
+      log.debug({ frame: framesProcessed + 1, seenAt }, 'frame read');
       try {
         const image = await decodeImage(frame, { maxSide: FRAME_MAX_SIDE });
         const { faces, confirmed } = await recognizer.recognize(image, seenAt);
