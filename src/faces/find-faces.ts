@@ -1,3 +1,4 @@
+import sharp from 'sharp';
 import { EnrollmentError } from '../errors.ts';
 import { decodeImage, type RgbImage } from './decode-image.ts';
 import type { DetectedFace, FaceEngine } from './face-engine.ts';
@@ -24,24 +25,37 @@ export async function findPortraitFaces(bytes: Uint8Array, engine: FaceEngine): 
   let faces = await engine.detectFaces(image);
   for (const share of PORTRAIT_BORDERS) {
     if (faces.length > 0) break;
-    const border = Math.round(share * Math.max(image.width, image.height));
-    faces = (await engine.detectFaces(withBorder(image, border))).map((face) => ({
+    const { framed, scale, border } = await frameInBorder(image, share);
+    faces = (await engine.detectFaces(framed)).map((face) => ({
       ...face,
-      box: { ...face.box, x: face.box.x - border, y: face.box.y - border },
+      box: {
+        x: (face.box.x - border) / scale,
+        y: (face.box.y - border) / scale,
+        width: face.box.width / scale,
+        height: face.box.height / scale,
+      },
     }));
   }
   return { width: image.width, height: image.height, faces };
 }
 
-function withBorder(image: RgbImage, border: number): RgbImage {
-  const width = image.width + 2 * border;
-  const height = image.height + 2 * border;
-  const data = new Uint8Array(width * height * 3).fill(NEUTRAL_GREY);
-  const rowBytes = image.width * 3;
-  for (let y = 0; y < image.height; y++) {
-    data.set(image.data.subarray(y * rowBytes, (y + 1) * rowBytes), ((y + border) * width + border) * 3);
-  }
-  return { data, width, height };
+/**
+ * The photo inside a grey border `share` of its longer side wide, scaled down so the whole stays within
+ * PORTRAIT_MAX_SIDE: the detector works at 512 px anyway, and an unbounded frame (3x the photo with a 100% border)
+ * would grow the inference heap for the rest of the process.
+ */
+async function frameInBorder(image: RgbImage, share: number): Promise<{ framed: RgbImage; scale: number; border: number }> {
+  const longer = Math.max(image.width, image.height);
+  const scale = Math.min(1, PORTRAIT_MAX_SIDE / (longer * (1 + 2 * share)));
+  const width = Math.max(1, Math.round(image.width * scale));
+  const height = Math.max(1, Math.round(image.height * scale));
+  const border = Math.round(share * Math.max(width, height));
+  const { data, info } = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
+    .resize({ width, height, fit: 'fill' })
+    .extend({ top: border, bottom: border, left: border, right: border, background: { r: NEUTRAL_GREY, g: NEUTRAL_GREY, b: NEUTRAL_GREY } })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return { framed: { data, width: info.width, height: info.height }, scale: width / image.width, border };
 }
 
 /** A decoded camera frame (or group photo) and every face in it, largest first. */
