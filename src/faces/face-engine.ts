@@ -2,6 +2,7 @@ import { access } from 'node:fs/promises';
 import path from 'node:path';
 import type { RgbImage } from './decode-image.ts';
 import { CHIP_SIZE, extractFaceChip } from './face-chip.ts';
+import { SsdFaceDetector, type SsdParams, type Tf } from './ssd-face-detector.ts';
 
 export interface FaceBox {
   x: number;
@@ -38,8 +39,12 @@ export const MODEL_FILES = [
   'tiny_face_detector_model.bin',
 ];
 
-/** Names the weights descriptors come from: a cached descriptor is reused only under the same version. */
-export const DESCRIPTOR_MODEL_VERSION = 'face-api-1/ssd-mobilenetv1+landmark68+dlib-resnet/aligned-150';
+/**
+ * Names the weights and the steps descriptors come from: a cached descriptor is reused only under the same version.
+ * `landmarks-in-crop`: enrollment landmarks are placed back from the crop they were found in (face-api shifted them by
+ * the unrounded box, up to a pixel off; descriptors moved by up to 0.13).
+ */
+export const DESCRIPTOR_MODEL_VERSION = 'face-api-1/ssd-mobilenetv1+landmark68+dlib-resnet/aligned-150/landmarks-in-crop';
 
 export class ModelsMissingError extends Error {
   readonly code = 'MODELS_MISSING';
@@ -62,6 +67,9 @@ async function importFaceApi(): Promise<{ faceapi: FaceApi; backend: string }> {
     return { faceapi, backend: 'wasm' };
   }
 }
+
+const DETECTOR_MIN_CONFIDENCE = 0.5;
+type TfTensor3D = import('@tensorflow/tfjs').Tensor3D;
 
 // The cheap detector's input side: 416 keeps faces of about 40 px in a 640x480 frame (320 misses them).
 const LOCATOR_INPUT_SIZE = 416;
@@ -93,13 +101,14 @@ async function load(modelsDir: string): Promise<FaceEngine> {
   await faceapi.nets.faceLandmark68Net.loadFromDisk(modelsDir);
   await faceapi.nets.faceRecognitionNet.loadFromDisk(modelsDir);
   await faceapi.nets.tinyFaceDetector.loadFromDisk(modelsDir);
-  const detectorOptions = new faceapi.SsdMobilenetv1Options({ minConfidence: 0.5 });
+  const tf = faceapi.tf as unknown as Tf;
+  const detector = SsdFaceDetector.fromFaceApiParams(tf, faceapi.nets.ssdMobilenetv1.params as unknown as SsdParams);
   const locatorOptions = new faceapi.TinyFaceDetectorOptions({ inputSize: LOCATOR_INPUT_SIZE, scoreThreshold: 0.5 });
 
   // The descriptor network carries dlib's weights, trained on landmark-aligned chips rather than detector boxes.
   const describeAligned = async (image: RgbImage, landmarks: readonly { x: number; y: number }[]): Promise<Float32Array> => {
     const chip = extractFaceChip(image, landmarks);
-    const input = faceapi.tf.tensor3d(chip.data, [CHIP_SIZE, CHIP_SIZE, 3], 'int32');
+    const input = tf.tensor3d(chip.data, [CHIP_SIZE, CHIP_SIZE, 3], 'int32');
     try {
       return (await faceapi.nets.faceRecognitionNet.computeFaceDescriptor(input as never)) as Float32Array;
     } finally {
@@ -107,28 +116,40 @@ async function load(modelsDir: string): Promise<FaceEngine> {
     }
   };
 
+  /** Landmarks found inside each box of `tensor` (the image's), then the aligned descriptor of each face. */
+  const describeInBoxes = async (tensor: TfTensor3D, image: RgbImage, boxes: readonly FaceBox[]): Promise<Float32Array[]> => {
+    // Clipped here so that the crop and the shift back to image coordinates agree at the frame's edges.
+    const rects = boxes.map((box) => new faceapi.Rect(box.x, box.y, box.width, box.height).clipAtImageBorders(image.width, image.height));
+    const crops = await faceapi.extractFaceTensors(tensor as never, rects);
+    try {
+      const descriptors: Float32Array[] = [];
+      for (const [i, crop] of crops.entries()) {
+        const landmarks = (await faceapi.nets.faceLandmark68Net.detectLandmarks(crop)) as InstanceType<FaceApi['FaceLandmarks68']>;
+        descriptors.push(await describeAligned(image, landmarks.shiftBy(rects[i]!.x, rects[i]!.y).positions));
+      }
+      return descriptors;
+    } finally {
+      for (const crop of crops) crop.dispose();
+    }
+  };
+
   return {
     backend,
     async detectFaces(image: RgbImage): Promise<DetectedFace[]> {
-      const tensor = faceapi.tf.tensor3d(image.data, [image.height, image.width, 3], 'int32');
+      const tensor = tf.tensor3d(image.data, [image.height, image.width, 3], 'int32');
       try {
-        const results = await faceapi.detectAllFaces(tensor as never, detectorOptions).withFaceLandmarks();
-        const faces: DetectedFace[] = [];
-        for (const { detection, landmarks } of results) {
-          faces.push({
-            box: { x: detection.box.x, y: detection.box.y, width: detection.box.width, height: detection.box.height },
-            score: detection.score,
-            descriptor: await describeAligned(image, landmarks.positions),
-          });
-        }
-        return faces.sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);
+        const detections = await detector.detect(tensor, DETECTOR_MIN_CONFIDENCE);
+        const descriptors = await describeInBoxes(tensor, image, detections.map(({ box }) => box));
+        return detections
+          .map(({ box, score }, i) => ({ box, score, descriptor: descriptors[i]! }))
+          .sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);
       } finally {
         tensor.dispose();
       }
     },
 
     async locateFaces(image: RgbImage): Promise<FaceBox[]> {
-      const tensor = faceapi.tf.tensor3d(image.data, [image.height, image.width, 3], 'int32');
+      const tensor = tf.tensor3d(image.data, [image.height, image.width, 3], 'int32');
       try {
         const detections = await faceapi.detectAllFaces(tensor as never, locatorOptions);
         return detections.map(({ box }) => ({ x: box.x, y: box.y, width: box.width, height: box.height }));
@@ -139,19 +160,10 @@ async function load(modelsDir: string): Promise<FaceEngine> {
 
     async describeFaces(image: RgbImage, boxes: readonly FaceBox[]): Promise<Float32Array[]> {
       if (boxes.length === 0) return [];
-      const tensor = faceapi.tf.tensor3d(image.data, [image.height, image.width, 3], 'int32');
-      // Clipped here so that the crop and the shift back to image coordinates agree at the frame's edges.
-      const rects = boxes.map((box) => new faceapi.Rect(box.x, box.y, box.width, box.height).clipAtImageBorders(image.width, image.height));
-      const crops = await faceapi.extractFaceTensors(tensor as never, rects);
+      const tensor = tf.tensor3d(image.data, [image.height, image.width, 3], 'int32');
       try {
-        const descriptors: Float32Array[] = [];
-        for (const [i, crop] of crops.entries()) {
-          const landmarks = (await faceapi.nets.faceLandmark68Net.detectLandmarks(crop)) as InstanceType<FaceApi['FaceLandmarks68']>;
-          descriptors.push(await describeAligned(image, landmarks.shiftBy(rects[i]!.x, rects[i]!.y).positions));
-        }
-        return descriptors;
+        return await describeInBoxes(tensor, image, boxes);
       } finally {
-        for (const crop of crops) crop.dispose();
         tensor.dispose();
       }
     },
