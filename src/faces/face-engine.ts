@@ -2,7 +2,9 @@ import { access } from 'node:fs/promises';
 import path from 'node:path';
 import type { RgbImage } from './decode-image.ts';
 import { CHIP_SIZE, extractFaceChip } from './face-chip.ts';
-import { SsdFaceDetector, type SsdParams, type Tf } from './ssd-face-detector.ts';
+import type { Tf } from './layer-by-layer.ts';
+import { SsdFaceDetector, type SsdParams } from './ssd-face-detector.ts';
+import { TinyFaceLocator, type TinyParams } from './tiny-face-locator.ts';
 
 export interface FaceBox {
   x: number;
@@ -69,6 +71,7 @@ async function importFaceApi(): Promise<{ faceapi: FaceApi; backend: string }> {
 }
 
 const DETECTOR_MIN_CONFIDENCE = 0.5;
+const LOCATOR_MIN_SCORE = 0.5;
 type TfTensor3D = import('@tensorflow/tfjs').Tensor3D;
 
 // The cheap detector's input side: 416 keeps faces of about 40 px in a 640x480 frame (320 misses them).
@@ -103,7 +106,7 @@ async function load(modelsDir: string): Promise<FaceEngine> {
   await faceapi.nets.tinyFaceDetector.loadFromDisk(modelsDir);
   const tf = faceapi.tf as unknown as Tf;
   const detector = SsdFaceDetector.fromFaceApiParams(tf, faceapi.nets.ssdMobilenetv1.params as unknown as SsdParams);
-  const locatorOptions = new faceapi.TinyFaceDetectorOptions({ inputSize: LOCATOR_INPUT_SIZE, scoreThreshold: 0.5 });
+  const locator = new TinyFaceLocator(tf, faceapi.nets.tinyFaceDetector.params as unknown as TinyParams, LOCATOR_INPUT_SIZE);
 
   // The descriptor network carries dlib's weights, trained on landmark-aligned chips rather than detector boxes.
   const describeAligned = async (image: RgbImage, landmarks: readonly { x: number; y: number }[]): Promise<Float32Array> => {
@@ -151,8 +154,7 @@ async function load(modelsDir: string): Promise<FaceEngine> {
     async locateFaces(image: RgbImage): Promise<FaceBox[]> {
       const tensor = tf.tensor3d(image.data, [image.height, image.width, 3], 'int32');
       try {
-        const detections = await faceapi.detectAllFaces(tensor as never, locatorOptions);
-        return detections.map(({ box }) => ({ x: box.x, y: box.y, width: box.width, height: box.height }));
+        return await locator.locate(tensor, LOCATOR_MIN_SCORE);
       } finally {
         tensor.dispose();
       }
