@@ -11,7 +11,7 @@ import { enrollmentDescriptor } from '../src/faces/find-faces.ts';
 import { FIXTURES, makeFaceTiles, PEOPLE } from './bench-faces.ts';
 import { makeStream, STREAM_HEIGHT, STREAM_WIDTH } from './make-stream.ts';
 import { matchingCost } from './matching-cost.ts';
-import { coldEnrollment, timeToMark, warmStart } from './service-bench.ts';
+import { coldEnrollment, registrationLoad, timeToMark, warmStart } from './service-bench.ts';
 import { measureThroughput, naivePipeline, projectPipeline, round } from './stream-throughput.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -80,7 +80,14 @@ try {
     enrollment.push({ kind: 'warm', ...(await warmStart(work, size, enrolled.map((face) => face.descriptor))) });
   }
   results.enrollment = enrollment;
-  results.recognitionPeakRssMb = Math.max((results.timeToMark as { peakRssMb: number }).peakRssMb, ...enrollment.map((row) => row.peakRssMb as number));
+  progress('registration service under 5 000 registrations');
+  const registration = await registrationLoad(work, 5_000);
+  results.memory = {
+    recognitionStreamRunPeakRssMb: (results.timeToMark as { peakRssMb: number }).peakRssMb,
+    recognitionPeakRssMb: Math.max((results.timeToMark as { peakRssMb: number }).peakRssMb, ...enrollment.map((row) => row.peakRssMb as number)),
+    registrationPeakRssMb: registration.peakRssMb,
+    registrationLoad: registration,
+  };
 
   await mkdir(path.dirname(RESULTS), { recursive: true });
   await writeFile(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
@@ -106,5 +113,6 @@ function printTable(results: Record<string, any>): void {
   for (const row of results.enrollment) {
     console.log(`${row.kind.padEnd(15)} | ${String(row.students).padStart(8)} | ${String(row.enrolled).padStart(8)} | ${String(row.startToFirstFrameMs).padStart(23)} | ${String(row.enrollmentMs).padStart(20)} | ${String(row.studentsPerSecond ?? '').padStart(10)} | ${String(row.coresUsed).padStart(10)} | ${row.peakRssMb}`);
   }
-  console.log(`\nrecognition service peak RSS (VmHWM, largest over the service runs above): ${results.recognitionPeakRssMb} MB`);
+  const memory = results.memory;
+  console.log(`\npeak RSS (VmHWM): recognition service during the stream run (time to mark) ${memory.recognitionStreamRunPeakRssMb} MB, largest over all its runs above ${memory.recognitionPeakRssMb} MB; registration service registering ${memory.registrationLoad.students} students ${memory.registrationPeakRssMb} MB`);
 }

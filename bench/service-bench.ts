@@ -250,3 +250,31 @@ export async function warmStart(work: string, count: number, realDescriptors: Fl
   return measureStart(dataDir, await oneFrameFolder(work), count);
 }
 
+
+export interface RegistrationLoad {
+  students: number;
+  requests: number;
+  peakRssMb: number;
+}
+
+/**
+ * The registration service's peak RSS while it registers `count` students, 100 per POST /add-student, each request
+ * rewriting students_data.json (registration only validates and stores: it never fetches photos).
+ */
+export async function registrationLoad(work: string, count: number): Promise<RegistrationLoad> {
+  const dataDir = path.join(work, `registration-${count}`);
+  await mkdir(dataDir, { recursive: true });
+  const service = await startServices({ DATA_DIR: dataDir, RATE_LIMIT_PER_MINUTE: '1000000' }, 'registration');
+  try {
+    let requests = 0;
+    for (let first = 0; first < count; first += 100) {
+      const classStudents = Array.from({ length: Math.min(100, count - first) }, (_, i) => ({ rollNo: `r${first + i}`, url: `https://photos.example.invalid/${first + i}.jpg` }));
+      const reply = await postJson(`${service.registration}/add-student`, { classStudents });
+      if (reply.status !== 200) throw new Error(`add-student: ${JSON.stringify(reply.json)}`);
+      requests += 1;
+    }
+    return { students: count, requests, peakRssMb: await peakRssMb(service.child.pid!) };
+  } finally {
+    await service.stop();
+  }
+}
