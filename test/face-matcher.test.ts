@@ -13,6 +13,13 @@ function descriptor(fill: (i: number) => number): Float32Array {
   return Float32Array.from({ length: DESCRIPTOR_LENGTH }, (_, i) => fill(i));
 }
 
+/** The smallest double above a positive finite `x`. */
+function nextUp(x: number): number {
+  const bits = new BigUint64Array(new Float64Array([x]).buffer);
+  bits[0]! += 1n;
+  return new Float64Array(bits.buffer)[0]!;
+}
+
 test('matches the nearest enrolled descriptor and refuses anything beyond the threshold', () => {
   const a = descriptor(() => 0);
   const b = descriptor((i) => (i === 0 ? 1 : 0));
@@ -42,6 +49,96 @@ test('the fast match always agrees with deciding on the full ranking, for single
     }
     assert.ok(accepted > 0 && accepted < 400, `the queries exercise both answers (${accepted} accepted)`);
   }
+});
+
+test('a tie goes to the first enrolled student, as in rank, even when the scan meets the other one first', () => {
+  const at = (axis: number, value: number) => descriptor((i) => (i === axis ? value : 0));
+  // A's photos average 0.5 like B's single photo; A's far photo comes before B in the roster and its near one after.
+  const enrolled = [
+    { rollNo: 'C', descriptor: at(2, 0.625) },
+    { rollNo: 'A', descriptor: at(0, 0.75) },
+    { rollNo: 'B', descriptor: at(1, 0.5) },
+    { rollNo: 'A', descriptor: at(0, 0.25) },
+  ];
+  const matcher = new FaceMatcher(enrolled, { threshold: 1, margin: 0 });
+  const query = descriptor(() => 0);
+  assert.deepEqual(matcher.rank(query), { best: { rollNo: 'A', distance: 0.5 }, runnerUpDistance: 0.5 });
+  assert.deepEqual(matcher.match(query), { rollNo: 'A', distance: 0.5 });
+});
+
+test('on many random rosters the fast match decides exactly as decide(rank(…)), also right at the threshold and the margin', () => {
+  let seed = 3;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) - 0.5;
+  const pick = <T>(items: readonly T[]) => items[Math.floor((random() + 0.5) * items.length)]!;
+  const near = (base: Float32Array, spread: number) => descriptor((i) => base[i]! + random() * spread);
+  let accepted = 0;
+  let refused = 0;
+  for (let roster = 0; roster < 150; roster++) {
+    const people = Array.from({ length: 1 + (roster % 25) }, () => descriptor(() => random() * 0.18));
+    const enrolled = people.flatMap((person, i) =>
+      Array.from({ length: 1 + Math.floor((random() + 0.5) * 4) }, () => ({ rollNo: `p${i}`, descriptor: near(person, pick([0.02, 0.06, 0.1])) })),
+    );
+    // Shuffled, so that a student's photos lie apart in the roster; some descriptors enrolled twice, for exact ties.
+    for (let i = enrolled.length - 1; i > 0; i--) {
+      const j = Math.floor((random() + 0.5) * (i + 1));
+      [enrolled[i], enrolled[j]] = [enrolled[j]!, enrolled[i]!];
+    }
+    if (roster % 3 === 0) enrolled.push({ rollNo: 'twin', descriptor: pick(enrolled).descriptor });
+    if (roster % 4 === 0) enrolled.push({ ...pick(enrolled) });
+    const reference = new FaceMatcher(enrolled, { threshold: 1, margin: 0 });
+    for (let q = 0; q < 12; q++) {
+      const query = pick([
+        () => near(pick(people), pick([0.03, 0.09, 0.15])),
+        () => pick(enrolled).descriptor,
+        () => descriptor(() => random() * 0.18),
+        () => descriptor((i) => (pick(people)[i]! + pick(people)[i]!) / 2),
+      ])();
+      const ranking = reference.rank(query)!;
+      const gap = ranking.runnerUpDistance - ranking.best.distance;
+      const rules = [
+        { threshold: 0.5, margin: 0.15 },
+        { threshold: 0.2 + (random() + 0.5) * 0.8, margin: (random() + 0.5) * 0.3 },
+        { threshold: 0.6, margin: 0 },
+        { threshold: 0.6, margin: -0.1 },
+        { threshold: Number.POSITIVE_INFINITY, margin: 0.05 },
+        // Right at the edges: refused at the best distance, accepted a hair above it; accepted at a margin of exactly
+        // the gap to the runner-up, refused a hair above it.
+        { threshold: ranking.best.distance, margin: 0 },
+        { threshold: nextUp(ranking.best.distance), margin: 0 },
+        ...(Number.isFinite(gap) ? [{ threshold: 2, margin: gap }, { threshold: 2, margin: nextUp(gap) }] : []),
+      ];
+      for (const rule of rules) {
+        const matcher = new FaceMatcher(enrolled, rule);
+        const expected = decide(matcher.rank(query), rule);
+        assert.deepEqual(matcher.match(query), expected, `roster ${roster}, query ${q}, rule ${JSON.stringify(rule)}`);
+        if (expected) accepted += 1;
+        else refused += 1;
+      }
+    }
+  }
+  assert.ok(accepted > 1000 && refused > 1000, `both answers are exercised (${accepted} accepted, ${refused} refused)`);
+});
+
+test('on a crowded roster where a fifth of the rows are the query\'s person (as in the benchmark), the fast match agrees', () => {
+  let seed = 5;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) - 0.5;
+  const people = Array.from({ length: 5 }, () => descriptor(() => random() * 0.18));
+  const enrolled = Array.from({ length: 5_000 }, (_, i) => ({ rollNo: `s${i}`, descriptor: descriptor((j) => people[i % 5]![j]! + random() * 0.1) }));
+  for (const rule of [{ threshold: 0.5, margin: 0.15 }, { threshold: 0.5, margin: 0 }, { threshold: 0.35, margin: 0.01 }]) {
+    const matcher = new FaceMatcher(enrolled, rule);
+    for (const query of [...people, enrolled[1234]!.descriptor, descriptor((j) => people[0]![j]! + random() * 0.05)]) {
+      assert.deepEqual(matcher.match(query), decide(matcher.rank(query), rule), JSON.stringify(rule));
+    }
+  }
+});
+
+test('an empty roster ranks and matches nobody; a query of the wrong length is refused', () => {
+  const empty = new FaceMatcher([], { threshold: 0.5, margin: 0.15 });
+  assert.equal(empty.rank(descriptor(() => 0)), undefined);
+  assert.equal(empty.match(descriptor(() => 0)), undefined);
+  const matcher = new FaceMatcher([{ rollNo: 'A', descriptor: descriptor(() => 0) }], { threshold: 0.5, margin: 0 });
+  assert.throws(() => matcher.match(new Float32Array(127)), /expected 128/);
+  assert.throws(() => matcher.rank(new Float32Array(129)), /expected 128/);
 });
 
 test('refuses a descriptor of the wrong length at enrollment', () => {

@@ -1,3 +1,7 @@
+import { decisionBound } from './decision-bound.ts';
+import { NearestTwo } from './nearest-two.ts';
+import { RowScan } from './row-scan.ts';
+
 export const DESCRIPTOR_LENGTH = 128;
 
 export interface EnrolledFace {
@@ -31,14 +35,16 @@ export function decide(ranking: Ranking | undefined, rule: MatchRule): FaceMatch
 }
 
 /**
- * Nearest-student search over the roster's descriptors, kept in one flat Float32Array (rows of 128) so a match is a
- * single tight loop over contiguous memory. A student's distance is the mean over their photos: a look-alike close
- * to one photo of a student stays far from the others (measured: 2 of 68 strangers accepted with the nearest photo,
- * 0 with the mean, same genuine accepts; `npm run eval -- --enroll-photos 2`).
+ * Nearest-student search over the roster's descriptors. A student's distance is the mean over their photos: a
+ * look-alike close to one photo of a student stays far from the others (measured: 2 of 68 strangers accepted with the
+ * nearest photo, 0 with the mean, same genuine accepts; `npm run eval -- --enroll-photos 2`).
  */
 export class FaceMatcher {
-  private readonly descriptors: Float32Array;
+  private readonly scan: RowScan;
   private readonly studentOfRow: Int32Array;
+  /** The rows of student s, in roster order, are rowsByStudent[firstOfStudent[s] .. firstOfStudent[s + 1]). */
+  private readonly rowsByStudent: Int32Array;
+  private readonly firstOfStudent: Int32Array;
   private readonly rollNos: string[] = [];
 
   constructor(
@@ -46,8 +52,8 @@ export class FaceMatcher {
     readonly rule: MatchRule,
   ) {
     const studentIndex = new Map<string, number>();
+    this.scan = new RowScan(enrolled.length);
     this.studentOfRow = new Int32Array(enrolled.length);
-    this.descriptors = new Float32Array(enrolled.length * DESCRIPTOR_LENGTH);
     enrolled.forEach((face, row) => {
       if (face.descriptor.length !== DESCRIPTOR_LENGTH) {
         throw new RangeError(`descriptor of ${face.rollNo} has ${face.descriptor.length} values, expected ${DESCRIPTOR_LENGTH}`);
@@ -58,7 +64,15 @@ export class FaceMatcher {
         studentIndex.set(face.rollNo, student);
       }
       this.studentOfRow[row] = student;
-      this.descriptors.set(face.descriptor, row * DESCRIPTOR_LENGTH);
+      this.scan.descriptors.set(face.descriptor, row * DESCRIPTOR_LENGTH);
+    });
+    this.firstOfStudent = new Int32Array(this.rollNos.length + 1);
+    for (const student of this.studentOfRow) this.firstOfStudent[student + 1]! += 1;
+    for (let student = 0; student < this.rollNos.length; student++) this.firstOfStudent[student + 1]! += this.firstOfStudent[student]!;
+    const next = this.firstOfStudent.slice(0, -1);
+    this.rowsByStudent = new Int32Array(enrolled.length);
+    this.studentOfRow.forEach((student, row) => {
+      this.rowsByStudent[next[student]!++] = row;
     });
   }
 
@@ -68,50 +82,49 @@ export class FaceMatcher {
   }
 
   /**
-   * The best student if the match rule accepts them: the same answer as `decide(rank(…))`, faster. Only students
-   * closer than threshold + margin can be accepted or stand in the way of another, so a photo's distance is abandoned
-   * as soon as its partial sum passes that limit (most of the roster, after a fraction of the 128 values).
+   * The best student if the match rule accepts them: the same answer as `decide(rank(…))`, faster. The scan passes
+   * over every row beyond the decision bound (decision-bound.ts), which tightens as near students are found; the few
+   * students it stops at get their exact distance, the same as in `rank`.
    */
   match(descriptor: Float32Array): FaceMatch | undefined {
-    const students = this.rollNos.length;
-    if (students === 0) return undefined;
-    const limit = this.rule.threshold + this.rule.margin;
-    const sums = new Float64Array(students);
-    const counts = new Int32Array(students);
-    const abandoned = new Uint8Array(students);
-    for (let row = 0; row < this.studentOfRow.length; row++) {
+    checkQuery(descriptor);
+    const rows = this.studentOfRow.length;
+    const nearest = new NearestTwo();
+    const measured = new Set<number>();
+    this.scan.query.set(descriptor);
+    for (let row = 0; (row = this.scan.nextRowWithin(row, decisionBound(nearest, this.rule))) < rows; row++) {
       const student = this.studentOfRow[row]!;
-      const squared = this.squaredDistance(row, descriptor, limit * limit);
-      // An abandoned photo is at least `limit` away: that lower bound stands in for its distance.
-      if (squared > limit * limit) {
-        abandoned[student] = 1;
-        sums[student]! += limit;
-      } else sums[student]! += Math.sqrt(squared);
-      counts[student]! += 1;
+      if (measured.has(student)) continue;
+      measured.add(student);
+      nearest.offer(student, this.distance(student, descriptor));
     }
-    for (let student = 0; student < students; student++) {
-      // With several photos a student may still average under the limit: only then is their exact mean needed.
-      if (abandoned[student] && sums[student]! / counts[student]! < limit) sums[student] = this.exactSum(student, descriptor);
-    }
-    let best = -1;
-    let bestDistance = Number.POSITIVE_INFINITY;
-    let runnerUpDistance = Number.POSITIVE_INFINITY;
-    for (let student = 0; student < students; student++) {
-      const distance = sums[student]! / counts[student]!;
-      if (distance >= limit) continue;
-      if (distance < bestDistance) {
-        runnerUpDistance = bestDistance;
-        bestDistance = distance;
-        best = student;
-      } else if (distance < runnerUpDistance) runnerUpDistance = distance;
-    }
-    if (best === -1) return undefined;
-    return decide({ best: { rollNo: this.rollNos[best]!, distance: bestDistance }, runnerUpDistance }, this.rule);
+    return decide(this.ranking(nearest), this.rule);
   }
 
-  /** Squared distance from a row to `query`, or any value above `stopAbove` once the partial sum passes it. */
-  private squaredDistance(row: number, query: Float32Array, stopAbove: number): number {
-    const matrix = this.descriptors;
+  rank(descriptor: Float32Array): Ranking | undefined {
+    checkQuery(descriptor);
+    const nearest = new NearestTwo();
+    for (let student = 0; student < this.rollNos.length; student++) nearest.offer(student, this.distance(student, descriptor));
+    return this.ranking(nearest);
+  }
+
+  private ranking(nearest: NearestTwo): Ranking | undefined {
+    if (nearest.best === -1) return undefined;
+    return { best: { rollNo: this.rollNos[nearest.best]!, distance: nearest.bestDistance }, runnerUpDistance: nearest.runnerUpDistance };
+  }
+
+  /** Mean Euclidean distance from the student's photos to `query`. */
+  private distance(student: number, query: Float32Array): number {
+    const first = this.firstOfStudent[student]!;
+    const end = this.firstOfStudent[student + 1]!;
+    let sum = 0;
+    for (let i = first; i < end; i++) sum += Math.sqrt(this.squaredDistance(this.rowsByStudent[i]!, query));
+    return sum / (end - first);
+  }
+
+  // Summed in the order the matcher always has, so that distances (and eval's results) stay the same to the last bit.
+  private squaredDistance(row: number, query: Float32Array): number {
+    const matrix = this.scan.descriptors;
     const offset = row * DESCRIPTOR_LENGTH;
     let squared = 0;
     for (let block = 0; block < DESCRIPTOR_LENGTH; block += 32) {
@@ -130,40 +143,11 @@ export class FaceMatcher {
         d += d3 * d3;
       }
       squared += a + b + c + d;
-      if (squared > stopAbove) return squared;
     }
     return squared;
   }
+}
 
-  private exactSum(student: number, query: Float32Array): number {
-    let sum = 0;
-    for (let row = 0; row < this.studentOfRow.length; row++) {
-      if (this.studentOfRow[row] === student) sum += Math.sqrt(this.squaredDistance(row, query, Number.POSITIVE_INFINITY));
-    }
-    return sum;
-  }
-
-  rank(descriptor: Float32Array): Ranking | undefined {
-    const students = this.rollNos.length;
-    if (students === 0) return undefined;
-    const sums = new Float64Array(students);
-    const counts = new Int32Array(students);
-    for (let row = 0; row < this.studentOfRow.length; row++) {
-      const student = this.studentOfRow[row]!;
-      sums[student]! += Math.sqrt(this.squaredDistance(row, descriptor, Number.POSITIVE_INFINITY));
-      counts[student]! += 1;
-    }
-    let best = -1;
-    let bestDistance = Number.POSITIVE_INFINITY;
-    let runnerUpDistance = Number.POSITIVE_INFINITY;
-    for (let student = 0; student < students; student++) {
-      const distance = sums[student]! / counts[student]!;
-      if (distance < bestDistance) {
-        runnerUpDistance = bestDistance;
-        bestDistance = distance;
-        best = student;
-      } else if (distance < runnerUpDistance) runnerUpDistance = distance;
-    }
-    return { best: { rollNo: this.rollNos[best]!, distance: bestDistance }, runnerUpDistance };
-  }
+function checkQuery(descriptor: Float32Array): void {
+  if (descriptor.length !== DESCRIPTOR_LENGTH) throw new RangeError(`query descriptor has ${descriptor.length} values, expected ${DESCRIPTOR_LENGTH}`);
 }
