@@ -8,7 +8,7 @@ import { compare, formatTable, framesShowing, holdEachStill } from './expectatio
 import { servePhotos, type PhotoServer } from './photo-server.ts';
 import { ProgressLine } from './progress-line.ts';
 import { startServicesProcess, type ServicesProcess } from './services-process.ts';
-import { DESCRIPTOR_CACHE_FILE } from '../storage/descriptor-cache.ts';
+import { DESCRIPTOR_CACHE_FILE } from '../storage/json-descriptor-store.ts';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../../test/fixtures');
 const STILLS = path.join(FIXTURES, 'frames');

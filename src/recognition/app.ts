@@ -8,7 +8,8 @@ import { createApp } from '../http/create-app.ts';
 import { readyRoute } from '../http/ready-route.ts';
 import type { AttendanceStore } from '../storage/attendance-store.ts';
 import type { EnrollmentStore } from '../storage/enrollment-store.ts';
-import { DescriptorCache } from '../storage/descriptor-cache.ts';
+import type { DescriptorStore } from '../storage/descriptor-store.ts';
+import { JsonDescriptorStore } from '../storage/json-descriptor-store.ts';
 import { JsonEnrollmentStore } from '../storage/json-enrollment-store.ts';
 import type { StudentStore } from '../storage/student-store.ts';
 import { attendanceRoute } from './attendance-route.ts';
@@ -27,7 +28,7 @@ export interface RecognitionAppOptions {
   /** Defaults to the JSON file in `DATA_DIR`. */
   enrollments?: EnrollmentStore;
   /** Defaults to the JSON file in `DATA_DIR`. */
-  descriptors?: DescriptorCache;
+  descriptors?: DescriptorStore;
 }
 
 async function checkModelFiles(modelsDir: string): Promise<void> {
@@ -42,7 +43,7 @@ export async function buildRecognitionApp({
   attendance,
   logger,
   enrollments = new JsonEnrollmentStore(config.DATA_DIR),
-  descriptors = new DescriptorCache(config.DATA_DIR),
+  descriptors = new JsonDescriptorStore(config.DATA_DIR),
 }: RecognitionAppOptions): Promise<FastifyInstance> {
   const app = await createApp('recognition', config, logger, {
     title: 'Recognition service',

@@ -5,10 +5,10 @@ import { describeCamera } from '../camera/open-frame-source.ts';
 import type { Config } from '../config/config.ts';
 import { AttendanceError } from '../errors.ts';
 import type { AttendanceRecord, AttendanceStore } from '../storage/attendance-store.ts';
-import { decodeDescriptor, encodeDescriptor, type DescriptorCache } from '../storage/descriptor-cache.ts';
+import { decodeDescriptor, encodeDescriptor, type DescriptorStore } from '../storage/descriptor-store.ts';
 import type { EnrollmentOutcomes, EnrollmentStore } from '../storage/enrollment-store.ts';
 import { DESCRIPTOR_MODEL_VERSION } from '../faces/face-engine.ts';
-import { photoUrls, type StudentStore } from '../storage/student-store.ts';
+import { photoUrls, type Student, type StudentStore } from '../storage/student-store.ts';
 import { dayIn, toTimestamp } from './attendance-clock.ts';
 import { SessionEvents } from './session-events.ts';
 import type { ControlMessage, EnrollmentProblem, SessionSettings, WorkerMessage } from './worker/messages.ts';
@@ -57,6 +57,8 @@ interface Session {
   exited: Promise<unknown>;
   /** The photo URL each student was enrolled from, for the enrollment outcomes. */
   photoUrls: Map<string, string>;
+  /** Each student's roster entry as this session read it (`rosterEntryKey`): what it writes back is for those alone. */
+  rosterEntries: Map<string, string>;
   pendingWrites: Set<Promise<void>>;
   status: RecognitionStatus;
 }
@@ -66,7 +68,7 @@ export interface RecognitionSessionsOptions {
   students: StudentStore;
   attendance: AttendanceStore;
   enrollments: EnrollmentStore;
-  descriptors: DescriptorCache;
+  descriptors: DescriptorStore;
   logger: Logger;
   now?: () => Date;
 }
@@ -223,6 +225,7 @@ export class RecognitionSessions {
       worker,
       exited: new Promise((resolve) => worker.once('exit', resolve)),
       photoUrls: new Map(students.map(({ rollNo, url }) => [rollNo, url])),
+      rosterEntries: new Map(students.map((student) => [student.rollNo, rosterEntryKey(student)])),
       pendingWrites: new Set(),
       status: {
         ...this.idleStatus(),
@@ -308,7 +311,7 @@ export class RecognitionSessions {
     for (const rollNo of enrolledRollNos) outcomes[rollNo] = { usable: true, url: session.photoUrls.get(rollNo)!, checkedAt };
     for (const { rollNo, code, message } of problems) outcomes[rollNo] = { usable: false, url: session.photoUrls.get(rollNo)!, checkedAt, code, message };
     const write = this.options.enrollments
-      .recordMany(outcomes)
+      .recordMany(outcomes, (rollNos) => this.unchangedSinceStart(session, rollNos))
       .catch((error: Error) => {
         session.status.lastError = `could not record enrollment outcomes: ${error.message}`;
         log.error({ err: error }, 'could not record enrollment outcomes');
@@ -318,27 +321,27 @@ export class RecognitionSessions {
   }
 
   private recordDescriptors(session: Session, updates: Record<string, { url: string; sha256: string; descriptor: Float32Array }[]>, log: Logger): void {
-    // A student removed (or re-photographed) while this session enrolled must not get their descriptors back.
-    const write = this.options.students
-      .list()
-      .then((roster) => {
-        const currentUrls = new Map(roster.map((student) => [student.rollNo, new Set(photoUrls(student))]));
-        const encoded = Object.fromEntries(
-          Object.entries(updates)
-            .filter(([rollNo]) => currentUrls.has(rollNo))
-            .map(([rollNo, photos]) => [
-              rollNo,
-              photos.filter((photo) => currentUrls.get(rollNo)!.has(photo.url)).map((photo) => ({ ...photo, descriptor: encodeDescriptor(photo.descriptor) })),
-            ]),
-        );
-        return this.options.descriptors.recordMany(DESCRIPTOR_MODEL_VERSION, encoded);
-      })
+    const encoded = Object.fromEntries(
+      Object.entries(updates).map(([rollNo, photos]) => [rollNo, photos.map((photo) => ({ ...photo, descriptor: encodeDescriptor(photo.descriptor) }))]),
+    );
+    const write = this.options.descriptors
+      .recordMany(DESCRIPTOR_MODEL_VERSION, encoded, (rollNos) => this.unchangedSinceStart(session, rollNos))
       .catch((error: Error) => {
         session.status.lastError = `could not record the descriptor cache: ${error.message}`;
         log.error({ err: error }, 'could not record the descriptor cache');
       })
       .finally(() => session.pendingWrites.delete(write));
     session.pendingWrites.add(write);
+  }
+
+  /**
+   * Which of `rollNos` are still registered exactly as this session read them. A student removed or re-photographed
+   * meanwhile must not get a verdict or descriptors back: the stores ask this while holding off their `remove`, and
+   * the registration service removes the roster entry before it removes what was derived from it.
+   */
+  private async unchangedSinceStart(session: Session, rollNos: string[]): Promise<ReadonlySet<string>> {
+    const roster = new Map((await this.options.students.list()).map((student) => [student.rollNo, rosterEntryKey(student)]));
+    return new Set(rollNos.filter((rollNo) => roster.get(rollNo) === session.rosterEntries.get(rollNo)));
   }
 
   private async waitForWorker(session: Session): Promise<void> {
@@ -371,4 +374,9 @@ export class RecognitionSessions {
     this.lastStatus = session.status;
     this.session = undefined;
   }
+}
+
+/** Changes when a student is removed and registered again, or given another photo (even under the same URL). */
+function rosterEntryKey(student: Student): string {
+  return JSON.stringify([student.registeredAt, student.photoReplacedAt ?? null, photoUrls(student)]);
 }

@@ -6,7 +6,8 @@ import { readyRoute } from '../http/ready-route.ts';
 import type { AttendanceStore } from '../storage/attendance-store.ts';
 import type { EnrollmentStore } from '../storage/enrollment-store.ts';
 import { JsonAttendanceStore } from '../storage/json-attendance-store.ts';
-import { DescriptorCache } from '../storage/descriptor-cache.ts';
+import type { DescriptorStore } from '../storage/descriptor-store.ts';
+import { JsonDescriptorStore } from '../storage/json-descriptor-store.ts';
 import { JsonEnrollmentStore } from '../storage/json-enrollment-store.ts';
 import type { StudentStore } from '../storage/student-store.ts';
 import { addStudentRoute } from './add-student-route.ts';
@@ -21,7 +22,7 @@ export interface RegistrationAppOptions {
   /** Defaults to the JSON file in `DATA_DIR`. */
   attendance?: AttendanceStore;
   /** Defaults to the JSON file in `DATA_DIR`. */
-  descriptors?: DescriptorCache;
+  descriptors?: DescriptorStore;
   now?: () => Date;
 }
 
@@ -31,7 +32,7 @@ export async function buildRegistrationApp({
   logger,
   enrollments = new JsonEnrollmentStore(config.DATA_DIR),
   attendance = new JsonAttendanceStore(config.DATA_DIR),
-  descriptors = new DescriptorCache(config.DATA_DIR),
+  descriptors = new JsonDescriptorStore(config.DATA_DIR),
   now = () => new Date(),
 }: RegistrationAppOptions): Promise<FastifyInstance> {
   const app = await createApp('registration', config, logger, {

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ErrorReplySchema } from '../http/error-handling.ts';
 import type { AttendanceStore } from '../storage/attendance-store.ts';
-import type { DescriptorCache } from '../storage/descriptor-cache.ts';
+import type { DescriptorStore } from '../storage/descriptor-store.ts';
 import { ENROLLMENT_ERROR_CODES } from '../errors.ts';
 import type { EnrollmentOutcome, EnrollmentStore } from '../storage/enrollment-store.ts';
 import { RollNoSchema, type Student, type StudentStore } from '../storage/student-store.ts';
@@ -58,7 +58,7 @@ export interface StudentRoutesOptions {
   students: StudentStore;
   enrollments: EnrollmentStore;
   attendance: AttendanceStore;
-  descriptors: DescriptorCache;
+  descriptors: DescriptorStore;
 }
 
 function viewOf(student: Student, outcome: EnrollmentOutcome | undefined): StudentView {

@@ -24,8 +24,11 @@ export type EnrollmentOutcomes = z.infer<typeof EnrollmentOutcomesSchema>;
 
 /** Where the latest enrollment outcome of each student lives. The JSON file is the embedded default. */
 export interface EnrollmentStore {
-  /** Records these outcomes, replacing earlier ones of the same students, atomically. */
-  recordMany(outcomes: EnrollmentOutcomes): Promise<void>;
+  /**
+   * Records these outcomes, replacing earlier ones of the same students, atomically. `stillCurrent`, when given, is
+   * asked while `remove` is held off which students may still be written (see DescriptorStore.recordMany).
+   */
+  recordMany(outcomes: EnrollmentOutcomes, stillCurrent?: (rollNos: string[]) => Promise<ReadonlySet<string>>): Promise<void>;
   list(): Promise<EnrollmentOutcomes>;
   get(rollNo: string): Promise<EnrollmentOutcome | undefined>;
   /** Forgets the student's outcome. Resolves whether there was one. */

@@ -9,6 +9,8 @@ import { withFileLock } from './file-lock.ts';
  * updates are locked read-modify-write cycles. A file that exists but does not parse or validate
  * is reported and never overwritten.
  */
+type Changed<Schema extends z.ZodType, Result> = { next: z.infer<Schema> | undefined; result: Result };
+
 export class JsonDocument<Schema extends z.ZodType> {
   constructor(
     readonly file: string,
@@ -39,12 +41,15 @@ export class JsonDocument<Schema extends z.ZodType> {
     return parsed.data;
   }
 
-  /** `change` receives the current content and returns the new content (or `undefined` to write nothing) and a result. */
+  /**
+   * `change` receives the current content and returns the new content (or `undefined` to write nothing) and a result.
+   * The file stays locked until it has settled, so it may consult other stores first.
+   */
   update<Result>(
-    change: (current: z.infer<Schema>) => { next: z.infer<Schema> | undefined; result: Result },
+    change: (current: z.infer<Schema>) => Changed<Schema, Result> | Promise<Changed<Schema, Result>>,
   ): Promise<Result> {
     return withFileLock(this.file, async () => {
-      const { next, result } = change(await this.read());
+      const { next, result } = await change(await this.read());
       if (next !== undefined) await writeFileAtomic(this.file, `${JSON.stringify(next, null, 2)}\n`);
       return result;
     });

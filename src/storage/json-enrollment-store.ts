@@ -16,11 +16,12 @@ export class JsonEnrollmentStore implements EnrollmentStore {
     return this.document.file;
   }
 
-  recordMany(outcomes: EnrollmentOutcomes): Promise<void> {
-    return this.document.update((current) => ({
-      next: Object.keys(outcomes).length > 0 ? { ...current, ...outcomes } : undefined,
-      result: undefined,
-    }));
+  recordMany(outcomes: EnrollmentOutcomes, stillCurrent?: (rollNos: string[]) => Promise<ReadonlySet<string>>): Promise<void> {
+    return this.document.update(async (current) => {
+      const writable = stillCurrent ? await stillCurrent(Object.keys(outcomes)) : undefined;
+      const written = Object.entries(outcomes).filter(([rollNo]) => !writable || writable.has(rollNo));
+      return { next: written.length > 0 ? { ...current, ...Object.fromEntries(written) } : undefined, result: undefined };
+    });
   }
 
   list(): Promise<EnrollmentOutcomes> {

@@ -6,7 +6,8 @@ import { after, before, test } from 'node:test';
 import pino from 'pino';
 import { loadConfig } from '../src/config/config.ts';
 import { buildRegistrationApp } from '../src/registration/app.ts';
-import { DescriptorCache, decodeDescriptor, encodeDescriptor } from '../src/storage/descriptor-cache.ts';
+import { decodeDescriptor, encodeDescriptor } from '../src/storage/descriptor-store.ts';
+import { JsonDescriptorStore } from '../src/storage/json-descriptor-store.ts';
 import { JsonStudentStore } from '../src/storage/json-student-store.ts';
 import { startPhotoServer, type PhotoServer } from './helpers/photo-server.ts';
 import { recognitionApp } from './helpers/recognition-app.ts';
@@ -24,19 +25,41 @@ after(async () => {
   await rm(scratch, { recursive: true, force: true });
 });
 
+const everyone = async (rollNos: string[]) => new Set(rollNos);
+
 test('descriptors survive the round trip, and another model version makes every entry stale', async () => {
-  const cache = new DescriptorCache(path.join(scratch, 'store'));
+  const cache = new JsonDescriptorStore(path.join(scratch, 'store'));
   await mkdir(path.join(scratch, 'store'));
   const descriptor = Float32Array.from({ length: 128 }, (_, i) => i / 128 - 0.5);
   const photo = { url: 'https://photos.invalid/a.jpg', sha256: 'a'.repeat(64), descriptor: encodeDescriptor(descriptor) };
-  await cache.recordMany('v1', { a: [photo] });
+  await cache.recordMany('v1', { a: [photo] }, everyone);
   const listed = await cache.list('v1');
   assert.deepEqual(decodeDescriptor(listed.a![0]!.descriptor), descriptor);
   assert.deepEqual(await cache.list('v2'), {}, 'descriptors of another model are never used');
-  await cache.recordMany('v2', { b: [{ ...photo, url: 'https://photos.invalid/b.jpg' }] });
+  await cache.recordMany('v2', { b: [{ ...photo, url: 'https://photos.invalid/b.jpg' }] }, everyone);
   assert.deepEqual(Object.keys(await cache.list('v2')), ['b'], 'writing with a new model drops the old entries');
   assert.equal(await cache.remove('b'), true);
   assert.equal(await cache.remove('b'), false);
+});
+
+test('a student removed while a session writes back their descriptors does not keep them', async () => {
+  const dataDir = path.join(scratch, 'race');
+  await mkdir(dataDir);
+  const students = new JsonStudentStore(dataDir);
+  const descriptors = new JsonDescriptorStore(dataDir);
+  await students.addMany([{ rollNo: 'a', url: 'https://photos.invalid/a.jpg' }, { rollNo: 'b', url: 'https://photos.invalid/b.jpg' }], 't0');
+  const photo = (rollNo: string) => ({ url: `https://photos.invalid/${rollNo}.jpg`, sha256: rollNo.repeat(64), descriptor: encodeDescriptor(new Float32Array(128)) });
+  let deletion: Promise<boolean> | undefined;
+  await descriptors.recordMany('v1', { a: [photo('a')], b: [photo('b')] }, async (rollNos) => {
+    // The session has checked the roster: both are registered. Then the registration service's DELETE arrives, in its
+    // order: the roster entry first, then the descriptors.
+    const registered = new Set((await students.list()).map((student) => student.rollNo));
+    deletion = students.remove('a').then(() => descriptors.remove('a'));
+    await waitFor(async () => ((await students.get('a')) ? undefined : true), 'the roster entry to go');
+    return new Set(rollNos.filter((rollNo) => registered.has(rollNo)));
+  });
+  await deletion;
+  assert.deepEqual(Object.keys(await descriptors.list('v1')), ['b'], "a's descriptors were written, then erased by the DELETE that waited for them");
 });
 
 test('a second session reuses cached descriptors without downloading; removing or re-photographing a student erases theirs', async () => {
