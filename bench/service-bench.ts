@@ -6,7 +6,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { DESCRIPTOR_MODEL_VERSION } from '../src/faces/face-engine.ts';
-import { encodeDescriptor } from '../src/storage/descriptor-cache.ts';
+import { encodeDescriptor } from '../src/storage/descriptor-store.ts';
 import { getJson, postJson, startServices, waitFor, type RunningServices } from '../test/helpers/service-process.ts';
 import { FIXTURES } from './bench-faces.ts';
 import { round } from './stream-throughput.ts';
