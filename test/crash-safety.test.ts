@@ -51,6 +51,9 @@ test('registration killed with SIGKILL mid-write: the file is valid and holds ev
   try {
     const after = await postJson(`${restarted.registration}/add-student`, { classStudents: [{ rollNo: 'after-restart', url: 'https://photos.invalid/x.jpg' }] });
     assert.equal(after.status, 200, 'the lock left by the killed process does not block the restarted one');
+    const killedPid = service.child.pid!;
+    const leftovers = (await readdir(dir)).filter((name) => name.includes(`.${killedPid}.`));
+    assert.deepEqual(leftovers, [], 'temporary files and lock drafts of the killed process are cleaned up');
   } finally {
     await restarted.stop();
   }

@@ -90,6 +90,17 @@ test('a lock left by a process that died is taken over', async () => {
   assert.deepEqual(await store.addMany([student('1')], 'now'), { added: 1, skipped: 0 });
 });
 
+test('what a killed writer left beside a data file is removed at the next write; what a live writer uses is kept', async () => {
+  const { stdout } = await run(process.execPath, ['-e', 'console.log(process.pid)']);
+  const dead = stdout.trim();
+  const leftovers = [`.students_data.json.${dead}.0a1b2c3d4e5f.tmp`, `students_data.json.lock.${dead}.0a1b2c3d`];
+  const inUse = [`.students_data.json.${process.pid}.0a1b2c3d4e5f.tmp`, `students_data.json.lock.${process.pid}.0a1b2c3d`];
+  const unrelated = [`.attendance.json.${dead}.0a1b2c3d4e5f.tmp`, 'notes.txt'];
+  for (const name of [...leftovers, ...inUse, ...unrelated]) await writeFile(path.join(dir, name), 'x');
+  await new JsonStudentStore(dir).addMany([student('1')], 'now');
+  assert.deepEqual((await readdir(dir)).sort(), [...inUse, ...unrelated, 'students_data.json'].sort());
+});
+
 function range(first: number, count: number): number[] {
   return Array.from({ length: count }, (_, i) => first + i);
 }

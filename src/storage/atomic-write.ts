@@ -1,13 +1,13 @@
-import { randomBytes } from 'node:crypto';
 import { open, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { temporaryFileFor } from './leftovers.ts';
 
 /**
  * Replaces `file` with `contents` so that a reader sees either the old file or the new one, never a mix,
  * and a crash at any moment leaves one of the two on disk.
  */
 export async function writeFileAtomic(file: string, contents: string): Promise<void> {
-  const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+  const temporary = temporaryFileFor(file);
   const handle = await open(temporary, 'wx', 0o600);
   try {
     await handle.writeFile(contents, 'utf8');

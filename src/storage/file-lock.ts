@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { link, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LockTimeoutError } from '../errors.ts';
+import { draftFor, isRunning, removeLeftoversOfDeadProcesses } from './leftovers.ts';
 
 export interface FileLockOptions {
   timeoutMs?: number;
@@ -10,15 +10,17 @@ export interface FileLockOptions {
 }
 
 const inProcessQueues = new Map<string, Promise<unknown>>();
+const sweptFiles = new Set<string>();
 
 /**
  * Runs `task` while holding an exclusive lock on `file`, against other async tasks of this process
  * (a promise queue) and against other processes (a `<file>.lock` created with O_EXCL).
- * A lock left behind by a process that died (SIGKILL) is detected by its pid and taken over.
+ * A lock left behind by a process that died (SIGKILL) is detected by its pid and taken over, and the first time a
+ * process locks a file it removes what dead writers left beside it (temporary files, lock drafts).
  */
 export function withFileLock<T>(file: string, task: () => Promise<T>, options: FileLockOptions = {}): Promise<T> {
   const previous = inProcessQueues.get(file) ?? Promise.resolve();
-  const run = previous.catch(() => {}).then(() => withLockFile(`${file}.lock`, task, options));
+  const run = previous.catch(() => {}).then(() => withLockFile(`${file}.lock`, () => sweepOnce(file).then(task), options));
   const tail = run.catch(() => {});
   inProcessQueues.set(file, tail);
   void tail.then(() => {
@@ -52,9 +54,16 @@ async function withLockFile<T>(lockFile: string, task: () => Promise<T>, options
   }
 }
 
+async function sweepOnce(file: string): Promise<void> {
+  if (sweptFiles.has(file)) return;
+  sweptFiles.add(file);
+  // Tidying only: a leftover that cannot be removed must not fail the write that found it.
+  await removeLeftoversOfDeadProcesses(file).catch(() => {});
+}
+
 // Written aside, then hard-linked into place: the lock never exists without its owner's pid in it.
 async function createWithOwner(lockFile: string): Promise<void> {
-  const draft = `${lockFile}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  const draft = draftFor(lockFile);
   await writeFile(draft, `${process.pid}\n`, { mode: 0o600 });
   try {
     await link(draft, lockFile);
@@ -71,15 +80,7 @@ async function isAbandoned(lockFile: string, staleMs: number): Promise<boolean> 
     return false;
   }
   const pid = Number.parseInt(contents, 10);
-  if (Number.isInteger(pid) && pid > 0) {
-    if (pid === process.pid) return false;
-    try {
-      process.kill(pid, 0);
-      return false;
-    } catch (error) {
-      return (error as NodeJS.ErrnoException).code === 'ESRCH';
-    }
-  }
+  if (Number.isInteger(pid) && pid > 0) return !isRunning(pid);
   // Unreadable owner (written by something else): only an old lock is abandoned.
   try {
     return Date.now() - (await stat(lockFile)).mtimeMs > staleMs;
