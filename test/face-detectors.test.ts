@@ -12,7 +12,7 @@ const ROOT = path.resolve(import.meta.dirname, '..');
 const FIXTURES = path.join(ROOT, 'test/fixtures');
 
 // Our detectors run face-api's weights layer by layer; face-api itself is the reference they must agree with.
-await loadFaceEngine(path.join(ROOT, 'models'));
+const engine = await loadFaceEngine(path.join(ROOT, 'models'));
 const faceapi = await import('@vladmandic/face-api/dist/face-api.node-wasm.js');
 const tf = faceapi.tf as unknown as Tf;
 
@@ -73,4 +73,14 @@ test('the detectors leave no tensor behind', async () => {
   assert.equal((await locator.locate(tensor, 0.5)).length, 1);
   assert.equal(tf.memory().numTensors, before);
   tensor.dispose();
+});
+
+test('the engine leaves no tensor behind when it detects, locates and describes faces', async () => {
+  const image = await decodeImage(await readFile(path.join(FIXTURES, 'photos/two_people.jpg')), { maxSide: 1024 });
+  await engine.detectFaces(image);
+  const before = tf.memory().numTensors;
+  assert.equal((await engine.detectFaces(image)).length, 2);
+  const boxes = await engine.locateFaces(image);
+  assert.equal((await engine.describeFaces(image, boxes)).length, boxes.length);
+  assert.equal(tf.memory().numTensors, before);
 });
