@@ -84,3 +84,14 @@ test('the engine leaves no tensor behind when it detects, locates and describes 
   assert.equal((await engine.describeFaces(image, boxes)).length, boxes.length);
   assert.equal(tf.memory().numTensors, before);
 });
+
+test('a box that shows no pixel of the image is refused rather than shifting the other faces onto the wrong crops', async () => {
+  const image = await decodeImage(await readFile(path.join(FIXTURES, 'photos/two_people.jpg')), { maxSide: 1024 });
+  const [face] = await engine.locateFaces(image);
+  const offImage = { x: image.width + 10, y: 0, width: 40, height: 40 };
+  const sliver = { x: image.width - 0.4, y: 10, width: 30, height: 30 };
+  for (const box of [offImage, sliver]) await assert.rejects(engine.describeFaces(image, [box, face!]), RangeError);
+  const [alone] = await engine.describeFaces(image, [face!]);
+  const [withEdgeBox] = (await engine.describeFaces(image, [{ x: image.width - 2, y: 10, width: 30, height: 30 }, face!])).slice(1);
+  assert.deepEqual(withEdgeBox, alone, 'a box with pixels at the edge keeps the others aligned');
+});

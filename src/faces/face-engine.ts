@@ -26,7 +26,7 @@ export interface FaceEngine {
   detectFaces(image: RgbImage): Promise<DetectedFace[]>;
   /** Where the faces are, from the cheap detector (about a tenth of the accurate one's time): for following faces. */
   locateFaces(image: RgbImage): Promise<FaceBox[]>;
-  /** The aligned descriptor of the face inside each box (landmarks found within the box). */
+  /** The aligned descriptor of the face inside each box (landmarks found within the box); each box must show part of the image. */
   describeFaces(image: RgbImage, boxes: readonly FaceBox[]): Promise<Float32Array[]>;
 }
 
@@ -121,8 +121,12 @@ async function load(modelsDir: string): Promise<FaceEngine> {
 
   /** Landmarks found inside each box of `tensor` (the image's), then the aligned descriptor of each face. */
   const describeInBoxes = async (tensor: TfTensor3D, image: RgbImage, boxes: readonly FaceBox[]): Promise<Float32Array[]> => {
-    // Clipped here so that the crop and the shift back to image coordinates agree at the frame's edges.
-    const rects = boxes.map((box) => new faceapi.Rect(box.x, box.y, box.width, box.height).clipAtImageBorders(image.width, image.height));
+    // Cropped here so that the crop and the shift back to image coordinates agree at the frame's edges.
+    const rects = boxes.map((box) => {
+      const crop = cropOf(box, image);
+      if (!crop) throw new RangeError(`face box ${JSON.stringify(box)} shows no pixel of the ${image.width}x${image.height} image`);
+      return new faceapi.Rect(crop.x, crop.y, crop.width, crop.height);
+    });
     const crops = await faceapi.extractFaceTensors(tensor as never, rects);
     try {
       const descriptors: Float32Array[] = [];
@@ -141,7 +145,7 @@ async function load(modelsDir: string): Promise<FaceEngine> {
     async detectFaces(image: RgbImage): Promise<DetectedFace[]> {
       const tensor = tf.tensor3d(image.data, [image.height, image.width, 3], 'int32');
       try {
-        const detections = await detector.detect(tensor, DETECTOR_MIN_CONFIDENCE);
+        const detections = (await detector.detect(tensor, DETECTOR_MIN_CONFIDENCE)).filter(({ box }) => cropOf(box, image));
         const descriptors = await describeInBoxes(tensor, image, detections.map(({ box }) => box));
         return detections
           .map(({ box, score }, i) => ({ box, score, descriptor: descriptors[i]! }))
@@ -154,7 +158,7 @@ async function load(modelsDir: string): Promise<FaceEngine> {
     async locateFaces(image: RgbImage): Promise<FaceBox[]> {
       const tensor = tf.tensor3d(image.data, [image.height, image.width, 3], 'int32');
       try {
-        return await locator.locate(tensor, LOCATOR_MIN_SCORE);
+        return (await locator.locate(tensor, LOCATOR_MIN_SCORE)).filter((box) => cropOf(box, image));
       } finally {
         tensor.dispose();
       }
@@ -170,4 +174,16 @@ async function load(modelsDir: string): Promise<FaceEngine> {
       }
     },
   };
+}
+
+/**
+ * The whole pixels of the image a box covers, as face-api crops faces (clipped to the image, then floored), or
+ * undefined when it covers none: a detector can report a sliver at the image's edge or a box in the padding around it.
+ */
+function cropOf(box: FaceBox, image: { width: number; height: number }): FaceBox | undefined {
+  const x = Math.max(box.x, 0);
+  const y = Math.max(box.y, 0);
+  const width = Math.floor(Math.min(box.x + box.width - x, image.width - x));
+  const height = Math.floor(Math.min(box.y + box.height - y, image.height - y));
+  return width > 0 && height > 0 ? { x: Math.floor(x), y: Math.floor(y), width, height } : undefined;
 }

@@ -4,7 +4,7 @@ export type Tf = typeof tfjs;
 
 /**
  * The image as face-api feeds its detectors: float pixels, padded with black at the bottom or right to a square,
- * resized to `size` x `size`. Boxes found in it are fractions of the square; `toImageFractions` undoes the padding.
+ * resized to `size` x `size`. Boxes found in it are fractions of the square; `imageShareOfSquare` undoes the padding.
  */
 export function toSquareInput(tf: Tf, image: tfjs.Tensor3D, size: number): tfjs.Tensor4D {
   return tf.tidy(() => {

@@ -101,8 +101,9 @@ export class SsdFaceDetector {
       boxParts[index] = tf.tidy(() => tf.reshape(this.conv(features, predictor.boxes, 1, 'linear'), [-1, 4]));
       classParts[index] = tf.tidy(() => tf.reshape(this.conv(features, predictor.classes, 1, 'linear'), [-1, 3]));
     };
+    let features = input;
     try {
-      let features = freeingInput(input, (x) => this.conv(x, this.backbone.conv0, 2, 'relu6'));
+      features = freeingInput(features, (x) => this.conv(x, this.backbone.conv0, 2, 'relu6'));
       this.backbone.pairs.forEach((pair, i) => {
         const layer = i + 1;
         features = freeingInput(features, (x) => this.depthwiseConv(x, pair.depthwise, STRIDE_TWO_LAYERS.has(layer) ? 2 : 1));
@@ -114,12 +115,13 @@ export class SsdFaceDetector {
         features = freeingInput(features, (x) => this.conv(x, this.extraLayers[i]!, i % 2 === 1 ? 2 : 1, 'relu6'));
         if (i % 2 === 1) predict(features, 2 + (i - 1) / 2);
       }
-      features.dispose();
-      return {
+      return tf.tidy(() => ({
         boxEncodings: tf.concat(boxParts, 0),
-        classScores: tf.tidy(() => tf.reshape(tf.sigmoid(tf.slice(tf.concat(classParts, 0), [0, 1], [-1, 1])), [-1])),
-      };
+        classScores: tf.reshape(tf.sigmoid(tf.slice(tf.concat(classParts, 0), [0, 1], [-1, 1])), [-1]),
+      }));
     } finally {
+      // Also on a failed layer (the wasm heap can run out): the last feature map and the predictions made so far.
+      features.dispose();
       tf.dispose([...boxParts, ...classParts]);
     }
   }

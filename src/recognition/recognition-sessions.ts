@@ -57,8 +57,8 @@ interface Session {
   exited: Promise<unknown>;
   /** The photo URL each student was enrolled from, for the enrollment outcomes. */
   photoUrls: Map<string, string>;
-  /** Each student's roster entry as this session read it (`rosterEntryKey`): what it writes back is for those alone. */
-  rosterEntries: Map<string, string>;
+  /** The roster as this session read it at its start: what it writes is for students still registered so. */
+  rosterAtStart: Map<string, Student>;
   pendingWrites: Set<Promise<void>>;
   status: RecognitionStatus;
 }
@@ -225,7 +225,7 @@ export class RecognitionSessions {
       worker,
       exited: new Promise((resolve) => worker.once('exit', resolve)),
       photoUrls: new Map(students.map(({ rollNo, url }) => [rollNo, url])),
-      rosterEntries: new Map(students.map((student) => [student.rollNo, rosterEntryKey(student)])),
+      rosterAtStart: new Map(students.map((student) => [student.rollNo, student])),
       pendingWrites: new Set(),
       status: {
         ...this.idleStatus(),
@@ -289,7 +289,7 @@ export class RecognitionSessions {
   private record(session: Session, rollNo: string, seenAt: Date, log: Logger): void {
     const day = dayIn(this.options.config.TIME_ZONE, seenAt);
     const mark = this.options.attendance
-      .markPresent(day, { rollNo, timestamp: toTimestamp(seenAt) })
+      .markPresent(day, { rollNo, timestamp: toTimestamp(seenAt) }, async (student) => (await this.stillOnRoster(session, [student], sameRegistration)).has(student))
       .then((isNew) => {
         if (!isNew) return;
         session.status.recognizedThisSession += 1;
@@ -311,7 +311,7 @@ export class RecognitionSessions {
     for (const rollNo of enrolledRollNos) outcomes[rollNo] = { usable: true, url: session.photoUrls.get(rollNo)!, checkedAt };
     for (const { rollNo, code, message } of problems) outcomes[rollNo] = { usable: false, url: session.photoUrls.get(rollNo)!, checkedAt, code, message };
     const write = this.options.enrollments
-      .recordMany(outcomes, (rollNos) => this.unchangedSinceStart(session, rollNos))
+      .recordMany(outcomes, (rollNos) => this.stillOnRoster(session, rollNos, samePhotos))
       .catch((error: Error) => {
         session.status.lastError = `could not record enrollment outcomes: ${error.message}`;
         log.error({ err: error }, 'could not record enrollment outcomes');
@@ -325,7 +325,7 @@ export class RecognitionSessions {
       Object.entries(updates).map(([rollNo, photos]) => [rollNo, photos.map((photo) => ({ ...photo, descriptor: encodeDescriptor(photo.descriptor) }))]),
     );
     const write = this.options.descriptors
-      .recordMany(DESCRIPTOR_MODEL_VERSION, encoded, (rollNos) => this.unchangedSinceStart(session, rollNos))
+      .recordMany(DESCRIPTOR_MODEL_VERSION, encoded, (rollNos) => this.stillOnRoster(session, rollNos, samePhotos))
       .catch((error: Error) => {
         session.status.lastError = `could not record the descriptor cache: ${error.message}`;
         log.error({ err: error }, 'could not record the descriptor cache');
@@ -335,13 +335,19 @@ export class RecognitionSessions {
   }
 
   /**
-   * Which of `rollNos` are still registered exactly as this session read them. A student removed or re-photographed
-   * meanwhile must not get a verdict or descriptors back: the stores ask this while holding off their `remove`, and
-   * the registration service removes the roster entry before it removes what was derived from it.
+   * Which of `rollNos` are still registered as this session read them (`same`). A student removed (or re-photographed)
+   * meanwhile must not be marked or get a verdict or descriptors back: the stores ask this while holding off their
+   * `remove`, and the registration service removes the roster entry before what was derived from it.
    */
-  private async unchangedSinceStart(session: Session, rollNos: string[]): Promise<ReadonlySet<string>> {
-    const roster = new Map((await this.options.students.list()).map((student) => [student.rollNo, rosterEntryKey(student)]));
-    return new Set(rollNos.filter((rollNo) => roster.get(rollNo) === session.rosterEntries.get(rollNo)));
+  private async stillOnRoster(session: Session, rollNos: string[], same: (atStart: Student, now: Student) => boolean): Promise<ReadonlySet<string>> {
+    const roster = new Map((await this.options.students.list()).map((student) => [student.rollNo, student]));
+    return new Set(
+      rollNos.filter((rollNo) => {
+        const atStart = session.rosterAtStart.get(rollNo);
+        const now = roster.get(rollNo);
+        return atStart !== undefined && now !== undefined && same(atStart, now);
+      }),
+    );
   }
 
   private async waitForWorker(session: Session): Promise<void> {
@@ -376,7 +382,12 @@ export class RecognitionSessions {
   }
 }
 
-/** Changes when a student is removed and registered again, or given another photo (even under the same URL). */
-function rosterEntryKey(student: Student): string {
-  return JSON.stringify([student.registeredAt, student.photoReplacedAt ?? null, photoUrls(student)]);
+/** Not removed (and registered again) since. */
+function sameRegistration(atStart: Student, now: Student): boolean {
+  return atStart.registeredAt === now.registeredAt;
+}
+
+/** Not removed, and not given other photos (even under the same URL) since. */
+function samePhotos(atStart: Student, now: Student): boolean {
+  return sameRegistration(atStart, now) && atStart.photoReplacedAt === now.photoReplacedAt && photoUrls(atStart).join('\n') === photoUrls(now).join('\n');
 }

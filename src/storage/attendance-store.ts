@@ -12,8 +12,11 @@ export type AttendanceRecord = z.infer<typeof AttendanceRecordSchema>;
 
 /** Where attendance lives. The JSON file is the embedded default; a database implements the same contract. */
 export interface AttendanceStore {
-  /** Records `record` for `day` unless the student is already present that day. Resolves whether it was new. */
-  markPresent(day: string, record: AttendanceRecord): Promise<boolean>;
+  /**
+   * Records `record` for `day` unless the student is already present that day. Resolves whether it was recorded.
+   * `stillRegistered`, when given, is asked while `removeStudent` is held off whether the student may still be marked.
+   */
+  markPresent(day: string, record: AttendanceRecord, stillRegistered?: (rollNo: string) => Promise<boolean>): Promise<boolean>;
   /** The students present on `day`, in the order they were marked. */
   listDay(day: string): Promise<AttendanceRecord[]>;
   /** Every day from `from` to `to` (inclusive) with at least one student present, in calendar order. */

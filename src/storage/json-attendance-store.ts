@@ -19,10 +19,11 @@ export class JsonAttendanceStore implements AttendanceStore {
     return this.document.file;
   }
 
-  markPresent(day: string, record: AttendanceRecord): Promise<boolean> {
-    return this.document.update((current) => {
+  markPresent(day: string, record: AttendanceRecord, stillRegistered?: (rollNo: string) => Promise<boolean>): Promise<boolean> {
+    return this.document.update(async (current) => {
       const present = current[day] ?? [];
       if (present.some((existing) => existing.rollNo === record.rollNo)) return { next: undefined, result: false };
+      if (stillRegistered && !(await stillRegistered(record.rollNo))) return { next: undefined, result: false };
       return { next: { ...current, [day]: [...present, record] }, result: true };
     });
   }

@@ -4,13 +4,13 @@ import { DataFileCorruptError } from '../errors.ts';
 import { writeFileAtomic } from './atomic-write.ts';
 import { withFileLock } from './file-lock.ts';
 
+type Changed<Schema extends z.ZodType, Result> = { next: z.infer<Schema> | undefined; result: Result };
+
 /**
  * One JSON file validated by a zod schema. Reads never lock (writes are atomic renames);
  * updates are locked read-modify-write cycles. A file that exists but does not parse or validate
  * is reported and never overwritten.
  */
-type Changed<Schema extends z.ZodType, Result> = { next: z.infer<Schema> | undefined; result: Result };
-
 export class JsonDocument<Schema extends z.ZodType> {
   constructor(
     readonly file: string,
