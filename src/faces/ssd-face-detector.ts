@@ -1,4 +1,5 @@
 import type * as tfjs from '@tensorflow/tfjs';
+import { overlapOfEdges, type Edges } from './box-overlap.ts';
 import type { FaceBox } from './face-engine.ts';
 import { freeingInput, imageShareOfSquare, toSquareInput, type Tf } from './layer-by-layer.ts';
 
@@ -164,25 +165,15 @@ function suppressOverlaps(boxes: Float32Array, scores: Float32Array, minScore: n
   const kept: number[] = [];
   for (const candidate of candidates) {
     if (kept.length >= MAX_RESULTS) break;
-    if (kept.every((other) => overlap(boxes, candidate, other) <= IOU_THRESHOLD)) kept.push(candidate);
+    if (kept.every((other) => overlapOfEdges(edgesAt(boxes, candidate), edgesAt(boxes, other)) <= IOU_THRESHOLD)) kept.push(candidate);
   }
   return kept;
 }
 
-function overlap(boxes: Float32Array, i: number, j: number): number {
-  const [top1, left1, bottom1, right1] = corners(boxes, i);
-  const [top2, left2, bottom2, right2] = corners(boxes, j);
-  const area1 = (bottom1 - top1) * (right1 - left1);
-  const area2 = (bottom2 - top2) * (right2 - left2);
-  if (area1 <= 0 || area2 <= 0) return 0;
-  const intersection = Math.max(Math.min(bottom1, bottom2) - Math.max(top1, top2), 0) * Math.max(Math.min(right1, right2) - Math.max(left1, left2), 0);
-  return intersection / (area1 + area2 - intersection);
-}
-
-function corners(boxes: Float32Array, index: number): [number, number, number, number] {
-  const offset = index * 4;
-  const [a, b, c, d] = [boxes[offset]!, boxes[offset + 1]!, boxes[offset + 2]!, boxes[offset + 3]!];
-  return [Math.min(a, c), Math.min(b, d), Math.max(a, c), Math.max(b, d)];
+/** Box `index` of [top, left, bottom, right] rows, whichever way round its corners came out. */
+function edgesAt(boxes: Float32Array, index: number): Edges {
+  const [a, b, c, d] = [boxes[index * 4]!, boxes[index * 4 + 1]!, boxes[index * 4 + 2]!, boxes[index * 4 + 3]!];
+  return { top: Math.min(a, c), left: Math.min(b, d), bottom: Math.max(a, c), right: Math.max(b, d) };
 }
 
 interface PointwiseParams {

@@ -1,4 +1,5 @@
 import type * as tfjs from '@tensorflow/tfjs';
+import { overlapOfEdges, type Edges } from './box-overlap.ts';
 import type { FaceBox } from './face-engine.ts';
 import { freeingInput, imageShareOfSquare, toSquareInput, type Tf } from './layer-by-layer.ts';
 
@@ -78,8 +79,8 @@ export class TinyFaceLocator {
   }
 
   /** Grid cells × anchors × (x, y, w, h, score) to boxes as fractions of the image, overlaps suppressed. */
-  private decode(encodings: Float32Array, cells: number, share: { across: number; down: number }, minScore: number): Box[] {
-    const found: { box: Box; score: number }[] = [];
+  private decode(encodings: Float32Array, cells: number, share: { across: number; down: number }, minScore: number): Edges[] {
+    const found: { box: Edges; score: number }[] = [];
     for (let row = 0; row < cells; row++) {
       for (let col = 0; col < cells; col++) {
         for (const [anchor, [anchorWidth, anchorHeight]] of ANCHORS.entries()) {
@@ -101,32 +102,17 @@ export class TinyFaceLocator {
 }
 
 /** face-api's greedy suppression for this detector: the best remaining box wins (the later one of equal scores). */
-function suppressOverlaps(found: { box: Box; score: number }[]): Box[] {
+function suppressOverlaps(found: { box: Edges; score: number }[]): Edges[] {
   const remaining = found.map((_, i) => i).sort((a, b) => found[a]!.score - found[b]!.score);
-  const kept: Box[] = [];
+  const kept: Edges[] = [];
   for (let best = remaining.pop(); best !== undefined; best = remaining.pop()) {
     const box = found[best]!.box;
     kept.push(box);
-    for (let i = remaining.length - 1; i >= 0; i--) if (overlap(box, found[remaining[i]!]!.box) > IOU_THRESHOLD) remaining.splice(i, 1);
+    for (let i = remaining.length - 1; i >= 0; i--) if (overlapOfEdges(box, found[remaining[i]!]!.box) > IOU_THRESHOLD) remaining.splice(i, 1);
   }
   return kept;
 }
 
-function overlap(a: Box, b: Box): number {
-  const across = Math.max(0, Math.min(a.right, b.right) - Math.max(a.left, b.left));
-  const down = Math.max(0, Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top));
-  const intersection = across * down;
-  const area = (box: Box) => (box.right - box.left) * (box.bottom - box.top);
-  return intersection / (area(a) + area(b) - intersection);
-}
-
 function sigmoid(value: number): number {
   return 1 / (1 + Math.exp(-value));
-}
-
-interface Box {
-  left: number;
-  top: number;
-  right: number;
-  bottom: number;
 }

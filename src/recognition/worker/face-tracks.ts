@@ -1,3 +1,4 @@
+import { boxOverlap } from '../../faces/box-overlap.ts';
 import type { FaceBox } from '../../faces/face-engine.ts';
 import type { FaceMatch } from '../../faces/face-matcher.ts';
 
@@ -30,14 +31,6 @@ export interface Track {
 
 const MIN_OVERLAP = 0.3;
 
-export function overlap(a: FaceBox, b: FaceBox): number {
-  const w = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x);
-  const h = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y);
-  if (w <= 0 || h <= 0) return 0;
-  const shared = w * h;
-  return shared / (a.width * a.height + b.width * b.height - shared);
-}
-
 /**
  * Follows faces from frame to frame by where they are, and confirms a student only when the same student wins on
  * `minFrames` frames of one track and on more of its frames than everybody else together: one lucky frame of a
@@ -60,7 +53,7 @@ export class FaceTracks {
     this.frame += 1;
     this.tracks = this.tracks.filter((track) => this.frame - track.lastFrame <= this.rule.maxGapFrames + 1);
     const pairs = boxes
-      .flatMap((box, f) => this.tracks.map((track, t) => ({ f, t, iou: overlap(box, track.box) })))
+      .flatMap((box, f) => this.tracks.map((track, t) => ({ f, t, iou: boxOverlap(box, track.box) })))
       .filter((pair) => pair.iou >= MIN_OVERLAP)
       .sort((a, b) => b.iou - a.iou);
     const trackOf = new Map<number, Track>();

@@ -1,7 +1,8 @@
+import { boxOverlap } from '../../faces/box-overlap.ts';
 import type { RgbImage } from '../../faces/decode-image.ts';
 import type { FaceEngine } from '../../faces/face-engine.ts';
 import type { FaceMatch, FaceMatcher } from '../../faces/face-matcher.ts';
-import { overlap, type FaceTracks, type FrameFace, type Track } from './face-tracks.ts';
+import type { FaceTracks, FrameFace, Track } from './face-tracks.ts';
 
 /** A face nobody could be matched to is described again this often, in case it turned towards the camera. */
 export const REDESCRIBE_MS = 1000;
@@ -58,7 +59,7 @@ export class FrameRecognizer {
   }
 
   private needsDescriptor(track: Track, now: number): boolean {
-    if (track.describedBox && overlap(track.box, track.describedBox) < SAME_PLACE_OVERLAP) return true;
+    if (track.describedBox && boxOverlap(track.box, track.describedBox) < SAME_PLACE_OVERLAP) return true;
     if (track.confirmed) return false;
     return track.descriptions < this.eagerDescriptions || now - track.describedAt >= REDESCRIBE_MS;
   }
