@@ -55,8 +55,6 @@ interface Session {
   day: string;
   worker: Worker;
   exited: Promise<unknown>;
-  /** The photo URL each student was enrolled from, for the enrollment outcomes. */
-  photoUrls: Map<string, string>;
   /** The roster as this session read it at its start: what it writes is for students still registered so. */
   rosterAtStart: Map<string, Student>;
   pendingWrites: Set<Promise<void>>;
@@ -224,7 +222,6 @@ export class RecognitionSessions {
       day,
       worker,
       exited: new Promise((resolve) => worker.once('exit', resolve)),
-      photoUrls: new Map(students.map(({ rollNo, url }) => [rollNo, url])),
       rosterAtStart: new Map(students.map((student) => [student.rollNo, student])),
       pendingWrites: new Set(),
       status: {
@@ -289,7 +286,7 @@ export class RecognitionSessions {
   private record(session: Session, rollNo: string, seenAt: Date, log: Logger): void {
     const day = dayIn(this.options.config.TIME_ZONE, seenAt);
     const mark = this.options.attendance
-      .markPresent(day, { rollNo, timestamp: toTimestamp(seenAt) }, async (student) => (await this.stillOnRoster(session, [student], sameRegistration)).has(student))
+      .markPresent(day, { rollNo, timestamp: toTimestamp(seenAt) }, (rollNos) => this.stillOnRoster(session, rollNos, sameRegistration))
       .then((isNew) => {
         if (!isNew) return;
         session.status.recognizedThisSession += 1;
@@ -308,8 +305,8 @@ export class RecognitionSessions {
   private recordEnrollment(session: Session, enrolledRollNos: string[], problems: EnrollmentProblem[], log: Logger): void {
     const checkedAt = toTimestamp(this.now());
     const outcomes: EnrollmentOutcomes = {};
-    for (const rollNo of enrolledRollNos) outcomes[rollNo] = { usable: true, url: session.photoUrls.get(rollNo)!, checkedAt };
-    for (const { rollNo, code, message } of problems) outcomes[rollNo] = { usable: false, url: session.photoUrls.get(rollNo)!, checkedAt, code, message };
+    for (const rollNo of enrolledRollNos) outcomes[rollNo] = { usable: true, url: session.rosterAtStart.get(rollNo)!.url, checkedAt };
+    for (const { rollNo, code, message } of problems) outcomes[rollNo] = { usable: false, url: session.rosterAtStart.get(rollNo)!.url, checkedAt, code, message };
     const write = this.options.enrollments
       .recordMany(outcomes, (rollNos) => this.stillOnRoster(session, rollNos, samePhotos))
       .catch((error: Error) => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RollNoSchema } from './student-store.ts';
+import { RollNoSchema, type StillCurrent } from './student-store.ts';
 
 /** A calendar day, `YYYY-MM-DD`, in the site's time zone. */
 export const DaySchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD');
@@ -13,10 +13,10 @@ export type AttendanceRecord = z.infer<typeof AttendanceRecordSchema>;
 /** Where attendance lives. The JSON file is the embedded default; a database implements the same contract. */
 export interface AttendanceStore {
   /**
-   * Records `record` for `day` unless the student is already present that day. Resolves whether it was recorded.
-   * `stillRegistered`, when given, is asked while `removeStudent` is held off whether the student may still be marked.
+   * Records `record` for `day` unless the student is already present that day, or `stillCurrent` (when given) no
+   * longer allows them. Resolves whether it was recorded.
    */
-  markPresent(day: string, record: AttendanceRecord, stillRegistered?: (rollNo: string) => Promise<boolean>): Promise<boolean>;
+  markPresent(day: string, record: AttendanceRecord, stillCurrent?: StillCurrent): Promise<boolean>;
   /** The students present on `day`, in the order they were marked. */
   listDay(day: string): Promise<AttendanceRecord[]>;
   /** Every day from `from` to `to` (inclusive) with at least one student present, in calendar order. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RollNoSchema } from './student-store.ts';
+import { RollNoSchema, type StillCurrent } from './student-store.ts';
 
 export const CachedPhotoSchema = z.object({
   url: z.string(),
@@ -29,11 +29,11 @@ export interface DescriptorStore {
   /** Every student's cached photos, or none when they were computed by another model version. */
   list(model: string): Promise<CachedStudents>;
   /**
-   * Sets these students' cached photos (replacing what they had); entries of another model version are dropped.
-   * `stillCurrent` is asked, while `remove` is held off, which of the students may still be written: one removed or
-   * re-photographed since their photos were encoded must not get descriptors back after `remove` has run.
+   * Sets these students' cached photos (replacing what they had) for those `stillCurrent` allows; entries of another
+   * model version are dropped. One removed or re-photographed since their photos were encoded must not get descriptors
+   * back after `remove` has run.
    */
-  recordMany(model: string, students: CachedStudents, stillCurrent: (rollNos: string[]) => Promise<ReadonlySet<string>>): Promise<void>;
+  recordMany(model: string, students: CachedStudents, stillCurrent: StillCurrent): Promise<void>;
   /** Forgets the student's descriptors. Resolves whether there were any. */
   remove(rollNo: string): Promise<boolean>;
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ENROLLMENT_ERROR_CODES } from '../errors.ts';
-import { RollNoSchema } from './student-store.ts';
+import { RollNoSchema, type StillCurrent } from './student-store.ts';
 
 /**
  * What the recognition service found the last time it tried a student's photo: whether it gave a usable face, and
@@ -24,11 +24,8 @@ export type EnrollmentOutcomes = z.infer<typeof EnrollmentOutcomesSchema>;
 
 /** Where the latest enrollment outcome of each student lives. The JSON file is the embedded default. */
 export interface EnrollmentStore {
-  /**
-   * Records these outcomes, replacing earlier ones of the same students, atomically. `stillCurrent`, when given, is
-   * asked while `remove` is held off which students may still be written (see DescriptorStore.recordMany).
-   */
-  recordMany(outcomes: EnrollmentOutcomes, stillCurrent?: (rollNos: string[]) => Promise<ReadonlySet<string>>): Promise<void>;
+  /** Records these outcomes (those `stillCurrent` allows, when given), replacing earlier ones of the same students, atomically. */
+  recordMany(outcomes: EnrollmentOutcomes, stillCurrent?: StillCurrent): Promise<void>;
   list(): Promise<EnrollmentOutcomes>;
   get(rollNo: string): Promise<EnrollmentOutcome | undefined>;
   /** Forgets the student's outcome. Resolves whether there was one. */

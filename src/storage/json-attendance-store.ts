@@ -2,6 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { JsonDocument } from './json-document.ts';
 import { AttendanceRecordSchema, DaySchema, type AttendanceRecord, type AttendanceStore } from './attendance-store.ts';
+import type { StillCurrent } from './student-store.ts';
 
 export const ATTENDANCE_FILE = 'attendance.json';
 
@@ -19,11 +20,11 @@ export class JsonAttendanceStore implements AttendanceStore {
     return this.document.file;
   }
 
-  markPresent(day: string, record: AttendanceRecord, stillRegistered?: (rollNo: string) => Promise<boolean>): Promise<boolean> {
+  markPresent(day: string, record: AttendanceRecord, stillCurrent?: StillCurrent): Promise<boolean> {
     return this.document.update(async (current) => {
       const present = current[day] ?? [];
       if (present.some((existing) => existing.rollNo === record.rollNo)) return { next: undefined, result: false };
-      if (stillRegistered && !(await stillRegistered(record.rollNo))) return { next: undefined, result: false };
+      if (stillCurrent && !(await stillCurrent([record.rollNo])).has(record.rollNo)) return { next: undefined, result: false };
       return { next: { ...current, [day]: [...present, record] }, result: true };
     });
   }

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { CachedStudentsSchema, type CachedStudents, type DescriptorStore } from './descriptor-store.ts';
 import { JsonDocument } from './json-document.ts';
+import { currentEntries, type StillCurrent } from './student-store.ts';
 
 export const DESCRIPTOR_CACHE_FILE = 'descriptors.json';
 
@@ -28,10 +29,9 @@ export class JsonDescriptorStore implements DescriptorStore {
     return cache.model === model ? cache.students : {};
   }
 
-  recordMany(model: string, students: CachedStudents, stillCurrent: (rollNos: string[]) => Promise<ReadonlySet<string>>): Promise<void> {
+  recordMany(model: string, students: CachedStudents, stillCurrent: StillCurrent): Promise<void> {
     return this.document.update(async (current) => {
-      const writableRollNos = await stillCurrent(Object.keys(students));
-      const writable = Object.entries(students).filter(([rollNo]) => writableRollNos.has(rollNo));
+      const writable = await currentEntries(students, stillCurrent);
       if (writable.length === 0) return { next: undefined, result: undefined };
       const kept = current.model === model ? current.students : {};
       return { next: { model, students: { ...kept, ...Object.fromEntries(writable) } }, result: undefined };

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { JsonDocument } from './json-document.ts';
+import { currentEntries, type StillCurrent } from './student-store.ts';
 import { EnrollmentOutcomesSchema, type EnrollmentOutcome, type EnrollmentOutcomes, type EnrollmentStore } from './enrollment-store.ts';
 
 export const ENROLLMENT_FILE = 'enrollment.json';
@@ -16,10 +17,9 @@ export class JsonEnrollmentStore implements EnrollmentStore {
     return this.document.file;
   }
 
-  recordMany(outcomes: EnrollmentOutcomes, stillCurrent?: (rollNos: string[]) => Promise<ReadonlySet<string>>): Promise<void> {
+  recordMany(outcomes: EnrollmentOutcomes, stillCurrent?: StillCurrent): Promise<void> {
     return this.document.update(async (current) => {
-      const writable = stillCurrent ? await stillCurrent(Object.keys(outcomes)) : undefined;
-      const written = Object.entries(outcomes).filter(([rollNo]) => !writable || writable.has(rollNo));
+      const written = await currentEntries(outcomes, stillCurrent);
       return { next: written.length > 0 ? { ...current, ...Object.fromEntries(written) } : undefined, result: undefined };
     });
   }

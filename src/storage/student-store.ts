@@ -24,6 +24,20 @@ export function photoUrls(student: NewStudent): string[] {
   return student.urls ?? [student.url];
 }
 
+/**
+ * Which of `rollNos` a writer may still record something for. Stores that keep what was derived from a student ask it
+ * while their `remove` is held off, so that a student removed meanwhile (the roster entry goes first) stays removed.
+ */
+export type StillCurrent = (rollNos: string[]) => Promise<ReadonlySet<string>>;
+
+/** The entries of `byRollNo` that `stillCurrent` allows (all of them without it). */
+export async function currentEntries<T>(byRollNo: Record<string, T>, stillCurrent: StillCurrent | undefined): Promise<[string, T][]> {
+  const entries = Object.entries(byRollNo);
+  if (!stillCurrent) return entries;
+  const allowed = await stillCurrent(Object.keys(byRollNo));
+  return entries.filter(([rollNo]) => allowed.has(rollNo));
+}
+
 export interface AddStudentsResult {
   added: number;
   skipped: number;
