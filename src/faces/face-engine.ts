@@ -119,14 +119,10 @@ async function load(modelsDir: string): Promise<FaceEngine> {
     }
   };
 
-  /** Landmarks found inside each box of `tensor` (the image's), then the aligned descriptor of each face. */
-  const describeInBoxes = async (tensor: TfTensor3D, image: RgbImage, boxes: readonly FaceBox[]): Promise<Float32Array[]> => {
-    // Cropped here so that the crop and the shift back to image coordinates agree at the frame's edges.
-    const rects = boxes.map((box) => {
-      const crop = cropOf(box, image);
-      if (!crop) throw new RangeError(`face box ${JSON.stringify(box)} shows no pixel of the ${image.width}x${image.height} image`);
-      return new faceapi.Rect(crop.x, crop.y, crop.width, crop.height);
-    });
+  /** Landmarks found inside each crop (`cropOf`) of `tensor` (the image's), then the aligned descriptor of each face. */
+  const describeInCrops = async (tensor: TfTensor3D, image: RgbImage, cropped: readonly FaceBox[]): Promise<Float32Array[]> => {
+    // Whole pixels inside the image, so that the crop and the shift back to image coordinates agree at its edges.
+    const rects = cropped.map((crop) => new faceapi.Rect(crop.x, crop.y, crop.width, crop.height));
     const crops = await faceapi.extractFaceTensors(tensor as never, rects);
     try {
       const descriptors: Float32Array[] = [];
@@ -145,8 +141,11 @@ async function load(modelsDir: string): Promise<FaceEngine> {
     async detectFaces(image: RgbImage): Promise<DetectedFace[]> {
       const tensor = tf.tensor3d(image.data, [image.height, image.width, 3], 'int32');
       try {
-        const detections = (await detector.detect(tensor, DETECTOR_MIN_CONFIDENCE)).filter(({ box }) => cropOf(box, image));
-        const descriptors = await describeInBoxes(tensor, image, detections.map(({ box }) => box));
+        const detections = (await detector.detect(tensor, DETECTOR_MIN_CONFIDENCE)).flatMap((detection) => {
+          const crop = cropOf(detection.box, image);
+          return crop ? [{ ...detection, crop }] : [];
+        });
+        const descriptors = await describeInCrops(tensor, image, detections.map(({ crop }) => crop));
         return detections
           .map(({ box, score }, i) => ({ box, score, descriptor: descriptors[i]! }))
           .sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);
@@ -166,9 +165,14 @@ async function load(modelsDir: string): Promise<FaceEngine> {
 
     async describeFaces(image: RgbImage, boxes: readonly FaceBox[]): Promise<Float32Array[]> {
       if (boxes.length === 0) return [];
+      const cropped = boxes.map((box) => {
+        const crop = cropOf(box, image);
+        if (!crop) throw new RangeError(`face box ${JSON.stringify(box)} shows no pixel of the ${image.width}x${image.height} image`);
+        return crop;
+      });
       const tensor = tf.tensor3d(image.data, [image.height, image.width, 3], 'int32');
       try {
-        return await describeInBoxes(tensor, image, boxes);
+        return await describeInCrops(tensor, image, cropped);
       } finally {
         tensor.dispose();
       }
