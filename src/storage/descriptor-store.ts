@@ -8,7 +8,6 @@ export const CachedPhotoSchema = z.object({
   /** 128 float32 values, little-endian, base64. */
   descriptor: z.string(),
 });
-export type CachedPhoto = z.infer<typeof CachedPhotoSchema>;
 
 export const CachedStudentsSchema = z.record(RollNoSchema, z.array(CachedPhotoSchema));
 export type CachedStudents = z.infer<typeof CachedStudentsSchema>;
