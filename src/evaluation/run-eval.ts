@@ -1,4 +1,4 @@
-// npm run eval [-- <MANIFEST.tsv | folder of <person>/<photo>>] [--out eval/results] [--enroll-photos N] [--cache file.json]
+// npm run eval [-- <MANIFEST.tsv | folder of <person>/<photo>>] [--out eval/results] [--enroll-photos N] [--folds K] [--cache file.json]
 // Without a set it reads ../shared/faces/MANIFEST.tsv, or test/fixtures/MANIFEST.tsv on a clone without ../shared.
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -9,9 +9,11 @@ import { EnrollmentError } from '../errors.ts';
 import { loadFaceEngine, type DetectedFace, type FaceEngine } from '../faces/face-engine.ts';
 import type { EnrolledFace } from '../faces/face-matcher.ts';
 import { enrollmentFace, findFrameFaces, findPortraitFaces, type PortraitFaces } from '../faces/find-faces.ts';
+import { crossValidate } from './cross-validation.ts';
 import { distanceChartSvg } from './distance-chart.ts';
 import { loadLabelledSet, type LabelledPhoto } from './labelled-photos.ts';
-import { operatingPoint, rankProbes, thresholdSweep, type Probe } from './open-set.ts';
+import { operatingPoint, rankProbes, thresholdSweep, type Probe, type RankedProbe } from './open-set.ts';
+import { photoKind, PHOTO_KINDS, type PhotoKind } from './photo-kind.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const SHARED_MANIFEST = path.resolve(ROOT, '../shared/faces/MANIFEST.tsv');
@@ -22,11 +24,13 @@ const { values, positionals } = parseArgs({
   options: {
     out: { type: 'string', default: path.join(ROOT, 'eval/results') },
     'enroll-photos': { type: 'string', default: '1' },
+    folds: { type: 'string', default: '5' },
     cache: { type: 'string' },
   },
 });
 const location = positionals[0] ? path.resolve(positionals[0]) : (existsSync(SHARED_MANIFEST) ? SHARED_MANIFEST : FIXTURE_SET);
 const enrollPhotos = Number(values['enroll-photos']);
+const folds = Number(values.folds);
 const config = loadConfig();
 const rule = { threshold: config.MATCH_THRESHOLD, margin: config.MATCH_MARGIN };
 
@@ -133,6 +137,23 @@ const atDefault = operatingPoint(ranked, rule);
 const sweep = thresholdSweep(ranked, rule.margin);
 const marginSweep = [0, 0.02, 0.04, 0.06, 0.08, 0.1].map((margin) => operatingPoint(ranked, { threshold: rule.threshold, margin }));
 const zeroStranger = sweep.filter((p) => p.strangerAcceptRate === 0 && p.wrongAccepts === 0).at(-1);
+const crossValidation = crossValidate(ranked, folds, rule);
+
+// Genuine probes at the defaults, by the kind of photo they are.
+const photoByPath = new Map(set.photos.map((photo) => [photo.path, photo]));
+const kindOf = (probe: RankedProbe): PhotoKind => {
+  const analysis = analyses.get(probe.path)!;
+  const photo = photoByPath.get(probe.path)!;
+  if ('error' in analysis) return photoKind({ width: photo.width, height: photo.height });
+  return photoKind({ width: analysis.width, height: analysis.height, largestFace: analysis.faces[0]?.box });
+};
+const byKind = Object.fromEntries(
+  PHOTO_KINDS.map((kind) => {
+    const genuine = ranked.filter((p) => p.person !== undefined && kindOf(p) === kind);
+    const point = operatingPoint(genuine, rule);
+    return [kind, { genuine: point.genuine, rightAccepts: point.rightAccepts, wrongAccepts: point.wrongAccepts, withoutFace: genuine.filter((p) => !p.ranking).length }];
+  }),
+);
 
 // Detection recall on group photos whose face count is known, through the camera path.
 const groups = [];
@@ -148,7 +169,7 @@ const genuineDistances = ranked.flatMap((p) => (p.person !== undefined && p.ownD
 const strangerDistances = ranked.flatMap((p) => (p.person === undefined && p.ranking ? [p.ranking.best.distance] : []));
 const summary = {
   set: path.relative(ROOT, location),
-  command: `npm run eval${positionals[0] ? ` -- ${positionals[0]}` : ''}${enrollPhotos !== 1 ? ` --enroll-photos ${enrollPhotos}` : ''}`,
+  command: `npm run eval${positionals[0] ? ` -- ${positionals[0]}` : ''}${enrollPhotos !== 1 ? ` --enroll-photos ${enrollPhotos}` : ''}${folds !== 5 ? ` --folds ${folds}` : ''}`,
   backend: engine.backend,
   seconds: Math.round((Date.now() - started) / 1000),
   rule,
@@ -170,6 +191,8 @@ const summary = {
     bestThresholdWithoutStrangerOrWrongAccept: zeroStranger ?? null,
     marginSweep,
     sweep,
+    byKind,
+    crossValidation,
   },
   groupDetection: { photos: groups.length, expectedFaces, foundFaces, recall: expectedFaces === 0 ? null : foundFaces / expectedFaces, groups },
   probes: ranked.map((p) => ({
@@ -202,5 +225,11 @@ if (zeroStranger) {
 for (const p of sweep.filter((_, i) => i % 5 === 0)) {
   console.log(`  threshold ${p.threshold.toFixed(2)}: right ${percent(p.rightAccepts, p.genuine)}, wrong ${p.wrongAccepts}, strangers ${percent(p.strangerAccepts, p.strangers)}`);
 }
+const kindLine = Object.entries(byKind).map(([kind, k]) => `${kind} ${k.rightAccepts}/${k.genuine}`).join(', ');
+console.log(`right student by kind of photo: ${kindLine}`);
+const cv = crossValidation;
+console.log(`${cv.folds}-fold cross-validation (rule chosen on the other folds, reported on each): right ${cv.heldOut.rightAccepts}/${cv.heldOut.genuine} ` +
+  `(${percent(cv.heldOut.rightAccepts, cv.heldOut.genuine)}), wrong ${cv.heldOut.wrongAccepts}, strangers ${cv.heldOut.strangerAccepts}/${cv.heldOut.strangers}; ` +
+  `chosen ${cv.perFold.map((f) => `${f.chosen.threshold}/${f.chosen.margin}`).join(', ')} (threshold/margin per fold)`);
 console.log(`group detection: ${foundFaces}/${expectedFaces} faces (${percent(foundFaces, expectedFaces)}) in ${groups.length} photos`);
 console.log(`wrote ${path.relative(ROOT, path.join(values.out, name))}.{json,svg}`);
