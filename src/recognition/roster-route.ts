@@ -14,6 +14,7 @@ const RosterEntrySchema = z.object({
     problem: z.object({ code: z.enum(ENROLLMENT_ERROR_CODES), message: z.string() }).nullable(),
   }),
   presentAt: z.string().nullable().describe('When the student was marked present today, or null'),
+  source: z.enum(['camera', 'manual']).nullable().describe('Who marked the student present today: the camera or a person; null when not present'),
 });
 
 const RosterReplySchema = z.object({
@@ -42,7 +43,7 @@ export const rosterRoute: FastifyPluginAsyncZod<RosterRouteOptions> = async (app
     async (): Promise<RosterReply> => {
       const day = dayIn(config.TIME_ZONE, now());
       const [roster, outcomes, present] = await Promise.all([students.list(), enrollments.list(), attendance.listDay(day)]);
-      const presentAt = new Map(present.map((record) => [record.rollNo, record.timestamp]));
+      const presentToday = new Map(present.map((record) => [record.rollNo, record]));
       return {
         day,
         students: roster.map(({ rollNo, url }) => {
@@ -54,7 +55,8 @@ export const rosterRoute: FastifyPluginAsyncZod<RosterRouteOptions> = async (app
               usable: outcome?.usable ?? null,
               problem: outcome && !outcome.usable ? { code: outcome.code, message: outcome.message } : null,
             },
-            presentAt: presentAt.get(rollNo) ?? null,
+            presentAt: presentToday.get(rollNo)?.timestamp ?? null,
+            source: presentToday.get(rollNo)?.source ?? null,
           };
         }),
       };
