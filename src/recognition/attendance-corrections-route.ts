@@ -90,7 +90,7 @@ export const attendanceCorrectionsRoute: FastifyPluginAsyncZod<AttendanceCorrect
       const { date, rollNo } = request.params;
       if (date > today()) return reply.code(400).send(futureDay(date));
       const correction = { rollNo, at: toTimestamp(now()), ...noteOf(request.body ?? {}) };
-      const onRoster = async (rollNos: string[]) => new Set((await students.get(rollNo)) ? rollNos : []);
+      const onRoster = async () => new Set((await students.get(rollNo)) ? [rollNo] : []);
       const marked = await attendance.markManually(date, correction, onRoster);
       if (marked.outcome === 'not-current') return reply.code(404).send(error('STUDENT_NOT_FOUND', `No student with rollNo ${rollNo} is registered.`));
       if (marked.outcome === 'already-present') return { status: 'success' as const, date, rollNo, alreadyPresent: true, record: marked.record, change: null };
