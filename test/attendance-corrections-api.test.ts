@@ -233,6 +233,14 @@ test("erasing a student through the registration service erases their change ent
   assert.doesNotMatch(await attendanceFile(), /"a1"/, 'nothing about a1 is left in attendance.json');
 });
 
+test('a student removed from the roster (attendance kept) is not marked by hand any more, but a kept mark can still be removed', async () => {
+  await api('PUT', `/attendance/${today}/b2`);
+  assert.equal((await call(registrationBase, 'DELETE', '/students/b2')).status, 200);
+  const refused = await api('PUT', `/attendance/${today}/b2`);
+  assert.deepEqual([refused.status, refused.json.code], [404, 'STUDENT_NOT_FOUND']);
+  assert.equal((await api('DELETE', `/attendance/${today}/b2`, { reason: 'left the school' })).status, 200);
+});
+
 test('a rollNo named like a JavaScript built-in is an ordinary rollNo for corrections', async () => {
   assert.equal((await api('PUT', `/attendance/${today}/toString`)).json.alreadyPresent, false);
   assert.equal((await api('PUT', `/attendance/${today}/constructor`)).status, 404, 'not registered');
