@@ -45,6 +45,9 @@ const expectedRoutes = {
   ],
   recognition: [
     'GET /attendance',
+    'GET /attendance/changes',
+    'PUT /attendance/{date}/{rollNo}',
+    'DELETE /attendance/{date}/{rollNo}',
     'GET /events',
     'GET /health',
     'GET /ready',

@@ -20,8 +20,8 @@ before(async () => {
   const students = new JsonStudentStore(dir);
   const attendance = new JsonAttendanceStore(dir);
   await students.addMany(['a1', 'b2', 'c3'].map((rollNo) => ({ rollNo, url: `https://photos.invalid/${rollNo}.jpg` })), '2025-09-01T08:00:00.000Z');
-  await attendance.markPresent('2025-09-06', { rollNo: 'b2', timestamp: '2025-09-06T03:30:00Z' });
-  await attendance.markPresent('2025-09-06', { rollNo: 'a1', timestamp: '2025-09-06T03:31:00Z' });
+  await attendance.markPresent('2025-09-06', { rollNo: 'b2', timestamp: '2025-09-06T03:30:00Z', sessionId: 'session-1', distance: 0.38 });
+  await attendance.markManually('2025-09-06', { rollNo: 'a1', at: '2025-09-06T03:31:00Z', by: 'Ms Rao', reason: 'missed by the camera' });
   await attendance.markPresent('2025-09-08', { rollNo: 'c3', timestamp: '2025-09-08T03:30:00Z' });
   await attendance.markPresent('2025-10-01', { rollNo: 'a1', timestamp: '2025-10-01T03:30:00Z' });
   const config = loadConfig({ DATA_DIR: dir, TIME_ZONE: 'Asia/Kolkata', LOG_LEVEL: 'silent', CAMERA: `dir:${dir}` });
@@ -46,8 +46,8 @@ test('GET /attendance?date= lists who was present that day, in the order they we
       {
         date: '2025-09-06',
         present: [
-          { rollNo: 'b2', timestamp: '2025-09-06T03:30:00Z' },
-          { rollNo: 'a1', timestamp: '2025-09-06T03:31:00Z' },
+          { rollNo: 'b2', timestamp: '2025-09-06T03:30:00Z', source: 'camera', sessionId: 'session-1', distance: 0.38 },
+          { rollNo: 'a1', timestamp: '2025-09-06T03:31:00Z', source: 'manual', by: 'Ms Rao', reason: 'missed by the camera' },
         ],
       },
     ],
@@ -83,17 +83,17 @@ test('include=absent lists the roster students not present on each day', async (
   assert.deepEqual(withoutRoll.days[0].absent, ['a1', 'b2', 'c3']);
 });
 
-test('CSV with Accept: text/csv or ?format=csv, one row per student and day, absent rows when asked', async () => {
+test('CSV with Accept: text/csv or ?format=csv, one row per student and day with its source last, absent rows when asked', async () => {
   const byHeader = await get('/attendance?date=2025-09-06&include=absent', { accept: 'text/csv' });
   assert.equal(byHeader.status, 200);
   assert.match(byHeader.headers.get('content-type') ?? '', /^text\/csv/);
   assert.match(byHeader.headers.get('content-disposition') ?? '', /attachment; filename="attendance-2025-09-06\.csv"/);
   assert.equal(
     await byHeader.text(),
-    'date,rollNo,status,timestamp\r\n2025-09-06,b2,present,2025-09-06T03:30:00Z\r\n2025-09-06,a1,present,2025-09-06T03:31:00Z\r\n2025-09-06,c3,absent,\r\n',
+    'date,rollNo,status,timestamp,source\r\n2025-09-06,b2,present,2025-09-06T03:30:00Z,camera\r\n2025-09-06,a1,present,2025-09-06T03:31:00Z,manual\r\n2025-09-06,c3,absent,,\r\n',
   );
   const byQuery = await get('/attendance?from=2025-09-07&to=2025-10-31&format=csv');
-  assert.equal(await byQuery.text(), 'date,rollNo,status,timestamp\r\n2025-09-08,c3,present,2025-09-08T03:30:00Z\r\n2025-10-01,a1,present,2025-10-01T03:30:00Z\r\n');
+  assert.equal(await byQuery.text(), 'date,rollNo,status,timestamp,source\r\n2025-09-08,c3,present,2025-09-08T03:30:00Z,camera\r\n2025-10-01,a1,present,2025-10-01T03:30:00Z,camera\r\n');
   const jsonWins = await get('/attendance?date=2025-09-06', { accept: 'application/json, text/csv;q=0.5' });
   assert.match(jsonWins.headers.get('content-type') ?? '', /application\/json/);
   const formatWins = await get('/attendance?date=2025-09-06&format=json', { accept: 'text/csv' });

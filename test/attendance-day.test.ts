@@ -26,16 +26,20 @@ test('a student is marked once per day, and again on the next day, across a non-
       const at = new Date(iso);
       return store.markPresent(dayIn('Asia/Kolkata', at), { rollNo: '42', timestamp: toTimestamp(at) });
     };
-    assert.equal(await mark('2025-09-06T04:00:00Z'), true, 'first sighting on the 6th');
-    assert.equal(await mark('2025-09-06T18:29:59Z'), false, '23:59:59 in Kolkata is still the 6th');
-    assert.equal(await mark('2025-09-06T18:30:00Z'), true, '00:00 in Kolkata is the 7th');
-    assert.equal(await mark('2025-09-07T10:00:00Z'), false);
-    assert.deepEqual(await store.listDay('2025-09-06'), [{ rollNo: '42', timestamp: '2025-09-06T04:00:00Z' }]);
-    assert.deepEqual(await store.listDay('2025-09-07'), [{ rollNo: '42', timestamp: '2025-09-06T18:30:00Z' }]);
+    assert.equal(await mark('2025-09-06T04:00:00Z'), 'marked', 'first sighting on the 6th');
+    assert.equal(await mark('2025-09-06T18:29:59Z'), 'already-present', '23:59:59 in Kolkata is still the 6th');
+    assert.equal(await mark('2025-09-06T18:30:00Z'), 'marked', '00:00 in Kolkata is the 7th');
+    assert.equal(await mark('2025-09-07T10:00:00Z'), 'already-present');
+    const camera = { source: 'camera', sessionId: null, distance: null };
+    assert.deepEqual(await store.listDay('2025-09-06'), [{ rollNo: '42', timestamp: '2025-09-06T04:00:00Z', ...camera }]);
+    assert.deepEqual(await store.listDay('2025-09-07'), [{ rollNo: '42', timestamp: '2025-09-06T18:30:00Z', ...camera }]);
     assert.deepEqual(await store.listDay('2025-09-08'), []);
     assert.deepEqual(JSON.parse(await readFile(store.file, 'utf8')), {
-      '2025-09-06': [{ rollNo: '42', timestamp: '2025-09-06T04:00:00Z' }],
-      '2025-09-07': [{ rollNo: '42', timestamp: '2025-09-06T18:30:00Z' }],
+      days: {
+        '2025-09-06': [{ rollNo: '42', timestamp: '2025-09-06T04:00:00Z', ...camera }],
+        '2025-09-07': [{ rollNo: '42', timestamp: '2025-09-06T18:30:00Z', ...camera }],
+      },
+      changes: [],
     });
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -72,8 +72,8 @@ test('attendance writer killed with SIGKILL mid-write: the file is valid and hol
     }
   }
   await exited;
-  const stored: Record<string, { rollNo: string }[]> = JSON.parse(await readFile(path.join(dir, 'attendance.json'), 'utf8'));
-  const present = new Set(stored['2025-09-06']!.map((record) => record.rollNo));
+  const stored: { days: Record<string, { rollNo: string }[]> } = JSON.parse(await readFile(path.join(dir, 'attendance.json'), 'utf8'));
+  const present = new Set(stored.days['2025-09-06']!.map((record) => record.rollNo));
   for (const rollNo of acknowledged) assert.ok(present.has(rollNo), `acknowledged ${rollNo} survived`);
 });
 

@@ -36,8 +36,8 @@ test('npm run demo registers the bundled students, marks exactly those in the fr
 
     assert.ok(dataDir, 'the demo says where its files are');
     assert.match(output, new RegExp(`files are in ${dataDir}: attendance\\.json, enrollment\\.json, frames, services\\.log, students_data\\.json`));
-    const attendance = JSON.parse(await readFile(path.join(dataDir, 'attendance.json'), 'utf8')) as Record<string, { rollNo: string }[]>;
-    assert.deepEqual(Object.values(attendance).flat().map((record) => record.rollNo).sort(), ['kit_harington', 'obama', 'rick']);
+    const attendance = JSON.parse(await readFile(path.join(dataDir, 'attendance.json'), 'utf8')) as { days: Record<string, { rollNo: string }[]> };
+    assert.deepEqual(Object.values(attendance.days).flat().map((record) => record.rollNo).sort(), ['kit_harington', 'obama', 'rick']);
 
     const urls = [...output.matchAll(/(?:Photo server|Registration service|Recognition service): +(http:\/\/127\.0\.0\.1:\d+)/g)].map((m) => m[1]!);
     assert.equal(urls.length, 3, 'the photo server and both services, all on 127.0.0.1');

@@ -129,7 +129,7 @@ test('DELETE /students/:rollNo removes the student and their enrollment outcome 
   const removed = await call('DELETE', '/students/a1');
   assert.deepEqual(removed, {
     status: 200,
-    json: { status: 'success', rollNo: 'a1', removedFromRoster: true, removedEnrollmentOutcome: true, removedAttendanceRecords: 0 },
+    json: { status: 'success', rollNo: 'a1', removedFromRoster: true, removedEnrollmentOutcome: true, removedAttendanceRecords: 0, removedAttendanceChanges: 0 },
   });
   assert.equal((await call('GET', '/students/a1')).status, 404);
   assert.deepEqual(Object.keys(await enrollments.list()), []);
@@ -157,7 +157,8 @@ test('DELETE /students/:rollNo?attendance=delete erases the attendance history t
   assert.equal(removed.status, 200);
   assert.equal(removed.json.removedAttendanceRecords, 2);
   assert.deepEqual(JSON.parse(await readFile(path.join(dir, 'attendance.json'), 'utf8')), {
-    '2025-09-07': [{ rollNo: 'c3', timestamp: '2025-09-07T09:01:00Z' }],
+    days: { '2025-09-07': [{ rollNo: 'c3', timestamp: '2025-09-07T09:01:00Z', source: 'camera', sessionId: null, distance: null }] },
+    changes: [],
   });
   assert.deepEqual((await students.list()).map((s) => s.rollNo), ['a1', 'c3']);
 });

@@ -72,11 +72,12 @@ test("erasing a student's attendance removes it from every day and drops days le
   await store.markPresent('2025-09-06', { rollNo: '1', timestamp: '2025-09-06T09:00:00Z' });
   await store.markPresent('2025-09-06', { rollNo: '2', timestamp: '2025-09-06T09:01:00Z' });
   await store.markPresent('2025-09-07', { rollNo: '1', timestamp: '2025-09-07T09:00:00Z' });
-  assert.equal(await store.removeStudent('1'), 2);
+  assert.deepEqual(await store.removeStudent('1'), { records: 2, changes: 0 });
   assert.deepEqual(JSON.parse(await readFile(path.join(dir, 'attendance.json'), 'utf8')), {
-    '2025-09-06': [{ rollNo: '2', timestamp: '2025-09-06T09:01:00Z' }],
+    days: { '2025-09-06': [{ rollNo: '2', timestamp: '2025-09-06T09:01:00Z', source: 'camera', sessionId: null, distance: null }] },
+    changes: [],
   });
-  assert.equal(await store.removeStudent('1'), 0);
+  assert.deepEqual(await store.removeStudent('1'), { records: 0, changes: 0 });
 });
 
 test('enrollment outcomes are recorded per student, replaced by newer ones, and can be forgotten', async () => {

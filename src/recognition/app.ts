@@ -12,6 +12,7 @@ import type { DescriptorStore } from '../storage/descriptor-store.ts';
 import { JsonDescriptorStore } from '../storage/json-descriptor-store.ts';
 import { JsonEnrollmentStore } from '../storage/json-enrollment-store.ts';
 import type { StudentStore } from '../storage/student-store.ts';
+import { attendanceCorrectionsRoute } from './attendance-corrections-route.ts';
 import { attendanceRoute } from './attendance-route.ts';
 import { eventsRoute } from './events-route.ts';
 import { RecognitionSessions } from './recognition-sessions.ts';
@@ -53,6 +54,7 @@ export async function buildRecognitionApp({
   app.addHook('onClose', () => sessions.close());
   await app.register(sessionRoutes, { sessions });
   await app.register(attendanceRoute, { config, students, attendance });
+  await app.register(attendanceCorrectionsRoute, { config, students, attendance, events: sessions.events });
   await app.register(eventsRoute, { events: sessions.events });
   await app.register(snapshotRoute, { sessions });
   await app.register(rosterRoute, { config, students, attendance, enrollments });

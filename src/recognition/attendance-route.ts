@@ -1,36 +1,18 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Config } from '../config/config.ts';
-import { AttendanceRecordSchema, DaySchema, type AttendanceStore } from '../storage/attendance-store.ts';
+import { AttendanceRecordSchema, type AttendanceStore } from '../storage/attendance-store.ts';
 import type { StudentStore } from '../storage/student-store.ts';
 import { dayIn } from './attendance-clock.ts';
-
-const MAX_RANGE_DAYS = 366;
-const DAY_MS = 24 * 60 * 60 * 1000;
-
-const CalendarDaySchema = DaySchema.refine((day) => {
-  const date = new Date(`${day}T00:00:00Z`);
-  return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(day);
-}, 'not a calendar day');
+import { DayRangeQueryFields, checkDayRange, dayRangeOf } from './day-range.ts';
 
 const AttendanceQuerySchema = z
   .object({
-    date: CalendarDaySchema.optional().describe('One day (default: today in TIME_ZONE)'),
-    from: CalendarDaySchema.optional().describe('First day of a range; needs `to`'),
-    to: CalendarDaySchema.optional().describe('Last day of a range, inclusive; needs `from`'),
+    ...DayRangeQueryFields,
     format: z.enum(['json', 'csv']).optional().describe('Overrides the Accept header'),
     include: z.enum(['absent']).optional().describe('`absent` also lists the registered students who were not present'),
   })
-  .refine((query) => query.date === undefined || (query.from === undefined && query.to === undefined), {
-    message: 'give either date or from and to, not both',
-    path: ['date'],
-  })
-  .refine((query) => (query.from === undefined) === (query.to === undefined), { message: 'from and to go together', path: ['from'] })
-  .refine((query) => query.from === undefined || query.to === undefined || query.from <= query.to, { message: 'from must not be after to', path: ['from'] })
-  .refine(
-    (query) => query.from === undefined || query.to === undefined || daysBetween(query.from, query.to) < MAX_RANGE_DAYS,
-    { message: `a range covers at most ${MAX_RANGE_DAYS} days`, path: ['to'] },
-  );
+  .superRefine(checkDayRange);
 
 const AttendanceDaySchema = z.object({
   date: z.string(),
@@ -41,11 +23,8 @@ type AttendanceDay = z.infer<typeof AttendanceDaySchema>;
 
 const AttendanceReplySchema = z.object({ from: z.string(), to: z.string(), days: z.array(AttendanceDaySchema) });
 
-function daysBetween(from: string, to: string): number {
-  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY_MS);
-}
-
-const CSV_HEADER = 'date,rollNo,status,timestamp';
+// `source` comes last so that parsers written for the first four columns keep working.
+const CSV_HEADER = 'date,rollNo,status,timestamp,source';
 
 function csvField(value: string): string {
   return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
@@ -54,8 +33,8 @@ function csvField(value: string): string {
 function toCsv(days: AttendanceDay[]): string {
   const rows = [CSV_HEADER];
   for (const { date, present, absent = [] } of days) {
-    for (const { rollNo, timestamp } of present) rows.push([date, rollNo, 'present', timestamp].map(csvField).join(','));
-    for (const rollNo of absent) rows.push([date, rollNo, 'absent', ''].map(csvField).join(','));
+    for (const { rollNo, timestamp, source } of present) rows.push([date, rollNo, 'present', timestamp, source].map(csvField).join(','));
+    for (const rollNo of absent) rows.push([date, rollNo, 'absent', '', ''].map(csvField).join(','));
   }
   return `${rows.join('\r\n')}\r\n`;
 }
@@ -106,17 +85,12 @@ export const attendanceRoute: FastifyPluginAsyncZod<AttendanceRouteOptions> = as
       },
     },
     async (request, reply) => {
-      const { date, from, to, format, include } = request.query;
-      let days: AttendanceDay[];
-      let range: { from: string; to: string };
-      if (from !== undefined && to !== undefined) {
-        range = { from, to };
-        days = (await attendance.listRange(from, to)).map(({ day, records }) => ({ date: day, present: records }));
-      } else {
-        const day = date ?? dayIn(config.TIME_ZONE, now());
-        range = { from: day, to: day };
-        days = [{ date: day, present: await attendance.listDay(day) }];
-      }
+      const { format, include } = request.query;
+      const range = dayRangeOf(request.query, dayIn(config.TIME_ZONE, now()));
+      let days: AttendanceDay[] =
+        request.query.from === undefined
+          ? [{ date: range.from, present: await attendance.listDay(range.from) }]
+          : (await attendance.listRange(range.from, range.to)).map(({ day, records }) => ({ date: day, present: records }));
       if (include === 'absent') {
         const roster = (await students.list()).map((student) => student.rollNo);
         days = days.map((day) => {

@@ -14,7 +14,8 @@ function format({ id, at, event }: PublishedEvent): string {
 
 /**
  * `GET /events`: a server-sent-events stream of session events (`session-started`, `session-stopped`,
- * `student-present`, `enrollment-problem`, `camera-error`), each with an `id` and the time `at` which it happened.
+ * `student-present`, `recognition-ignored`, `enrollment-problem`, `camera-error`) and of `attendance-corrected`,
+ * each with an `id` and the time `at` which it happened.
  */
 export const eventsRoute: FastifyPluginAsyncZod<{ events: SessionEvents }> = async (app, { events }) => {
   const open = new Set<() => void>();
@@ -27,7 +28,8 @@ export const eventsRoute: FastifyPluginAsyncZod<{ events: SessionEvents }> = asy
     '/events',
     {
       schema: {
-        summary: 'Server-sent events: session started/stopped, student present, enrollment problem, camera error',
+        summary:
+          'Server-sent events: session started/stopped, student present, recognition ignored, attendance corrected, enrollment problem, camera error',
         headers: EventsHeadersSchema,
         response: { 200: { description: 'An endless text/event-stream', content: { 'text/event-stream': { schema: z.string() } } } },
       },

@@ -47,7 +47,16 @@ export interface RecognitionStatus {
   enrolled: number;
   enrollmentErrors: EnrollmentProblem[];
   recognizedThisSession: number;
+  /** Students the camera recognised but did not mark, because a person had removed their mark that day. */
+  ignoredRecognitions: IgnoredRecognition[];
   lastError: string | null;
+}
+
+export interface IgnoredRecognition {
+  rollNo: string;
+  day: string;
+  seenAt: string;
+  reason: 'removed-by-person';
 }
 
 interface Session {
@@ -178,6 +187,7 @@ export class RecognitionSessions {
       enrolled: 0,
       enrollmentErrors: [],
       recognizedThisSession: 0,
+      ignoredRecognitions: [],
       lastError: null,
     };
   }
@@ -268,7 +278,7 @@ export class RecognitionSessions {
         status.framesProcessed = message.framesProcessed;
         break;
       case 'recognized':
-        this.record(session, message.rollNo, new Date(message.seenAt), log);
+        this.record(session, message.rollNo, message.distance, new Date(message.seenAt), log);
         break;
       case 'source-ended':
         status.sourceEnded = true;
@@ -283,15 +293,21 @@ export class RecognitionSessions {
     }
   }
 
-  private record(session: Session, rollNo: string, seenAt: Date, log: Logger): void {
+  private record(session: Session, rollNo: string, distance: number, seenAt: Date, log: Logger): void {
     const day = dayIn(this.options.config.TIME_ZONE, seenAt);
+    const timestamp = toTimestamp(seenAt);
     const mark = this.options.attendance
-      .markPresent(day, { rollNo, timestamp: toTimestamp(seenAt) }, (rollNos) => this.stillOnRoster(session, rollNos, sameRegistration))
-      .then((isNew) => {
-        if (!isNew) return;
-        session.status.recognizedThisSession += 1;
-        log.info({ rollNo, day }, 'student marked present');
-        this.events.publish({ type: 'student-present', sessionId: session.id, rollNo, day, timestamp: toTimestamp(seenAt) });
+      .markPresent(day, { rollNo, timestamp, sessionId: session.id, distance }, (rollNos) => this.stillOnRoster(session, rollNos, sameRegistration))
+      .then((outcome) => {
+        if (outcome === 'marked') {
+          session.status.recognizedThisSession += 1;
+          log.info({ rollNo, day }, 'student marked present');
+          this.events.publish({ type: 'student-present', sessionId: session.id, rollNo, day, timestamp, source: 'camera', distance });
+        } else if (outcome === 'removed-by-person') {
+          session.status.ignoredRecognitions.push({ rollNo, day, seenAt: timestamp, reason: outcome });
+          log.info({ rollNo, day }, 'student recognised but not marked: a person removed their mark today');
+          this.events.publish({ type: 'recognition-ignored', sessionId: session.id, rollNo, day, seenAt: timestamp, reason: outcome });
+        }
       })
       .catch((error: Error) => {
         session.status.lastError = `could not record attendance of ${rollNo}: ${error.message}`;

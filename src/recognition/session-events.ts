@@ -1,10 +1,32 @@
 import { z } from 'zod';
 import { ENROLLMENT_ERROR_CODES } from '../errors.ts';
+import { AttendanceChangeSchema, ManualRecordSchema } from '../storage/attendance-store.ts';
 
 export const SessionEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('session-started'), sessionId: z.string(), camera: z.string(), students: z.number().int() }),
   z.object({ type: z.literal('session-stopped'), sessionId: z.string(), reason: z.enum(['stopped', 'failed']), recognizedThisSession: z.number().int() }),
-  z.object({ type: z.literal('student-present'), sessionId: z.string(), rollNo: z.string(), day: z.string(), timestamp: z.string() }),
+  z.object({
+    type: z.literal('student-present'),
+    sessionId: z.string(),
+    rollNo: z.string(),
+    day: z.string(),
+    timestamp: z.string(),
+    source: z.literal('camera'),
+    distance: z.number(),
+  }),
+  z.object({
+    type: z.literal('recognition-ignored'),
+    sessionId: z.string(),
+    rollNo: z.string(),
+    day: z.string(),
+    seenAt: z.string(),
+    reason: z.literal('removed-by-person'),
+  }),
+  z.object({
+    type: z.literal('attendance-corrected'),
+    change: AttendanceChangeSchema,
+    record: ManualRecordSchema.nullable().describe('The record after the change: the manual mark, or null once removed'),
+  }),
   z.object({ type: z.literal('enrollment-problem'), sessionId: z.string(), rollNo: z.string(), code: z.enum(ENROLLMENT_ERROR_CODES), message: z.string() }),
   z.object({ type: z.literal('camera-error'), sessionId: z.string(), code: z.string(), message: z.string() }),
 ]);

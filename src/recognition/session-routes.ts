@@ -19,6 +19,9 @@ const StatusReplySchema = z.object({
   enrolled: z.number().int(),
   enrollmentErrors: z.array(z.object({ rollNo: z.string(), code: z.string(), message: z.string() })),
   recognizedThisSession: z.number().int(),
+  ignoredRecognitions: z
+    .array(z.object({ rollNo: z.string(), day: z.string(), seenAt: z.string(), reason: z.literal('removed-by-person') }))
+    .describe('Students this session recognised but did not mark, because a person had removed their mark that day'),
   lastError: z.string().nullable(),
 });
 

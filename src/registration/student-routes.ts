@@ -42,7 +42,7 @@ const DeleteQuerySchema = z.object({
   attendance: z
     .enum(['keep', 'delete'])
     .default('keep')
-    .describe('`delete` also erases the student’s attendance history; by default it is kept'),
+    .describe('`delete` also erases the student’s attendance history and its change entries; by default they are kept'),
 });
 const DeleteReplySchema = z.object({
   status: z.literal('success'),
@@ -50,6 +50,7 @@ const DeleteReplySchema = z.object({
   removedFromRoster: z.boolean(),
   removedEnrollmentOutcome: z.boolean(),
   removedAttendanceRecords: z.number().int(),
+  removedAttendanceChanges: z.number().int().describe('Entries about the student in the attendance change list, erased with their attendance'),
 });
 
 const ReplacePhotoBodySchema = z.strictObject({ url: PhotoUrlSchema });
@@ -107,7 +108,8 @@ export const studentRoutes: FastifyPluginAsyncZod<StudentRoutesOptions> = async 
     '/students/:rollNo',
     {
       schema: {
-        summary: 'Remove a student and what was derived from their photo (enrollment outcome, cached face descriptors); attendance too with ?attendance=delete',
+        summary:
+          'Remove a student and what was derived from their photo (enrollment outcome, cached face descriptors); attendance and its change entries too with ?attendance=delete',
         description:
           'A running recognition session keeps the descriptor it computed at its start until it stops; the next session start no longer knows the student.',
         params: StudentParamsSchema,
@@ -120,10 +122,14 @@ export const studentRoutes: FastifyPluginAsyncZod<StudentRoutesOptions> = async 
       const removedFromRoster = await students.remove(rollNo);
       const removedEnrollmentOutcome = await enrollments.remove(rollNo);
       const removedDescriptors = await descriptors.remove(rollNo);
-      const removedAttendanceRecords = request.query.attendance === 'delete' ? await attendance.removeStudent(rollNo) : 0;
-      if (!removedFromRoster && !removedEnrollmentOutcome && !removedDescriptors && removedAttendanceRecords === 0) return reply.code(404).send(notFound(rollNo));
-      request.log.info({ rollNo, removedFromRoster, removedEnrollmentOutcome, removedDescriptors, removedAttendanceRecords }, 'student removed');
-      return { status: 'success' as const, rollNo, removedFromRoster, removedEnrollmentOutcome, removedAttendanceRecords };
+      const erased = request.query.attendance === 'delete' ? await attendance.removeStudent(rollNo) : { records: 0, changes: 0 };
+      const removedAttendanceRecords = erased.records;
+      const removedAttendanceChanges = erased.changes;
+      if (!removedFromRoster && !removedEnrollmentOutcome && !removedDescriptors && removedAttendanceRecords + removedAttendanceChanges === 0) {
+        return reply.code(404).send(notFound(rollNo));
+      }
+      request.log.info({ rollNo, removedFromRoster, removedEnrollmentOutcome, removedDescriptors, removedAttendanceRecords, removedAttendanceChanges }, 'student removed');
+      return { status: 'success' as const, rollNo, removedFromRoster, removedEnrollmentOutcome, removedAttendanceRecords, removedAttendanceChanges };
     },
   );
 

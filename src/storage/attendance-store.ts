@@ -7,20 +7,88 @@ export const DaySchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-
 /** UTC, whole seconds, `Z` suffix: `2025-09-06T13:30:10Z`. */
 export const TimestampSchema = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/, 'expected YYYY-MM-DDTHH:MM:SSZ');
 
-export const AttendanceRecordSchema = z.object({ rollNo: RollNoSchema, timestamp: TimestampSchema });
+export const CameraRecordSchema = z.object({
+  rollNo: RollNoSchema,
+  timestamp: TimestampSchema,
+  source: z.literal('camera'),
+  sessionId: z.string().nullable().describe('The recognition session that marked the student; null for marks made before sources were recorded'),
+  distance: z.number().nullable().describe('Face-descriptor distance of the match; null for marks made before sources were recorded'),
+});
+export type CameraRecord = z.infer<typeof CameraRecordSchema>;
+
+export const ManualRecordSchema = z.object({
+  rollNo: RollNoSchema,
+  timestamp: TimestampSchema.describe('When the person marked the student'),
+  source: z.literal('manual'),
+  by: z.string().nullable(),
+  reason: z.string().nullable(),
+});
+export type ManualRecord = z.infer<typeof ManualRecordSchema>;
+
+/** One student present on one day, and where that came from. */
+export const AttendanceRecordSchema = z.discriminatedUnion('source', [CameraRecordSchema, ManualRecordSchema]);
 export type AttendanceRecord = z.infer<typeof AttendanceRecordSchema>;
 
-/** Where attendance lives. The JSON file is the embedded default; a database implements the same contract. */
+/** A mark made or removed by a person: the attendance's audit trail. */
+export const AttendanceChangeSchema = z.object({
+  at: TimestampSchema.describe('When the change was made'),
+  date: DaySchema.describe('The day of attendance that was changed'),
+  rollNo: RollNoSchema,
+  action: z.enum(['marked', 'removed']),
+  by: z.string().nullable(),
+  reason: z.string().nullable(),
+  before: AttendanceRecordSchema.nullable().describe('The record as it was before the change; null when the student was not present'),
+});
+export type AttendanceChange = z.infer<typeof AttendanceChangeSchema>;
+
+/** What the camera saw: `sessionId` and `distance` may be left out only by callers that have none (tools, imports). */
+export type CameraMark = Pick<CameraRecord, 'rollNo' | 'timestamp'> & Partial<Pick<CameraRecord, 'sessionId' | 'distance'>>;
+
+/** A person's decision: who (`rollNo`), when it was made (`at`), by whom and why. */
+export interface Correction {
+  rollNo: string;
+  at: string;
+  by: string | null;
+  reason: string | null;
+}
+
+/**
+ * - `marked`: recorded.
+ * - `already-present`: the student was present that day; nothing changed.
+ * - `removed-by-person`: a person removed the student's mark that day; the camera does not overrule them.
+ * - `not-current`: `stillCurrent` no longer allows the student (removed from the roster meanwhile).
+ */
+export type CameraMarkOutcome = 'marked' | 'already-present' | 'removed-by-person' | 'not-current';
+
+export type ManualMarkOutcome =
+  | { outcome: 'marked'; record: ManualRecord; change: AttendanceChange }
+  | { outcome: 'already-present'; record: AttendanceRecord }
+  | { outcome: 'not-current' };
+
+/**
+ * Where attendance lives. The JSON file is the embedded default; a database implements the same contract and must pass
+ * `test/contracts/attendance-store-contract.ts`. A correction and the change entry that records it are one write:
+ * no reader, and no crash, ever sees one without the other.
+ */
 export interface AttendanceStore {
   /**
-   * Records `record` for `day` unless the student is already present that day, or `stillCurrent` (when given) no
-   * longer allows them. Resolves whether it was recorded.
+   * The camera saw a student: records a camera mark for `day` unless the student is already present that day, a person
+   * removed their mark that day (and has not marked them again since), or `stillCurrent` (when given) no longer allows them.
    */
-  markPresent(day: string, record: AttendanceRecord, stillCurrent?: StillCurrent): Promise<boolean>;
+  markPresent(day: string, mark: CameraMark, stillCurrent?: StillCurrent): Promise<CameraMarkOutcome>;
+  /**
+   * A person marks a student present on `day`, with a change entry, unless `stillCurrent` (when given) no longer allows
+   * them (even if a kept record shows them present) or they are already present (then nothing changes).
+   */
+  markManually(day: string, correction: Correction, stillCurrent?: StillCurrent): Promise<ManualMarkOutcome>;
+  /** A person removes the student's mark on `day`, with a change entry. Resolves that entry, or `undefined` when there was no mark. */
+  removeMark(day: string, correction: Correction): Promise<AttendanceChange | undefined>;
   /** The students present on `day`, in the order they were marked. */
   listDay(day: string): Promise<AttendanceRecord[]>;
   /** Every day from `from` to `to` (inclusive) with at least one student present, in calendar order. */
   listRange(from: string, to: string): Promise<{ day: string; records: AttendanceRecord[] }[]>;
-  /** Erases the student's attendance on every day. Resolves how many records were removed. */
-  removeStudent(rollNo: string): Promise<number>;
+  /** The changes to the days from `from` to `to` (inclusive), in the order they were made. */
+  listChanges(from: string, to: string): Promise<AttendanceChange[]>;
+  /** Erases the student's attendance on every day and every change entry about them. Resolves how many of each were removed. */
+  removeStudent(rollNo: string): Promise<{ records: number; changes: number }>;
 }

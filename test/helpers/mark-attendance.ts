@@ -5,5 +5,5 @@ const [dataDir] = process.argv.slice(2);
 const store = new JsonAttendanceStore(dataDir!);
 for (let i = 0; ; i++) {
   const rollNo = `s${i}`;
-  if (await store.markPresent('2025-09-06', { rollNo, timestamp: '2025-09-06T08:00:00Z' })) process.stdout.write(`${rollNo}\n`);
+  if ((await store.markPresent('2025-09-06', { rollNo, timestamp: '2025-09-06T08:00:00Z' })) === 'marked') process.stdout.write(`${rollNo}\n`);
 }

@@ -71,7 +71,7 @@ test('a student removed during a session is not marked by it afterwards; the oth
     const stopped = await recognition.call('POST', '/stop-recognition');
     assert.deepEqual(stopped.json.recognizedStudents.map((record: { rollNo: string }) => record.rollNo), ['rick']);
     const attendance = JSON.parse(await readFile(path.join(dataDir, 'attendance.json'), 'utf8'));
-    assert.deepEqual(Object.values(attendance).flat().map((record) => (record as { rollNo: string }).rollNo), ['rick'], 'obama stays erased');
+    assert.deepEqual(Object.values(attendance.days).flat().map((record) => (record as { rollNo: string }).rollNo), ['rick'], 'obama stays erased');
   } finally {
     await recognition.call('POST', '/stop-recognition');
     await recognition.app.close();
