@@ -64,7 +64,7 @@ async function analyse(engine: FaceEngine, root: string, photo: LabelledPhoto): 
 function enrollmentOutcome(analysis: Analysis): DetectedFace | string {
   if ('error' in analysis) return analysis.error;
   try {
-    return enrollmentFace(analysis);
+    return enrollmentFace(analysis).face;
   } catch (error) {
     if (error instanceof EnrollmentError) return error.code;
     throw error;

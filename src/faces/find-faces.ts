@@ -69,17 +69,33 @@ export async function findFrameFaces(bytes: Uint8Array, engine: FaceEngine): Pro
   return { image, faces: await engine.detectFaces(image) };
 }
 
-/** The one face an enrollment photo must show, or why the photo cannot be used. */
-export function enrollmentFace({ faces }: PortraitFaces): DetectedFace {
-  const [face] = faces;
+/**
+ * How much wider than every other face the largest face of an enrollment photo must be to count as the student's:
+ * a portrait with someone small in the background enrolls; two people of similar size are too ambiguous to guess.
+ */
+export const DOMINANT_FACE_WIDTH_RATIO = 1.8;
+
+export interface EnrollmentFace {
+  face: DetectedFace;
+  /** Smaller faces in the photo that were left out (people in the background). */
+  backgroundFaces: number;
+}
+
+/** The one face an enrollment photo shows (or clearly puts first), or why the photo cannot be used. */
+export function enrollmentFace({ faces }: PortraitFaces): EnrollmentFace {
+  const [face, ...others] = faces;
   if (!face) throw new EnrollmentError('NO_FACE_FOUND', 'no face found in the photo');
-  if (faces.length > 1) {
-    throw new EnrollmentError('SEVERAL_FACES', `${faces.length} faces found in the photo; it must show the student alone`);
+  const widestOther = Math.max(0, ...others.map((other) => other.box.width));
+  if (face.box.width < DOMINANT_FACE_WIDTH_RATIO * widestOther) {
+    throw new EnrollmentError(
+      'SEVERAL_FACES',
+      `${faces.length} faces of similar size found in the photo; it must show the student alone or clearly in front`,
+    );
   }
-  return face;
+  return { face, backgroundFaces: others.length };
 }
 
 /** Photo bytes to the descriptor a student is enrolled with: what the service and the evaluation both run. */
 export async function enrollmentDescriptor(bytes: Uint8Array, engine: FaceEngine): Promise<Float32Array> {
-  return enrollmentFace(await findPortraitFaces(bytes, engine)).descriptor;
+  return enrollmentFace(await findPortraitFaces(bytes, engine)).face.descriptor;
 }
