@@ -202,7 +202,7 @@ export class RecognitionSessions {
       students: students.map(({ rollNo, url, urls }) => ({ rollNo, url, urls })),
       cachedPhotos,
       alreadyPresent: present.map((record) => record.rollNo),
-      camera: config.CAMERA,
+      camera: config.CAMERA.kind === 'dir' ? config.CAMERA : { ...config.CAMERA, size: config.CAMERA_SIZE },
       modelsDir: config.MODELS_DIR,
       matchRule: { threshold: config.MATCH_THRESHOLD, margin: config.MATCH_MARGIN },
       matchMinFrames: config.MATCH_MIN_FRAMES,
