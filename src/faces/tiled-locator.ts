@@ -54,8 +54,13 @@ export async function locateFacesInTiles(engine: FaceEngine, image: RgbImage): P
       }
     }
   }
+  return mergeSameFaces(found);
+}
+
+/** One box per face among boxes found in overlapping searches: the largest of those that are the same face. */
+export function mergeSameFaces(boxes: readonly FaceBox[]): FaceBox[] {
   const kept: FaceBox[] = [];
-  for (const box of found.sort((a, b) => b.width * b.height - a.width * a.height)) {
+  for (const box of [...boxes].sort((a, b) => b.width * b.height - a.width * a.height)) {
     const seen = kept.some((other) => boxOverlap(box, other) > SAME_FACE_OVERLAP || centreInside(box, other) || centreInside(other, box));
     if (!seen) kept.push(box);
   }
