@@ -11,6 +11,7 @@ import { enrollmentDescriptor } from '../src/faces/find-faces.ts';
 import { FIXTURES, makeFaceTiles, PEOPLE } from './bench-faces.ts';
 import { makeStream, STREAM_HEIGHT, STREAM_WIDTH } from './make-stream.ts';
 import { matchingCost } from './matching-cost.ts';
+import { classroomBench } from './classroom-bench.ts';
 import { coldEnrollment, registrationLoad, timeToMark, warmStart } from './service-bench.ts';
 import { measureThroughput, naivePipeline, projectPipeline, round } from './stream-throughput.ts';
 
@@ -23,6 +24,8 @@ const MATCH_SIZES = [1_000, 10_000, 100_000];
 const MARK_ROUNDS = Number(process.env.BENCH_MARK_ROUNDS ?? 4);
 // 1000 cold students take about 3.5 minutes on 2 cores: BENCH_COLD_1000=0 leaves them out.
 const COLD_SIZES = process.env.BENCH_COLD_1000 === '0' ? [100] : [100, 1_000];
+// The classroom runs (24 and 40 seats at 1280x720) take a few minutes on wasm: BENCH_CLASSROOM=0 leaves them out.
+const CLASSROOM = process.env.BENCH_CLASSROOM !== '0';
 const WARM_SIZES = [1_000, 10_000];
 
 const require = createRequire(import.meta.url);
@@ -80,6 +83,10 @@ try {
     enrollment.push({ kind: 'warm', ...(await warmStart(work, size, enrolled.map((face) => face.descriptor))) });
   }
   results.enrollment = enrollment;
+  if (CLASSROOM) {
+    progress('classroom (recognition service process)');
+    results.classroom = await classroomBench(work, engine, progress);
+  }
   progress('registration service under 5 000 registrations');
   const registration = await registrationLoad(work, 5_000);
   const streamRunPeak = (results.timeToMark as { peakRssMb: number }).peakRssMb;
@@ -113,6 +120,12 @@ function printTable(results: Record<string, any>): void {
   console.log('\nenrollment      | students | enrolled | start -> first frame ms | worker enrollment ms | students/s | cores used | peak RSS MB');
   for (const row of results.enrollment) {
     console.log(`${row.kind.padEnd(15)} | ${String(row.students).padStart(8)} | ${String(row.enrolled).padStart(8)} | ${String(row.startToFirstFrameMs).padStart(23)} | ${String(row.enrollmentMs).padStart(20)} | ${String(row.studentsPerSecond ?? '').padStart(10)} | ${String(row.coresUsed).padStart(10)} | ${row.peakRssMb}`);
+  }
+  if (results.classroom) {
+    console.log(`\nclassroom, 1280x720 frames replayed as fast as the worker takes them (${results.classroom.source}): seats | faces | present | marked | wrong | s to mark half | s to mark all | frames/s | peak RSS MB`);
+    for (const run of results.classroom.runs) {
+      console.log(`${run.seats} | ${run.faceWidths} | ${run.present} | ${run.marked} | ${run.wrong} | ${run.secondsToMarkHalf ?? '-'} | ${run.secondsToMarkAll ?? '-'} | ${run.framesPerSecond} | ${run.peakRssMb}`);
+    }
   }
   const memory = results.memory;
   console.log(`\npeak RSS (VmHWM): recognition service during the stream run (time to mark) ${memory.recognitionStreamRunPeakRssMb} MB, largest over all its runs above ${memory.recognitionPeakRssMb} MB; registration service registering ${memory.registrationLoad.students} students ${memory.registrationPeakRssMb} MB`);

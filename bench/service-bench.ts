@@ -14,7 +14,7 @@ import { round } from './stream-throughput.ts';
 const POLL_MS = 5;
 
 /** Peak resident set (VmHWM) of a process so far, in MB. */
-async function peakRssMb(pid: number): Promise<number> {
+export async function peakRssMb(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
   return round(kb / 1024, 1);
@@ -31,7 +31,7 @@ export function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 }
 
-async function startRecognition(dataDir: string, camera: string, env: Record<string, string> = {}): Promise<RunningServices> {
+export async function startRecognition(dataDir: string, camera: string, env: Record<string, string> = {}): Promise<RunningServices> {
   // The bench polls /status every 5 ms: the rate limit (300/min by default) would answer 429 and stall the measurement.
   return startServices({ DATA_DIR: dataDir, CAMERA: `dir:${camera}`, ALLOW_PRIVATE_URLS: '1', RATE_LIMIT_PER_MINUTE: '1000000', ...env }, 'recognition');
 }
@@ -47,7 +47,7 @@ async function pollUntil<T>(probe: () => Promise<T | undefined>, what: string, t
 }
 
 /** A tiny photo host on 127.0.0.1 serving the given bodies by path. */
-async function servePhotos(bodies: Map<string, Buffer>) {
+export async function servePhotos(bodies: Map<string, Buffer>) {
   const server = createServer((request, response) => {
     const body = bodies.get(request.url ?? '');
     if (!body) return void response.writeHead(404).end('not found');

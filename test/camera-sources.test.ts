@@ -127,3 +127,29 @@ test('webcam: without fswebcam installed the error says so and names the ffmpeg 
     await assert.rejects(new WebcamSource(undefined).nextFrame(), isCameraError('CAMERA_UNAVAILABLE', /fswebcam is not installed.*CAMERA=ffmpeg:\/dev\/video0/));
   });
 });
+
+test('webcam: CAMERA_SIZE asks fswebcam for that resolution', async () => {
+  const bin = path.join(scratch, 'sized-fswebcam');
+  const log = path.join(scratch, 'sized-fswebcam.log');
+  await installFakeFswebcam(bin, `for last; do :; done\necho "$@" >> '${log}'\ncp '${path.join(FRAMES, '02-obama.jpg')}' "$last"`);
+  await withPath(bin, async () => {
+    const source = new WebcamSource(undefined, { width: 1280, height: 720 });
+    await source.nextFrame();
+    await source.close();
+  });
+  assert.match(await readFile(log, 'utf8'), /-r 1280x720 /);
+});
+
+test('ffmpeg: CAMERA_SIZE scales a larger input down to fit it, and leaves a smaller one as it is', async () => {
+  const video = path.join(scratch, 'hd.avi');
+  await promisify(execFile)(ffmpegBinary(), [
+    '-loglevel', 'error', '-loop', '1', '-i', path.join(FRAMES, '02-obama.jpg'), '-frames:v', '3', '-vf', 'scale=1920:1080', '-c:v', 'mjpeg', '-q:v', '3', video,
+  ]);
+  const sizes = async (size: { width: number; height: number }) =>
+    Promise.all((await drain(new FfmpegSource(video, size))).map(async (frame) => {
+      const { width, height } = await sharp(frame).metadata();
+      return `${width}x${height}`;
+    }));
+  assert.deepEqual(await sizes({ width: 1280, height: 720 }), ['1280x720', '1280x720', '1280x720']);
+  assert.deepEqual(await sizes({ width: 3840, height: 2160 }), ['1920x1080', '1920x1080', '1920x1080']);
+});

@@ -36,3 +36,11 @@ test('a bad value is refused with the variable, the value and what is expected',
     assert.throws(() => loadConfig(env), (error: unknown) => error instanceof ConfigError && message.test(error.message), JSON.stringify(env));
   }
 });
+
+test('CAMERA_SIZE is WIDTHxHEIGHT within 160x120 to 3840x2160; anything else is refused by name', () => {
+  assert.deepEqual(loadConfig({ CAMERA_SIZE: '1920x1080' }).CAMERA_SIZE, { width: 1920, height: 1080 });
+  assert.equal(loadConfig({}).CAMERA_SIZE, undefined);
+  for (const bad of ['1280', '1280x', '1280*720', '100x100', '7680x4320']) {
+    assert.throws(() => loadConfig({ CAMERA_SIZE: bad }), (error) => error instanceof ConfigError && /CAMERA_SIZE/.test(error.message), bad);
+  }
+});

@@ -3,6 +3,7 @@ import { statSync } from 'node:fs';
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import ffmpegInstaller from '@ffmpeg-installer/ffmpeg';
+import type { FrameSize } from '../config/config.ts';
 import { CameraError } from '../errors.ts';
 import type { FrameSource } from './frame-source.ts';
 import { JpegStreamSplitter } from './jpeg-stream-splitter.ts';
@@ -35,7 +36,10 @@ export class FfmpegSource implements FrameSource {
   private stderrTail = '';
   private closing = false;
 
-  constructor(private readonly input: string) {
+  constructor(
+    private readonly input: string,
+    private readonly size?: FrameSize,
+  ) {
     this.live = !isRegularFile(input);
   }
 
@@ -68,8 +72,12 @@ export class FfmpegSource implements FrameSource {
   }
 
   private start(): ChildProcessByStdio<null, Readable, Readable> {
-    const inputFormat = this.input.startsWith('/dev/video') ? ['-f', 'v4l2'] : [];
-    const args = ['-hide_banner', '-loglevel', 'error', '-nostdin', ...inputFormat, '-i', this.input, '-an', '-f', 'image2pipe', '-c:v', 'mjpeg', '-q:v', '3', 'pipe:1'];
+    const device = this.input.startsWith('/dev/video');
+    const inputFormat = device ? ['-f', 'v4l2', ...(this.size ? ['-video_size', `${this.size.width}x${this.size.height}`] : [])] : [];
+    // A device is asked for the size; whatever it (or a stream or file) delivers larger is then scaled down to fit.
+    const { width, height } = this.size ?? {};
+    const scale = this.size ? ['-vf', `scale=w=min(${width}\\,iw):h=min(${height}\\,ih):force_original_aspect_ratio=decrease`] : [];
+    const args = ['-hide_banner', '-loglevel', 'error', '-nostdin', ...inputFormat, '-i', this.input, '-an', ...scale, '-f', 'image2pipe', '-c:v', 'mjpeg', '-q:v', '3', 'pipe:1'];
     const child = spawn(ffmpegBinary(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const splitter = new JpegStreamSplitter();
     child.stdout.on('data', (chunk: Buffer) => {

@@ -1,4 +1,4 @@
-import type { CameraSetting } from '../config/config.ts';
+import type { CameraSetting, FrameSize } from '../config/config.ts';
 import { DirectorySource } from './directory-source.ts';
 import { FfmpegSource } from './ffmpeg-source.ts';
 import type { FrameSource } from './frame-source.ts';
@@ -7,9 +7,9 @@ import { WebcamSource } from './webcam-source.ts';
 export function openFrameSource(camera: CameraSetting): FrameSource {
   switch (camera.kind) {
     case 'webcam':
-      return new WebcamSource(camera.device);
+      return new WebcamSource(camera.device, camera.size);
     case 'ffmpeg':
-      return new FfmpegSource(camera.input);
+      return new FfmpegSource(camera.input, camera.size);
     case 'dir':
       return new DirectorySource(camera.folder);
   }
@@ -19,10 +19,12 @@ export function openFrameSource(camera: CameraSetting): FrameSource {
 export function describeCamera(camera: CameraSetting): string {
   switch (camera.kind) {
     case 'webcam':
-      return camera.device ? `webcam:${camera.device}` : 'webcam';
+      return `${camera.device ? `webcam:${camera.device}` : 'webcam'}${sizeOf(camera.size)}`;
     case 'ffmpeg':
-      return `ffmpeg:${camera.input}`;
+      return `ffmpeg:${camera.input}${sizeOf(camera.size)}`;
     case 'dir':
       return `dir:${camera.folder}`;
   }
 }
+
+const sizeOf = (size: FrameSize | undefined) => (size ? ` at ${size.width}x${size.height}` : '');

@@ -3,6 +3,7 @@ import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import NodeWebcam, { type Webcam } from 'node-webcam';
+import type { FrameSize } from '../config/config.ts';
 import { CameraError } from '../errors.ts';
 import type { FrameSource } from './frame-source.ts';
 
@@ -27,7 +28,10 @@ export class WebcamSource implements FrameSource {
   private webcam: Webcam | undefined;
   private folder: string | undefined;
 
-  constructor(private readonly device: string | undefined) {}
+  constructor(
+    private readonly device: string | undefined,
+    private readonly size: FrameSize = { width: 640, height: 480 },
+  ) {}
 
   async nextFrame(): Promise<Buffer> {
     this.webcam ??= await this.open();
@@ -56,8 +60,9 @@ export class WebcamSource implements FrameSource {
     if (!(await isOnPath('fswebcam'))) throw new CameraError('CAMERA_UNAVAILABLE', FSWEBCAM_MISSING_MESSAGE);
     this.folder = await mkdtemp(path.join(os.tmpdir(), 'attendance-webcam-'));
     return NodeWebcam.create({
-      width: 640,
-      height: 480,
+      // fswebcam -r: the camera delivers this size, or the nearest its driver supports.
+      width: this.size.width,
+      height: this.size.height,
       quality: 90,
       delay: 0,
       output: 'jpeg',

@@ -22,11 +22,22 @@ const cameraArgument = z
   .string()
   .regex(/^[A-Za-z0-9_./:@?=&%+,~-]+$/, 'may only contain letters, digits and _ . / : @ ? = & % + , ~ -');
 
+export const FrameSizeSchema = z
+  .string()
+  .regex(/^\d{2,4}x\d{2,4}$/, 'expected WIDTHxHEIGHT (example: 1280x720)')
+  .transform((value) => {
+    const [width, height] = value.split('x').map(Number) as [number, number];
+    return { width, height };
+  })
+  .refine(({ width, height }) => width >= 160 && height >= 120 && width <= 3840 && height <= 2160, 'from 160x120 to 3840x2160');
+export type FrameSize = z.output<typeof FrameSizeSchema>;
+
 export const CameraSettingSchema = z.discriminatedUnion(
   'kind',
   [
-    z.object({ kind: z.literal('webcam'), device: cameraArgument.optional() }),
-    z.object({ kind: z.literal('ffmpeg'), input: cameraArgument }),
+    // `size` comes from CAMERA_SIZE, not from the CAMERA string.
+    z.object({ kind: z.literal('webcam'), device: cameraArgument.optional(), size: z.object({ width: z.number(), height: z.number() }).optional() }),
+    z.object({ kind: z.literal('ffmpeg'), input: cameraArgument, size: z.object({ width: z.number(), height: z.number() }).optional() }),
     z.object({ kind: z.literal('dir'), folder: z.string().min(1).transform((folder) => path.resolve(folder)) }),
   ],
   { error: 'expected webcam, webcam:<device>, ffmpeg:<input> or dir:<folder>' },
@@ -65,6 +76,7 @@ export const ConfigSchema = z.object({
   DATA_DIR: z.string().min(1).default('./data').transform((dir) => path.resolve(dir)),
   MODELS_DIR: z.string().min(1).default('./models').transform((dir) => path.resolve(dir)),
   CAMERA: z.preprocess((value) => splitCameraSetting(value ?? 'webcam'), CameraSettingSchema),
+  CAMERA_SIZE: FrameSizeSchema.optional(),
   MATCH_THRESHOLD: z.coerce.number().gt(0).lt(2).default(0.5),
   MATCH_MARGIN: z.coerce.number().min(0).lt(2).default(0.15),
   MATCH_MIN_FRAMES: z.coerce.number().int().min(1).max(100).default(2),

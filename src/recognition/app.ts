@@ -14,6 +14,7 @@ import { JsonEnrollmentStore } from '../storage/json-enrollment-store.ts';
 import type { StudentStore } from '../storage/student-store.ts';
 import { attendanceCorrectionsRoute } from './attendance-corrections-route.ts';
 import { attendanceRoute } from './attendance-route.ts';
+import { classPhotoRoute } from './class-photo-route.ts';
 import { eventsRoute } from './events-route.ts';
 import { RecognitionSessions } from './recognition-sessions.ts';
 import { rollCallPageRoute } from './roll-call-page-route.ts';
@@ -57,6 +58,7 @@ export async function buildRecognitionApp({
   await app.register(attendanceCorrectionsRoute, { config, students, attendance, events: sessions.events });
   await app.register(eventsRoute, { events: sessions.events });
   await app.register(snapshotRoute, { sessions });
+  await app.register(classPhotoRoute, { sessions, maxBytes: config.PHOTO_MAX_BYTES });
   await app.register(rosterRoute, { config, students, attendance, enrollments });
   await app.register(rollCallPageRoute);
   await app.register(readyRoute, {

@@ -11,7 +11,8 @@ import { DESCRIPTOR_MODEL_VERSION } from '../faces/face-engine.ts';
 import { photoUrls, type Student, type StudentStore } from '../storage/student-store.ts';
 import { dayIn, toTimestamp } from './attendance-clock.ts';
 import { SessionEvents } from './session-events.ts';
-import type { ControlMessage, EnrollmentProblem, SessionSettings, WorkerMessage } from './worker/messages.ts';
+import type { PhotoFace } from './worker/class-photo.ts';
+import type { ClassPhotoRequest, ControlMessage, EnrollmentProblem, SessionSettings, WorkerMessage } from './worker/messages.ts';
 
 const WORKER_URL = new URL('./worker/start-worker.mjs', import.meta.url);
 const STOP_TIMEOUT_MS = 15_000;
@@ -28,6 +29,19 @@ export class NoSnapshotError extends AttendanceError {
   constructor(message: string) {
     super('NO_SNAPSHOT', message);
   }
+}
+
+/** The class photo could not be examined (not an image, too large, a URL refused or unreachable…). */
+export class ClassPhotoError extends AttendanceError {}
+
+export interface ClassPhotoResult {
+  sessionId: string;
+  width: number;
+  height: number;
+  faces: PhotoFace[];
+  /** Students this photo marked present (they were not yet that day). */
+  marked: AttendanceRecord[];
+  annotatedJpeg?: Buffer;
 }
 
 export interface Snapshot {
@@ -67,6 +81,8 @@ interface Session {
   /** The roster as this session read it at its start: what it writes is for students still registered so. */
   rosterAtStart: Map<string, Student>;
   pendingWrites: Set<Promise<void>>;
+  /** Marks this session recorded (not those of students already present). */
+  marked: AttendanceRecord[];
   status: RecognitionStatus;
 }
 
@@ -106,6 +122,37 @@ export class RecognitionSessions {
       if (this.session?.status.running) throw new SessionAlreadyRunningError();
       await this.dispose();
       this.session = await this.launch();
+    });
+  }
+
+  /**
+   * Takes the roll from one class photo: a session whose camera is the photo. It enrolls the roster as a start does,
+   * marks each student the photo recognises, and ends; refused while a camera session runs.
+   */
+  recognizePhoto(request: ClassPhotoRequest): Promise<ClassPhotoResult> {
+    return this.serialized(async () => {
+      if (this.session?.status.running) throw new SessionAlreadyRunningError();
+      await this.dispose();
+      const session = await this.launch(request);
+      this.session = session;
+      const outcome = await new Promise<Extract<WorkerMessage, { type: 'class-photo' | 'class-photo-failed' }> | undefined>((resolve) => {
+        session.worker.on('message', (message: WorkerMessage) => {
+          if (message.type === 'class-photo' || message.type === 'class-photo-failed') resolve(message);
+        });
+        void session.exited.then(() => resolve(undefined));
+      });
+      await this.stopNow();
+      if (!outcome) throw new Error(`the class photo session failed: ${session.status.lastError ?? 'the worker stopped'}`);
+      if (outcome.type === 'class-photo-failed') throw new ClassPhotoError(outcome.code, outcome.message);
+      const { width, height, faces, annotatedJpeg } = outcome;
+      return {
+        sessionId: session.id,
+        width,
+        height,
+        faces,
+        marked: session.marked,
+        annotatedJpeg: annotatedJpeg && Buffer.from(annotatedJpeg.buffer, annotatedJpeg.byteOffset, annotatedJpeg.byteLength),
+      };
     });
   }
 
@@ -192,7 +239,7 @@ export class RecognitionSessions {
     };
   }
 
-  private async launch(): Promise<Session> {
+  private async launch(classPhoto?: ClassPhotoRequest): Promise<Session> {
     const { config, logger } = this.options;
     const startedAt = this.now();
     const day = dayIn(config.TIME_ZONE, startedAt);
@@ -212,7 +259,7 @@ export class RecognitionSessions {
       students: students.map(({ rollNo, url, urls }) => ({ rollNo, url, urls })),
       cachedPhotos,
       alreadyPresent: present.map((record) => record.rollNo),
-      camera: config.CAMERA,
+      camera: config.CAMERA.kind === 'dir' ? config.CAMERA : { ...config.CAMERA, size: config.CAMERA_SIZE },
       modelsDir: config.MODELS_DIR,
       matchRule: { threshold: config.MATCH_THRESHOLD, margin: config.MATCH_MARGIN },
       matchMinFrames: config.MATCH_MIN_FRAMES,
@@ -225,6 +272,7 @@ export class RecognitionSessions {
         privateHosts: config.PRIVATE_URL_HOSTS,
       },
       logLevel: config.LOG_LEVEL,
+      classPhoto,
     };
     const worker = new Worker(WORKER_URL, { argv: ['./recognition-worker.ts'], workerData: settings });
     const session: Session = {
@@ -234,8 +282,10 @@ export class RecognitionSessions {
       exited: new Promise((resolve) => worker.once('exit', resolve)),
       rosterAtStart: new Map(students.map((student) => [student.rollNo, student])),
       pendingWrites: new Set(),
+      marked: [],
       status: {
         ...this.idleStatus(),
+        ...(classPhoto && { camera: 'class photo' }),
         running: true,
         sessionId: settings.sessionId,
         startedAt: toTimestamp(startedAt),
@@ -288,6 +338,8 @@ export class RecognitionSessions {
         status.lastError = message.message;
         this.events.publish({ type: 'camera-error', sessionId: session.id, code: message.code, message: message.message });
         break;
+      case 'class-photo':
+      case 'class-photo-failed':
       case 'stopped':
         break;
     }
@@ -301,6 +353,7 @@ export class RecognitionSessions {
       .then((outcome) => {
         if (outcome === 'marked') {
           session.status.recognizedThisSession += 1;
+          session.marked.push({ rollNo, timestamp, source: 'camera', sessionId: session.id, distance });
           log.info({ rollNo, day }, 'student marked present');
           this.events.publish({ type: 'student-present', sessionId: session.id, rollNo, day, timestamp, source: 'camera', distance });
         } else if (outcome === 'removed-by-person') {

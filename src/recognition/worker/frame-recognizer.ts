@@ -2,12 +2,18 @@ import { boxOverlap } from '../../faces/box-overlap.ts';
 import type { RgbImage } from '../../faces/decode-image.ts';
 import type { FaceEngine } from '../../faces/face-engine.ts';
 import type { FaceMatch, FaceMatcher } from '../../faces/face-matcher.ts';
+import { locateFacesInTiles } from '../../faces/tiled-locator.ts';
 import type { FaceTracks, FrameFace, Track } from './face-tracks.ts';
 
 /** A face nobody could be matched to is described again this often, in case it turned towards the camera. */
 export const REDESCRIBE_MS = 1000;
 /** A face whose box overlaps the box it was last described in by less than this may be someone else: described again. */
 const SAME_PLACE_OVERLAP = 0.5;
+/**
+ * Descriptors computed for one frame at most, the faces waiting longest first: a class of 40 new faces is described
+ * over a few frames instead of holding one frame for all of them, so tracks keep up and every face gets its turn.
+ */
+export const MAX_DESCRIPTIONS_PER_FRAME = 10;
 
 export interface RecognizedFrame {
   faces: FrameFace[];
@@ -38,9 +44,12 @@ export class FrameRecognizer {
   }
 
   async recognize(image: RgbImage, now: number): Promise<RecognizedFrame> {
-    const boxes = await this.engine.locateFaces(image);
+    const boxes = await locateFacesInTiles(this.engine, image);
     const tracks = this.tracks.follow(boxes);
-    const wanted = tracks.flatMap((track, i) => (this.needsDescriptor(track, now) ? [i] : []));
+    const wanted = tracks
+      .flatMap((track, i) => (this.needsDescriptor(track, now) ? [i] : []))
+      .sort((a, b) => tracks[a]!.describedAt - tracks[b]!.describedAt)
+      .slice(0, MAX_DESCRIPTIONS_PER_FRAME);
     const descriptors = await this.engine.describeFaces(image, wanted.map((i) => boxes[i]!));
     const confirmed: FaceMatch[] = [];
     wanted.forEach((i, d) => {

@@ -3,6 +3,7 @@ import type { EnrollmentErrorCode } from '../../errors.ts';
 import type { MatchRule } from '../../faces/face-matcher.ts';
 import type { PhotoDownloadOptions } from '../../photos/download-photo.ts';
 import type { NewStudent } from '../../storage/student-store.ts';
+import type { PhotoFace } from './class-photo.ts';
 import type { DescribedPhoto } from './enroll-students.ts';
 
 /** Everything a recognition worker needs, passed as `workerData` when the session starts. */
@@ -22,6 +23,15 @@ export interface SessionSettings {
   enrollmentThreads: number;
   photoDownload: PhotoDownloadOptions;
   logLevel: string;
+  /** A session of one class photo instead of the camera: its bytes, or a URL fetched under the rules for student photos. */
+  classPhoto?: ClassPhotoRequest;
+}
+
+export interface ClassPhotoRequest {
+  bytes?: Uint8Array;
+  url?: string;
+  /** Also draw the faces, boxed and labelled, onto the photo. */
+  annotated: boolean;
 }
 
 export interface EnrollmentProblem {
@@ -37,6 +47,8 @@ export type WorkerMessage =
   | { type: 'source-ended' }
   | { type: 'problem'; code: string; message: string }
   | { type: 'snapshot'; jpeg: Uint8Array; takenAt: number }
+  | { type: 'class-photo'; width: number; height: number; faces: PhotoFace[]; annotatedJpeg?: Uint8Array }
+  | { type: 'class-photo-failed'; code: string; message: string }
   | { type: 'stopped' };
 
 /** `snapshot-wanted`: someone is looking; draw and send processed frames for the next few seconds. */

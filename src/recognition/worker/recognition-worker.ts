@@ -14,12 +14,15 @@ import { DescriberPool } from './describer-pool.ts';
 import { describeWith, enrollStudents, uncachedPhotoCount } from './enroll-students.ts';
 import { FaceTracks } from './face-tracks.ts';
 import { FrameRecognizer } from './frame-recognizer.ts';
-import type { ControlMessage, SessionSettings, WorkerMessage } from './messages.ts';
+import { recognizeClassPhoto } from './class-photo.ts';
+import type { ClassPhotoRequest, ControlMessage, SessionSettings, WorkerMessage } from './messages.ts';
 
 const CAMERA_RETRY_MAX_MS = 30_000;
 const SNAPSHOT_INTEREST_MS = 5_000;
 const MIN_PHOTOS_FOR_EXTRA_THREADS = 8;
 const TRACK_MAX_GAP_FRAMES = 2;
+/** A 12-megapixel phone photo (4032x3024) is examined at its full size: the back row's faces need every pixel. */
+const CLASS_PHOTO_MAX_SIDE = 4096;
 
 const settings = workerData as SessionSettings;
 const port = parentPort!;
@@ -43,7 +46,10 @@ port.on('message', (message: ControlMessage) => {
 async function run(): Promise<void> {
   const engine = await loadFaceEngine(settings.modelsDir);
   const matcher = await enroll(engine);
-  if (!stopping.signal.aborted) await watch(engine, matcher);
+  if (!stopping.signal.aborted) {
+    if (settings.classPhoto) await examineClassPhoto(engine, matcher, settings.classPhoto);
+    else await watch(engine, matcher);
+  }
   await waitForStop();
   send({ type: 'stopped' });
 }
@@ -122,6 +128,29 @@ async function watch(engine: FaceEngine, matcher: FaceMatcher): Promise<void> {
   } finally {
     await source.close();
     log.info({ framesProcessed }, 'camera released');
+  }
+}
+
+/** A session over one class photo: every face with its verdict, and the students it recognised reported as marks. */
+async function examineClassPhoto(engine: FaceEngine, matcher: FaceMatcher, request: ClassPhotoRequest): Promise<void> {
+  const downloader = new PhotoDownloader(settings.photoDownload);
+  try {
+    const bytes = request.bytes ?? (await downloader.download(request.url!, stopping.signal));
+    const image = await decodeImage(bytes, { maxSide: CLASS_PHOTO_MAX_SIDE });
+    const seenAt = Date.now();
+    const faces = await recognizeClassPhoto(engine, matcher, image);
+    for (const face of faces) {
+      if (face.verdict === 'recognized') send({ type: 'recognized', rollNo: face.rollNo!, distance: face.distance!, seenAt });
+    }
+    const labelled = faces.map(({ box, verdict, rollNo }) => ({ box, label: verdict === 'recognized' ? rollNo! : 'unknown' }));
+    const annotatedJpeg = request.annotated ? await drawSnapshot(image, labelled) : undefined;
+    log.info({ faces: faces.length, recognized: labelled.filter((face) => face.label !== 'unknown').length, ms: Date.now() - seenAt }, 'class photo examined');
+    send({ type: 'class-photo', width: image.width, height: image.height, faces, annotatedJpeg });
+  } catch (error) {
+    if (!(error instanceof AttendanceError)) throw error;
+    send({ type: 'class-photo-failed', code: error.code, message: error.message });
+  } finally {
+    await downloader.close();
   }
 }
 

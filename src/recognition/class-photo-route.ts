@@ -1,0 +1,87 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { ErrorReplySchema } from '../http/error-handling.ts';
+import { PhotoUrlSchema } from '../registration/add-student-route.ts';
+import { AttendanceRecordSchema } from '../storage/attendance-store.ts';
+import { ClassPhotoError, SessionAlreadyRunningError, type RecognitionSessions } from './recognition-sessions.ts';
+
+const IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/webp'];
+
+const UrlBodySchema = z.strictObject({ url: PhotoUrlSchema });
+
+const BoxSchema = z.object({ x: z.number(), y: z.number(), width: z.number(), height: z.number() });
+const ClassPhotoReplySchema = z.object({
+  sessionId: z.string(),
+  width: z.number().int(),
+  height: z.number().int(),
+  faces: z.array(
+    z.object({
+      box: BoxSchema,
+      verdict: z.enum(['recognized', 'unknown', 'disagreement', 'duplicate', 'too-small']),
+      rollNo: z.string().nullable(),
+      distance: z.number().nullable(),
+      margin: z.number().nullable(),
+    }),
+  ),
+  marked: z.array(AttendanceRecordSchema),
+});
+
+/**
+ * `POST /recognize-photo`: the roll call from one photo of the class, sent as the body (JPEG, PNG or WebP) or as
+ * `{"url"}` fetched under the rules for student photos. Nothing of the photo is kept once answered.
+ */
+export const classPhotoRoute: FastifyPluginAsyncZod<{ sessions: RecognitionSessions; maxBytes: number }> = async (app, { sessions, maxBytes }) => {
+  app.addContentTypeParser(IMAGE_TYPES, { parseAs: 'buffer', bodyLimit: maxBytes }, (_request, body, done) => done(null, body));
+
+  app.post(
+    '/recognize-photo',
+    {
+      bodyLimit: maxBytes,
+      schema: {
+        summary: 'Take the roll from a photo of the class: every face with its verdict; recognised students are marked present',
+        description:
+          `Body: the photo (${IMAGE_TYPES.join(', ')}, at most PHOTO_MAX_BYTES) or {"url"}. ` +
+          '`?annotated=1` answers with the photo as JPEG, faces boxed and labelled, instead of JSON.',
+        querystring: z.object({ annotated: z.enum(['0', '1']).default('0') }).strict(),
+        response: {
+          200: ClassPhotoReplySchema,
+          400: ErrorReplySchema,
+          409: ErrorReplySchema,
+          422: ErrorReplySchema,
+        },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      let photo: { bytes?: Uint8Array; url?: string };
+      if (Buffer.isBuffer(body)) {
+        photo = { bytes: body };
+      } else {
+        const parsed = UrlBodySchema.safeParse(body);
+        if (!parsed.success) {
+          return reply.code(400).send({
+            status: 'error',
+            code: 'INVALID_REQUEST',
+            message: `Send the photo itself (${IMAGE_TYPES.join(', ')}) or {"url":"https://…"}.`,
+          });
+        }
+        photo = { url: parsed.data.url };
+      }
+      try {
+        const result = await sessions.recognizePhoto({ ...photo, annotated: request.query.annotated === '1' });
+        if (result.annotatedJpeg) {
+          // Bytes skip serialization; the 200 schema describes the JSON answer.
+          return reply.type('image/jpeg').header('cache-control', 'no-store').send(result.annotatedJpeg as unknown as z.infer<typeof ClassPhotoReplySchema>);
+        }
+        const { sessionId, width, height, faces, marked } = result;
+        return { sessionId, width, height, faces, marked };
+      } catch (error) {
+        if (error instanceof SessionAlreadyRunningError) {
+          return reply.code(409).send({ status: 'error', code: error.code, message: 'A camera session is running: stop it before taking the roll from a photo.' });
+        }
+        if (error instanceof ClassPhotoError) return reply.code(422).send({ status: 'error', code: error.code, message: error.message });
+        throw error;
+      }
+    },
+  );
+};

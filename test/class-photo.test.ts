@@ -1,0 +1,123 @@
+import assert from 'node:assert/strict';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import sharp from 'sharp';
+import { composeClassroom, type Occupant } from '../src/evaluation/classroom-scene.ts';
+import { loadFaceEngine } from '../src/faces/face-engine.ts';
+import { findPortraitFaces } from '../src/faces/find-faces.ts';
+import { FIXTURES, startPhotoServer, type PhotoServer } from './helpers/photo-server.ts';
+import { recognitionApp } from './helpers/recognition-app.ts';
+
+// A class photo: two rows of four, faces 100 to 140 px wide in a 2400x1600 picture; each student shown by another
+// photo than the one they are enrolled with, among strangers.
+const SEATED = [
+  ['frames/02-obama.jpg', 'obama'],
+  ['frames/03-stranger.jpg', undefined],
+  ['frames/04-kit_harington.jpg', 'kit_harington'],
+  ['frames/06-stranger.jpg', undefined],
+  ['track-frames/07-rick.jpg', 'rick'],
+  ['frames/10-stranger.jpg', undefined],
+  ['track-frames/10-daryl.jpg', 'daryl'],
+] as const;
+const PRESENT = ['daryl', 'kit_harington', 'obama', 'rick'];
+
+let scratch: string;
+let photos: PhotoServer;
+let classPhoto: Buffer;
+
+before(async () => {
+  scratch = await mkdtemp(path.join(os.tmpdir(), 'attendance-class-photo-'));
+  const engine = await loadFaceEngine(path.resolve(import.meta.dirname, '../models'));
+  const occupants: Occupant[] = [];
+  for (const [file, person] of SEATED) {
+    const photo = await readFile(path.join(FIXTURES, file));
+    occupants.push({ photo, face: (await findPortraitFaces(photo, engine)).faces[0]!.box, person });
+  }
+  const layout = { width: 2400, height: 1600, rows: 2, columns: 4, backFaceWidth: 100, frontFaceWidth: 140 };
+  classPhoto = (await composeClassroom(await readFile(path.join(FIXTURES, 'frames/01-empty-room.jpg')), occupants, layout, 0, 1)).jpeg;
+  photos = await startPhotoServer({
+    '/class.jpg': (_request, response) => response.writeHead(200, { 'content-type': 'image/jpeg' }).end(classPhoto),
+  });
+});
+after(async () => {
+  await photos.close();
+  await rm(scratch, { recursive: true, force: true });
+});
+
+/** The camera (when a session is started) sees an empty room. */
+async function serviceWithRoster(name: string) {
+  const emptyRoom = path.join(scratch, `${name}-camera`);
+  await mkdir(emptyRoom);
+  await copyFile(path.join(FIXTURES, 'frames/01-empty-room.jpg'), path.join(emptyRoom, '1.jpg'));
+  const service = await recognitionApp(path.join(scratch, name), { CAMERA: `dir:${emptyRoom}` });
+  await service.students.addMany(
+    [...PRESENT, 'biden'].map((rollNo) => ({ rollNo, url: `${photos.origin}/${rollNo === 'daryl' ? 'daryl-1' : rollNo}.jpg` })),
+    'now',
+  );
+  return service;
+}
+
+const recognizedIn = (faces: { verdict: string; rollNo: string | null }[]) =>
+  faces.filter((face) => face.verdict === 'recognized').map((face) => face.rollNo).sort();
+
+test('a class photo marks exactly the students in it, lists every face, and a second post marks nobody again', async () => {
+  const { app, status } = await serviceWithRoster('marks');
+  try {
+    const answer = await app.inject({ method: 'POST', url: '/recognize-photo', headers: { 'content-type': 'image/jpeg' }, payload: classPhoto });
+    assert.equal(answer.statusCode, 200, answer.body);
+    const body = answer.json();
+    assert.deepEqual([body.width, body.height], [2400, 1600]);
+    assert.equal(body.faces.length, SEATED.length, 'every face of the photo is listed');
+    assert.deepEqual(recognizedIn(body.faces), PRESENT);
+    assert.deepEqual(body.marked.map((record: { rollNo: string }) => record.rollNo).sort(), PRESENT);
+    const today = (await app.inject({ method: 'GET', url: '/attendance' })).json().days[0].present.map((r: { rollNo: string }) => r.rollNo).sort();
+    assert.deepEqual(today, PRESENT);
+    assert.equal((await status()).running, false, 'the photo session has ended');
+
+    const again = (await app.inject({ method: 'POST', url: '/recognize-photo', headers: { 'content-type': 'image/jpeg' }, payload: classPhoto })).json();
+    assert.deepEqual(recognizedIn(again.faces), PRESENT);
+    assert.deepEqual(again.marked, [], 'once per day');
+    assert.deepEqual((await readdir(path.join(scratch, 'marks'))).filter((file) => !/\.lock$/.test(file)).sort(), [
+      'attendance.json', 'descriptors.json', 'enrollment.json', 'students_data.json',
+    ], 'nothing of the photo is kept');
+  } finally {
+    await app.close();
+  }
+});
+
+test('a class photo by URL, answered as the picture with faces boxed and labelled', async () => {
+  const { app } = await serviceWithRoster('annotated');
+  try {
+    const answer = await app.inject({ method: 'POST', url: '/recognize-photo?annotated=1', payload: { url: `${photos.origin}/class.jpg` } });
+    assert.equal(answer.statusCode, 200, answer.body);
+    assert.equal(answer.headers['content-type'], 'image/jpeg');
+    const { width, height, format } = await sharp(answer.rawPayload).metadata();
+    assert.deepEqual([width, height, format], [2400, 1600, 'jpeg']);
+  } finally {
+    await app.close();
+  }
+});
+
+test('a class photo that is not one, a URL that is not allowed, or a camera session running: a clear error, nobody marked', async () => {
+  const { app } = await serviceWithRoster('refused');
+  try {
+    const notAnImage = await app.inject({ method: 'POST', url: '/recognize-photo', headers: { 'content-type': 'image/jpeg' }, payload: Buffer.from('not a jpeg') });
+    assert.equal(notAnImage.statusCode, 422);
+    assert.equal(notAnImage.json().code, 'PHOTO_NOT_AN_IMAGE');
+    for (const payload of [{ url: 'file:///etc/passwd' }, { url: 'http://user:secret@photos.invalid/class.jpg' }, { photo: 'x' }]) {
+      const refused = await app.inject({ method: 'POST', url: '/recognize-photo', payload });
+      assert.equal(refused.statusCode, 400, JSON.stringify(payload));
+      assert.equal(refused.json().code, 'INVALID_REQUEST');
+    }
+    assert.equal((await app.inject({ method: 'POST', url: '/recognize-photo', headers: { 'content-type': 'text/plain' }, payload: 'hello' })).statusCode, 415);
+    assert.equal((await app.inject({ method: 'POST', url: '/start-recognition' })).statusCode, 200);
+    const busy = await app.inject({ method: 'POST', url: '/recognize-photo', headers: { 'content-type': 'image/jpeg' }, payload: classPhoto });
+    assert.equal(busy.statusCode, 409);
+    await app.inject({ method: 'POST', url: '/stop-recognition' });
+    assert.deepEqual((await app.inject({ method: 'GET', url: '/attendance' })).json().days[0].present, [], 'the refused photos marked nobody');
+  } finally {
+    await app.close();
+  }
+});
