@@ -15,6 +15,9 @@ export interface ImportCounts {
 const FIRST_DAY = '0000-01-01';
 const LAST_DAY = '9999-12-31';
 
+// Rows keep the folder's order (registration order, marking order, change order): `ord` says what it was.
+const ordered = <Row extends object>(rows: Row[]) => rows.map((row, ord) => ({ ...row, ord }));
+
 const inserted = (result: { rowCount: number | null }) => result.rowCount ?? 0;
 
 /**
@@ -39,9 +42,9 @@ export async function importJsonData(database: Database, dataDir: string): Promi
       await sql.query(
         `INSERT INTO students (roll_no, url, urls, registered_at, photo_replaced_at)
          SELECT r.roll_no, r.url, r.urls, r.registered_at, r.photo_replaced_at
-         FROM jsonb_to_recordset($1::jsonb) WITH ORDINALITY AS r(roll_no text, url text, urls jsonb, registered_at text, photo_replaced_at text, ord bigint)
+         FROM jsonb_to_recordset($1::jsonb) AS r(roll_no text, url text, urls jsonb, registered_at text, photo_replaced_at text, ord integer)
          ORDER BY r.ord ON CONFLICT (roll_no) DO NOTHING`,
-        [JSON.stringify(students.map((s) => ({ roll_no: s.rollNo, url: s.url, urls: s.urls ?? null, registered_at: s.registeredAt ?? null, photo_replaced_at: s.photoReplacedAt ?? null })))],
+        [JSON.stringify(ordered(students.map((s) => ({ roll_no: s.rollNo, url: s.url, urls: s.urls ?? null, registered_at: s.registeredAt ?? null, photo_replaced_at: s.photoReplacedAt ?? null }))))],
       ),
     ),
     classMemberships: inserted(
@@ -55,19 +58,19 @@ export async function importJsonData(database: Database, dataDir: string): Promi
       await sql.query(
         `INSERT INTO attendance (day, roll_no, timestamp, source, session_id, distance, room, marked_by, reason)
          SELECT r.day, r.roll_no, r.timestamp, r.source, r.session_id, r.distance, r.room, r.marked_by, r.reason
-         FROM jsonb_to_recordset($1::jsonb) WITH ORDINALITY AS r(day text, roll_no text, timestamp text, source text, session_id text, distance double precision, room text, marked_by text, reason text, ord bigint)
+         FROM jsonb_to_recordset($1::jsonb) AS r(day text, roll_no text, timestamp text, source text, session_id text, distance double precision, room text, marked_by text, reason text, ord integer)
          ORDER BY r.ord ON CONFLICT (day, roll_no) DO NOTHING`,
-        [JSON.stringify(records)],
+        [JSON.stringify(ordered(records))],
       ),
     ),
     attendanceChanges: inserted(
       await sql.query(
         `INSERT INTO attendance_changes (at, day, roll_no, action, changed_by, reason, before)
          SELECT r.at, r.day, r.roll_no, r.action, r.changed_by, r.reason, r.before
-         FROM jsonb_to_recordset($1::jsonb) WITH ORDINALITY AS r(at text, day text, roll_no text, action text, changed_by text, reason text, before jsonb, ord bigint)
+         FROM jsonb_to_recordset($1::jsonb) AS r(at text, day text, roll_no text, action text, changed_by text, reason text, before jsonb, ord integer)
          WHERE NOT EXISTS (SELECT 1 FROM attendance_changes c WHERE c.at = r.at AND c.day = r.day AND c.roll_no = r.roll_no AND c.action = r.action)
          ORDER BY r.ord`,
-        [JSON.stringify(changes.map((c) => ({ at: c.at, day: c.date, roll_no: c.rollNo, action: c.action, changed_by: c.by, reason: c.reason, before: c.before })))],
+        [JSON.stringify(ordered(changes.map((c) => ({ at: c.at, day: c.date, roll_no: c.rollNo, action: c.action, changed_by: c.by, reason: c.reason, before: c.before }))))],
       ),
     ),
     enrollmentOutcomes: inserted(
