@@ -25,7 +25,8 @@ const CorrectionFields = {
   reason: noteSchema(MAX_REASON_LENGTH, `Why, in a few words (at most ${MAX_REASON_LENGTH} characters)`),
   by: noteSchema(MAX_BY_LENGTH, `Who makes the change (at most ${MAX_BY_LENGTH} characters)`),
 };
-const CorrectionBodySchema = z.strictObject(CorrectionFields).optional();
+// Fastify hands a route without a body `null`.
+const CorrectionBodySchema = z.strictObject(CorrectionFields).nullish();
 const CorrectionQuerySchema = z.strictObject(CorrectionFields);
 type CorrectionNote = { reason?: string | undefined; by?: string | undefined };
 
@@ -89,7 +90,7 @@ export const attendanceCorrectionsRoute: FastifyPluginAsyncZod<AttendanceCorrect
       const { date, rollNo } = request.params;
       if (date > today()) return reply.code(400).send(futureDay(date));
       const correction = { rollNo, at: toTimestamp(now()), ...noteOf(request.body ?? {}) };
-      const onRoster = async (rollNos: string[]) => new Set((await students.get(rollNo)) ? rollNos : []);
+      const onRoster = async () => new Set((await students.get(rollNo)) ? [rollNo] : []);
       const marked = await attendance.markManually(date, correction, onRoster);
       if (marked.outcome === 'not-current') return reply.code(404).send(error('STUDENT_NOT_FOUND', `No student with rollNo ${rollNo} is registered.`));
       if (marked.outcome === 'already-present') return { status: 'success' as const, date, rollNo, alreadyPresent: true, record: marked.record, change: null };
@@ -114,7 +115,7 @@ export const attendanceCorrectionsRoute: FastifyPluginAsyncZod<AttendanceCorrect
     async (request, reply) => {
       const { date, rollNo } = request.params;
       const inQuery = Object.keys(request.query).length > 0;
-      if (inQuery && request.body !== undefined) {
+      if (inQuery && request.body != null) {
         return reply.code(400).send(error('INVALID_REQUEST', 'Give reason and by either as a JSON body or in the query, not both.'));
       }
       if (date > today()) return reply.code(400).send(futureDay(date));

@@ -4,6 +4,7 @@
 'use strict';
 
 const KEY_STORAGE = 'attendance-api-key';
+const BY_STORAGE = 'attendance-by';
 const POLL_MS = 2000;
 const SNAPSHOT_MS = 2000;
 const RECONNECT_MS = 3000;
@@ -15,6 +16,7 @@ const page = {
   start: $('start'),
   stop: $('stop'),
   csv: $('csv'),
+  by: $('by'),
   keyForm: $('key-form'),
   key: $('key'),
   message: $('message'),
@@ -26,7 +28,17 @@ const page = {
   activity: $('activity'),
 };
 
-const state = { status: undefined, roster: undefined, lastEventId: undefined, snapshotUrl: undefined, snapshotBusy: false, following: false, unreachable: false };
+const state = {
+  status: undefined,
+  roster: undefined,
+  lastEventId: undefined,
+  snapshotUrl: undefined,
+  snapshotBusy: false,
+  following: false,
+  unreachable: false,
+  /** The rollNo whose mark the user is removing (the reason form is open in its row), if any. */
+  undoing: undefined,
+};
 
 class Unauthorized extends Error {}
 
@@ -80,7 +92,9 @@ function cameraLive(status) {
 
 /** What the page says about one student: present, photo problem, not yet seen (enrolled, session watching), enrolled, or unchecked. */
 function studentState(student, status) {
-  if (student.presentAt) return { state: 'present', label: `present at ${timeOf(student.presentAt)}`, detail: '', time: student.presentAt };
+  if (student.presentAt) {
+    return { state: 'present', label: `present at ${timeOf(student.presentAt)}`, detail: student.source === 'manual' ? 'marked by hand' : '', time: student.presentAt };
+  }
   if (student.photo.usable === false) return { state: 'photo-problem', label: 'photo problem', detail: student.photo.problem?.message ?? '' };
   if (student.photo.usable === true) {
     return isWatching(status) ? { state: 'not-yet-seen', label: 'not yet seen', detail: '' } : { state: 'enrolled', label: 'enrolled', detail: '' };
@@ -92,16 +106,15 @@ function studentState(student, status) {
 function renderRoster() {
   const students = state.roster?.students ?? [];
   const counts = {};
+  // Rows are updated in place, so that a reason being typed into an open Undo form survives every refresh.
+  const existing = new Map([...page.rosterBody.children].map((row) => [row.dataset.rollNo, row]));
   const rows = students.map((student) => {
     const view = studentState(student, state.status);
     counts[view.state] = (counts[view.state] ?? 0) + 1;
-    const row = document.createElement('tr');
-    row.dataset.rollNo = student.rollNo;
+    const row = existing.get(student.rollNo) ?? newRow(student.rollNo);
     row.dataset.state = view.state;
-    const name = document.createElement('td');
-    name.textContent = student.rollNo;
-    const cell = document.createElement('td');
-    cell.className = 'state';
+    const cell = row.querySelector('.state');
+    cell.replaceChildren();
     if (view.time) {
       const time = document.createElement('time');
       time.dateTime = view.time;
@@ -115,13 +128,105 @@ function renderRoster() {
       detail.textContent = view.detail;
       cell.append(detail);
     }
-    row.append(name, cell);
+    renderCorrection(row.querySelector('.correction'), student);
     return row;
   });
-  page.rosterBody.replaceChildren(...rows);
+  const current = [...page.rosterBody.children];
+  if (rows.length !== current.length || rows.some((row, index) => current[index] !== row)) page.rosterBody.replaceChildren(...rows);
   page.rosterEmpty.hidden = students.length > 0 || state.roster === undefined;
   page.counts.textContent = students.length === 0 ? '' : `· ${counts.present ?? 0} of ${students.length} present` +
     (counts['photo-problem'] ? ` · ${counts['photo-problem']} photo problem${counts['photo-problem'] === 1 ? '' : 's'}` : '');
+}
+
+function newRow(rollNo) {
+  const row = document.createElement('tr');
+  row.dataset.rollNo = rollNo;
+  const name = document.createElement('td');
+  name.textContent = rollNo;
+  const stateCell = document.createElement('td');
+  stateCell.className = 'state';
+  const correction = document.createElement('td');
+  correction.className = 'correction';
+  row.append(name, stateCell, correction);
+  return row;
+}
+
+/** The action that fits the student: "Mark present" when not present, "Undo" (then a short reason) when present. */
+function renderCorrection(cell, student) {
+  if (!student.presentAt && state.undoing === student.rollNo) state.undoing = undefined;
+  const wanted = !student.presentAt ? 'mark' : state.undoing === student.rollNo ? 'reason' : 'undo';
+  if (cell.dataset.action === wanted) return;
+  cell.dataset.action = wanted;
+  if (wanted === 'reason') {
+    const form = document.createElement('form');
+    form.className = 'undo-form';
+    const reason = document.createElement('input');
+    reason.name = 'reason';
+    reason.required = true;
+    reason.maxLength = 300;
+    reason.placeholder = 'Why? (a few words)';
+    reason.setAttribute('aria-label', `Why remove the mark of ${student.rollNo}`);
+    const confirm = document.createElement('button');
+    confirm.type = 'submit';
+    confirm.textContent = 'Remove mark';
+    const cancel = document.createElement('button');
+    cancel.type = 'button';
+    cancel.textContent = 'Cancel';
+    cancel.addEventListener('click', () => {
+      state.undoing = undefined;
+      renderRoster();
+    });
+    form.addEventListener('submit', (submit) => {
+      submit.preventDefault();
+      void correct('DELETE', student.rollNo, { reason: reason.value.trim() });
+    });
+    form.append(reason, confirm, cancel);
+    cell.replaceChildren(form);
+    reason.focus();
+    return;
+  }
+  const button = document.createElement('button');
+  button.type = 'button';
+  if (wanted === 'mark') {
+    button.textContent = 'Mark present';
+    button.addEventListener('click', () => void correct('PUT', student.rollNo, {}));
+  } else {
+    button.textContent = 'Undo';
+    button.addEventListener('click', () => {
+      state.undoing = student.rollNo;
+      renderRoster();
+    });
+  }
+  cell.replaceChildren(button);
+}
+
+/** Marks (PUT) or unmarks (DELETE) a student today by hand, saying who (the name field) and, for an undo, why. */
+async function correct(method, rollNo, note) {
+  const day = state.roster?.day;
+  if (!day) return;
+  const by = page.by.value.trim();
+  try {
+    const body = await apiJson(`/attendance/${encodeURIComponent(day)}/${encodeURIComponent(rollNo)}`, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...note, ...(by ? { by } : {}) }),
+    });
+    showMessage('');
+    if (state.undoing === rollNo) state.undoing = undefined;
+    applyToRoster(day, rollNo, method === 'PUT' ? body.record : null);
+  } catch (error) {
+    if (!(error instanceof Unauthorized)) showMessage(error.message);
+  }
+}
+
+/** Shows a student as present with `record`, or not present (`null`), if the page shows that day. */
+function applyToRoster(day, rollNo, record) {
+  const student = state.roster?.students.find((entry) => entry.rollNo === rollNo);
+  if (!student || state.roster.day !== day) return;
+  student.presentAt = record?.timestamp ?? null;
+  student.source = record?.source ?? null;
+  if (!record && state.undoing === rollNo) state.undoing = undefined;
+  renderRoster();
 }
 
 function renderStatus() {
@@ -193,6 +298,13 @@ function describeEvent(event) {
     case 'session-started': return `Session started (${event.students} students, ${event.camera})`;
     case 'session-stopped': return event.reason === 'failed' ? 'Session failed' : `Session stopped: ${event.recognizedThisSession} marked`;
     case 'student-present': return `${event.rollNo} present`;
+    case 'attendance-corrected': {
+      const { change } = event;
+      const who = [change.by, change.reason].filter(Boolean).join(': ');
+      const what = change.action === 'marked' ? `${change.rollNo} marked present by hand` : `${change.rollNo}'s mark removed`;
+      return `${what}${change.date === state.roster?.day ? '' : ` for ${change.date}`}${who ? ` (${who})` : ''}`;
+    }
+    case 'recognition-ignored': return `${event.rollNo} seen, not marked: a person removed their mark today`;
     case 'enrollment-problem': return `${event.rollNo}: ${event.message}`;
     case 'camera-error': return `Camera: ${event.message}`;
     default: return event.type;
@@ -205,13 +317,8 @@ function onEvent(event) {
   page.activity.prepend(item);
   while (page.activity.children.length > ACTIVITY_ITEMS) page.activity.lastElementChild.remove();
   // The row turns present at once; the refresh that follows brings the counts and the session line along.
-  if (event.type === 'student-present') {
-    const student = state.roster?.students.find((entry) => entry.rollNo === event.rollNo);
-    if (student && state.roster.day === event.day) {
-      student.presentAt = event.timestamp;
-      renderRoster();
-    }
-  }
+  if (event.type === 'student-present') applyToRoster(event.day, event.rollNo, { timestamp: event.timestamp, source: event.source });
+  if (event.type === 'attendance-corrected') applyToRoster(event.change.date, event.change.rollNo, event.record);
   void refresh();
 }
 
@@ -282,6 +389,8 @@ async function downloadCsv() {
 page.start.addEventListener('click', () => void post('/start-recognition'));
 page.stop.addEventListener('click', () => void post('/stop-recognition'));
 page.csv.addEventListener('click', () => void downloadCsv());
+page.by.value = sessionStorage.getItem(BY_STORAGE) ?? '';
+page.by.addEventListener('change', () => sessionStorage.setItem(BY_STORAGE, page.by.value.trim()));
 page.keyForm.addEventListener('submit', (submit) => {
   submit.preventDefault();
   sessionStorage.setItem(KEY_STORAGE, page.key.value.trim());
