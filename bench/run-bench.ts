@@ -12,6 +12,7 @@ import { FIXTURES, makeFaceTiles, PEOPLE } from './bench-faces.ts';
 import { makeStream, STREAM_HEIGHT, STREAM_WIDTH } from './make-stream.ts';
 import { matchingCost } from './matching-cost.ts';
 import { coldEnrollment, registrationLoad, timeToMark, warmStart } from './service-bench.ts';
+import { postgresBench, printPostgres, type PostgresBench } from './postgres-bench.ts';
 import { measureThroughput, naivePipeline, projectPipeline, round } from './stream-throughput.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -90,6 +91,9 @@ try {
     registrationLoad: registration,
   };
 
+  if (process.env.TEST_DATABASE_URL) results.postgres = await postgresBench(work, enrolled.map((face) => face.descriptor), progress);
+  else progress('PostgreSQL section skipped: TEST_DATABASE_URL is not set');
+
   await mkdir(path.dirname(RESULTS), { recursive: true });
   await writeFile(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
   printTable(results);
@@ -115,5 +119,6 @@ function printTable(results: Record<string, any>): void {
     console.log(`${row.kind.padEnd(15)} | ${String(row.students).padStart(8)} | ${String(row.enrolled).padStart(8)} | ${String(row.startToFirstFrameMs).padStart(23)} | ${String(row.enrollmentMs).padStart(20)} | ${String(row.studentsPerSecond ?? '').padStart(10)} | ${String(row.coresUsed).padStart(10)} | ${row.peakRssMb}`);
   }
   const memory = results.memory;
+  if (results.postgres) printPostgres(results.postgres as PostgresBench);
   console.log(`\npeak RSS (VmHWM): recognition service during the stream run (time to mark) ${memory.recognitionStreamRunPeakRssMb} MB, largest over all its runs above ${memory.recognitionPeakRssMb} MB; registration service registering ${memory.registrationLoad.students} students ${memory.registrationPeakRssMb} MB`);
 }
