@@ -235,7 +235,7 @@ export class RecognitionSessions {
     const students = config.CLASS_ID === undefined ? roster : roster.filter((student) => student.classes?.includes(config.CLASS_ID!));
     const cachedPhotos = Object.fromEntries(
       students.flatMap(({ rollNo }) => {
-        const photos = cached[rollNo];
+        const photos = Object.hasOwn(cached, rollNo) ? cached[rollNo] : undefined;
         return photos ? [[rollNo, photos.map((photo) => ({ ...photo, descriptor: decodeDescriptor(photo.descriptor) }))]] : [];
       }),
     );
