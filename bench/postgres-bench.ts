@@ -13,7 +13,7 @@ import { Database } from '../src/storage/pg-database.ts';
 import { postgresStores } from '../src/storage/open-stores.ts';
 import type { StillCurrent } from '../src/storage/student-store.ts';
 import { dropTemplate, freshDatabase } from '../test/helpers/postgres.ts';
-import { measureStart, oneFrameFolder, percentile, type Enrollment } from './service-bench.ts';
+import { measureStart, oneFrameFolder, percentile, warmStart, type Enrollment } from './service-bench.ts';
 import { round } from './stream-throughput.ts';
 
 
@@ -32,6 +32,8 @@ export interface RoomsMarking {
 
 export interface PostgresBench {
   warmStart: Enrollment;
+  /** The same warm start on the JSON files, measured in the same run for comparison. */
+  jsonWarmStart: Enrollment;
   rooms: RoomsMarking;
 }
 
@@ -105,18 +107,22 @@ export async function postgresBench(work: string, descriptors: Float32Array[], p
     progress('PostgreSQL: warm start with 10 000 students (recognition service process)');
     const dataDir = path.join(work, 'postgres-warm');
     await mkdir(dataDir, { recursive: true });
-    const warmStart = await measureStart(dataDir, await oneFrameFolder(work), 10_000, { DATABASE_URL: fresh.url });
+    const postgresWarmStart = await measureStart(dataDir, await oneFrameFolder(work), 10_000, { DATABASE_URL: fresh.url });
+    progress('JSON files: the same warm start, for comparison');
+    const jsonWarmStart = await warmStart(work, 10_000, descriptors);
     progress('PostgreSQL: 20 rooms marking at once');
     const rooms = await roomsMarking(fresh.url, 20, 500, 10_000);
-    return { warmStart, rooms };
+    return { warmStart: postgresWarmStart, jsonWarmStart, rooms };
   } finally {
     await fresh.drop();
     await dropTemplate();
   }
 }
 
-export function printPostgres({ warmStart, rooms }: PostgresBench): void {
-  console.log(`\nPostgreSQL: warm start with ${warmStart.students} students: start -> first frame ${warmStart.startToFirstFrameMs} ms (worker enrollment ${warmStart.enrollmentMs} ms), peak RSS ${warmStart.peakRssMb} MB`);
+export function printPostgres({ warmStart, jsonWarmStart, rooms }: PostgresBench): void {
+  for (const [store, run] of [['PostgreSQL', warmStart], ['JSON files', jsonWarmStart]] as const) {
+    console.log(`${store}: warm start with ${run.students} students: start -> first frame ${run.startToFirstFrameMs} ms (worker enrollment ${run.enrollmentMs} ms), peak RSS ${run.peakRssMb} MB`);
+  }
   console.log(
     `PostgreSQL: ${rooms.rooms} rooms marking at once: ${rooms.attempts} marks tried in ${rooms.seconds} s = ${rooms.attemptsPerSecond}/s ` +
       `(${rooms.marked} new, ${rooms.alreadyPresent} already present: ${rooms.marksPerSecond} new marks/s); one mark p50 ${rooms.p50Ms} ms, p99 ${rooms.p99Ms} ms`,
