@@ -84,7 +84,7 @@ test('PUT /attendance/{date}/{rollNo} marks a missed student with who and why; t
     const roster = await api('GET', '/roster');
     assert.deepEqual(
       roster.json.students.find((student: { rollNo: string }) => student.rollNo === 'b2'),
-      { rollNo: 'b2', photo: { usable: null, problem: null }, presentAt: record.timestamp, source: 'manual' },
+      { rollNo: 'b2', photo: { usable: null, problem: null }, presentAt: record.timestamp, source: 'manual', removedByPerson: false },
     );
     const stored = JSON.parse(await attendanceFile());
     assert.deepEqual(stored, { days: { [today]: [record] }, changes: [change] }, 'the mark and its change entry, in one file');
@@ -166,6 +166,12 @@ test('DELETE removes a mark, whoever made it, with reason and by as a body or in
   assert.equal(byQuery.status, 200);
   assert.deepEqual([byQuery.json.change.by, byQuery.json.change.reason, byQuery.json.change.before.source], ['Ms Rao', 'marked the wrong row', 'manual']);
   assert.deepEqual((await api('GET', `/attendance?date=${today}`)).json.days[0].present, []);
+  const roster = (await api('GET', '/roster')).json.students;
+  assert.deepEqual(
+    roster.map((student: any) => [student.rollNo, student.removedByPerson]),
+    [['a1', true], ['b2', true], ['c3', false], ['toString', false]],
+    'the roster tells the page whose mark a person removed today',
+  );
 
   const before = await attendanceFile();
   const refusals: [string, unknown, number, string][] = [
@@ -231,6 +237,14 @@ test("erasing a student through the registration service erases their change ent
   const changes = await api('GET', '/attendance/changes?from=2025-09-01&to=2025-09-30');
   assert.deepEqual(changes.json.changes.map((change: any) => change.rollNo), ['b2']);
   assert.doesNotMatch(await attendanceFile(), /"a1"/, 'nothing about a1 is left in attendance.json');
+});
+
+test('a student removed from the roster (attendance kept) is not marked by hand any more, but a kept mark can still be removed', async () => {
+  await api('PUT', `/attendance/${today}/b2`);
+  assert.equal((await call(registrationBase, 'DELETE', '/students/b2')).status, 200);
+  const refused = await api('PUT', `/attendance/${today}/b2`);
+  assert.deepEqual([refused.status, refused.json.code], [404, 'STUDENT_NOT_FOUND']);
+  assert.equal((await api('DELETE', `/attendance/${today}/b2`, { reason: 'left the school' })).status, 200);
 });
 
 test('a rollNo named like a JavaScript built-in is an ordinary rollNo for corrections', async () => {

@@ -108,11 +108,15 @@ test('registers students, recognises the registered ones in camera frames and re
 
   const status = (await getJson(`${services.recognition}/status`)).json;
   assert.equal(status.running, false);
+  for (const record of present) {
+    assert.deepEqual([record.source, record.sessionId, typeof record.distance], ['camera', status.sessionId, 'number'], 'each mark says the camera made it, in which session, how close');
+  }
 
   const attendance = JSON.parse(await readFile(path.join(dataDir, 'attendance.json'), 'utf8'));
-  const days = Object.keys(attendance);
+  const days = Object.keys(attendance.days);
   assert.equal(days.length, 1);
-  assert.deepEqual(attendance[days[0]!], present, 'attendance.json holds exactly the reported records, each student once');
+  assert.deepEqual(attendance.days[days[0]!], present, 'attendance.json holds exactly the reported records, each student once');
+  assert.deepEqual(attendance.changes, [], 'the camera makes no change entries');
 
   const restarted = await postJson(`${services.recognition}/start-recognition`);
   assert.equal(restarted.status, 200);

@@ -101,9 +101,9 @@ test('a click marks a missed student by hand, Undo with a reason removes the mar
   assert.equal((await row(teacher, 'b2')).state, 'present', 'an empty reason is not accepted');
   await teacher.fill('#roster tr[data-roll-no="b2"] .correction input', 'marked the wrong row');
   await teacher.click('#roster tr[data-roll-no="b2"] .correction button[type=submit]');
-  await rowIs(teacher, 'b2', 'unchecked', 'b2 to be unmarked on the page');
-  assert.equal((await row(teacher, 'b2')).action, 'Mark present');
-  await rowIs(watcher, 'b2', 'unchecked', 'the other page to unmark b2');
+  await rowIs(teacher, 'b2', 'removed-by-person', 'b2 to be unmarked on the page');
+  assert.deepEqual(await row(teacher, 'b2'), { state: 'removed-by-person', text: 'mark removed by handthe camera leaves them unmarked today', action: 'Mark present' });
+  await rowIs(watcher, 'b2', 'removed-by-person', 'the other page to unmark b2');
   assert.deepEqual((await (await api(`${services.recognition}/attendance?date=${day}`)).json()).days[0].present, []);
 
   const changes = (await (await api(`${services.recognition}/attendance/changes?date=${day}`)).json()).changes;
@@ -116,6 +116,9 @@ test('a click marks a missed student by hand, Undo with a reason removes the mar
   );
   await waitFor(async () => (/b2's mark removed \(Ms Rao: marked the wrong row\)/.test((await watcher.textContent('#activity')) ?? '') ? true : undefined), 'the removal in the activity list');
   assert.match((await watcher.textContent('#activity')) ?? '', /b2 marked present by hand \(Ms Rao\)/);
+  await watcher.reload();
+  await watcher.waitForSelector('#roster tbody tr[data-roll-no="b2"]');
+  assert.equal((await row(watcher, 'b2')).state, 'removed-by-person', 'after a reload too, from GET /roster');
 
   // A reason being typed survives the page's updates: a correction made elsewhere (curl) shows on both pages meanwhile.
   await teacher.click('#roster tr[data-roll-no="toString"] .correction button');
@@ -127,7 +130,7 @@ test('a click marks a missed student by hand, Undo with a reason removes the mar
   await rowIs(watcher, 'c3', 'present', 'c3 to show on the other page');
   assert.equal(await teacher.inputValue('#roster tr[data-roll-no="toString"] .correction input'), 'left at noon');
   await teacher.click('#roster tr[data-roll-no="toString"] .correction button[type=submit]');
-  await rowIs(watcher, 'toString', 'unchecked', 'the other page to unmark toString');
+  await rowIs(watcher, 'toString', 'removed-by-person', 'the other page to unmark toString');
 
   assert.match((await teacher.textContent('#counts')) ?? '', /1 of 4 present/);
   await teacher.setViewportSize({ width: 375, height: 740 });

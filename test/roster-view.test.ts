@@ -49,10 +49,10 @@ test("GET /roster lists every registered student with today's time present and t
   const body = await response.json();
   assert.equal(body.day, today);
   assert.deepEqual(body.students, [
-    { rollNo: 'seen', photo: { usable: true, problem: null }, presentAt: '2025-09-06T03:30:00Z', source: 'camera' },
-    { rollNo: 'waiting', photo: { usable: true, problem: null }, presentAt: null, source: null },
-    { rollNo: 'faceless', photo: { usable: false, problem: { code: 'NO_FACE_FOUND', message: 'no face found in the photo' } }, presentAt: null, source: null },
-    { rollNo: 'rephotographed', photo: { usable: null, problem: null }, presentAt: null, source: null },
-    { rollNo: 'new', photo: { usable: null, problem: null }, presentAt: null, source: null },
+    { rollNo: 'seen', photo: { usable: true, problem: null }, presentAt: '2025-09-06T03:30:00Z', source: 'camera', removedByPerson: false },
+    { rollNo: 'waiting', photo: { usable: true, problem: null }, presentAt: null, source: null, removedByPerson: false },
+    { rollNo: 'faceless', photo: { usable: false, problem: { code: 'NO_FACE_FOUND', message: 'no face found in the photo' } }, presentAt: null, source: null, removedByPerson: false },
+    { rollNo: 'rephotographed', photo: { usable: null, problem: null }, presentAt: null, source: null, removedByPerson: false },
+    { rollNo: 'new', photo: { usable: null, problem: null }, presentAt: null, source: null, removedByPerson: false },
   ]);
 });

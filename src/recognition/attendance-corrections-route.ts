@@ -5,7 +5,7 @@ import { ErrorReplySchema, type ErrorBody } from '../http/error-handling.ts';
 import { AttendanceChangeSchema, AttendanceRecordSchema, type AttendanceStore, type Correction } from '../storage/attendance-store.ts';
 import { RollNoSchema, type StillCurrent, type StudentStore } from '../storage/student-store.ts';
 import { dayIn, toTimestamp } from './attendance-clock.ts';
-import { CalendarDaySchema, DayRangeQueryFields, checkDayRange, dayRangeOf } from './attendance-route.ts';
+import { CalendarDaySchema, DayRangeQueryFields, checkDayRange, dayRangeOf } from './day-range.ts';
 import type { SessionEvents } from './session-events.ts';
 
 const MAX_BY_LENGTH = 100;

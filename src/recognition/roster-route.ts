@@ -15,6 +15,7 @@ const RosterEntrySchema = z.object({
   }),
   presentAt: z.string().nullable().describe('When the student was marked present today, or null'),
   source: z.enum(['camera', 'manual']).nullable().describe('Who marked the student present today: the camera or a person; null when not present'),
+  removedByPerson: z.boolean().describe('Not present because a person removed their mark today: the camera does not mark them again today'),
 });
 
 const RosterReplySchema = z.object({
@@ -42,8 +43,9 @@ export const rosterRoute: FastifyPluginAsyncZod<RosterRouteOptions> = async (app
     { schema: { summary: "Today's roll call: each registered student's photo verdict and time marked present", response: { 200: RosterReplySchema } } },
     async (): Promise<RosterReply> => {
       const day = dayIn(config.TIME_ZONE, now());
-      const [roster, outcomes, present] = await Promise.all([students.list(), enrollments.list(), attendance.listDay(day)]);
+      const [roster, outcomes, present, changes] = await Promise.all([students.list(), enrollments.list(), attendance.listDay(day), attendance.listChanges(day, day)]);
       const presentToday = new Map(present.map((record) => [record.rollNo, record]));
+      const removedToday = new Set(changes.filter((change) => change.action === 'removed').map((change) => change.rollNo));
       return {
         day,
         students: roster.map(({ rollNo, url }) => {
@@ -57,6 +59,7 @@ export const rosterRoute: FastifyPluginAsyncZod<RosterRouteOptions> = async (app
             },
             presentAt: presentToday.get(rollNo)?.timestamp ?? null,
             source: presentToday.get(rollNo)?.source ?? null,
+            removedByPerson: !presentToday.has(rollNo) && removedToday.has(rollNo),
           };
         }),
       };

@@ -78,8 +78,8 @@ export interface AttendanceStore {
    */
   markPresent(day: string, mark: CameraMark, stillCurrent?: StillCurrent): Promise<CameraMarkOutcome>;
   /**
-   * A person marks a student present on `day`, with a change entry, unless they are already present (then nothing changes)
-   * or `stillCurrent` (when given) no longer allows them.
+   * A person marks a student present on `day`, with a change entry, unless `stillCurrent` (when given) no longer allows
+   * them (even if a kept record shows them present) or they are already present (then nothing changes).
    */
   markManually(day: string, correction: Correction, stillCurrent?: StillCurrent): Promise<ManualMarkOutcome>;
   /** A person removes the student's mark on `day`, with a change entry. Resolves that entry, or `undefined` when there was no mark. */

@@ -85,10 +85,10 @@ export class JsonAttendanceStore implements AttendanceStore {
 
   markManually(day: string, { rollNo, at, by, reason }: Correction, stillCurrent?: StillCurrent): Promise<ManualMarkOutcome> {
     return this.document.update(async (current): Promise<{ next: AttendanceFile | undefined; result: ManualMarkOutcome }> => {
+      if (stillCurrent && !(await stillCurrent([rollNo])).has(rollNo)) return unchanged({ outcome: 'not-current' });
       const present = recordsOf(current, day);
       const existing = present.find((record) => record.rollNo === rollNo);
       if (existing) return unchanged({ outcome: 'already-present', record: existing });
-      if (stillCurrent && !(await stillCurrent([rollNo])).has(rollNo)) return unchanged({ outcome: 'not-current' });
       const record = { rollNo, timestamp: at, source: 'manual' as const, by, reason };
       const change: AttendanceChange = { at, date: day, rollNo, action: 'marked', by, reason, before: null };
       return {

@@ -49,6 +49,7 @@ export function attendanceStoreContract(name: string, makeStore: () => Promise<S
       assert.deepEqual(await store.markManually('2025-09-06', byHand('gone', '2025-09-06T03:31:00Z'), only('a1')), { outcome: 'not-current' });
       assert.equal(await store.markPresent('2025-09-06', camera('a1', '2025-09-06T03:32:00Z'), only('a1')), 'marked');
       assert.deepEqual(rollNosOf(await store.listDay('2025-09-06')), ['a1']);
+      assert.deepEqual(await store.markManually('2025-09-06', byHand('a1', '2025-09-06T03:33:00Z'), only()), { outcome: 'not-current' }, 'a kept record does not put a removed student back on the roster');
       assert.deepEqual(await store.listChanges('2025-09-06', '2025-09-06'), []);
     });
 

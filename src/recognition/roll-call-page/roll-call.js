@@ -95,6 +95,9 @@ function studentState(student, status) {
   if (student.presentAt) {
     return { state: 'present', label: `present at ${timeOf(student.presentAt)}`, detail: student.source === 'manual' ? 'marked by hand' : '', time: student.presentAt };
   }
+  if (student.removedByPerson) {
+    return { state: 'removed-by-person', label: 'mark removed by hand', detail: 'the camera leaves them unmarked today' };
+  }
   if (student.photo.usable === false) return { state: 'photo-problem', label: 'photo problem', detail: student.photo.problem?.message ?? '' };
   if (student.photo.usable === true) {
     return isWatching(status) ? { state: 'not-yet-seen', label: 'not yet seen', detail: '' } : { state: 'enrolled', label: 'enrolled', detail: '' };
@@ -225,6 +228,7 @@ function applyToRoster(day, rollNo, record) {
   if (!student || state.roster.day !== day) return;
   student.presentAt = record?.timestamp ?? null;
   student.source = record?.source ?? null;
+  student.removedByPerson = !record;
   if (!record && state.undoing === rollNo) state.undoing = undefined;
   renderRoster();
 }
