@@ -111,9 +111,9 @@ export class PgAttendanceStore implements AttendanceStore {
   markManually(day: string, { rollNo, at, by, reason }: Correction, stillCurrent?: StillCurrent): Promise<ManualMarkOutcome> {
     return this.database.transaction(async (sql): Promise<ManualMarkOutcome> => {
       await lockStudentDay(sql, day, rollNo);
+      if (!(await isAllowed(sql, rollNo, stillCurrent))) return { outcome: 'not-current' };
       const existing = await presentRecord(sql, day, rollNo);
       if (existing) return { outcome: 'already-present', record: existing };
-      if (!(await isAllowed(sql, rollNo, stillCurrent))) return { outcome: 'not-current' };
       await sql.query(
         `INSERT INTO attendance (day, roll_no, timestamp, source, marked_by, reason) VALUES ($1, $2, $3, 'manual', $4, $5)`,
         [day, rollNo, at, by, reason],
