@@ -1,6 +1,6 @@
 // `npm run db:migrate` and `npm run db:import -- <DATA_DIR>` as a user runs them, against a fresh database.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,6 +11,7 @@ import { jsonStores, postgresStores } from '../src/storage/open-stores.ts';
 import { Database, migrate, readMigrations } from '../src/storage/pg-database.ts';
 import { dropTemplate, freshDatabase, postgresSkipReason } from './helpers/postgres.ts';
 import { queryDatabase } from './helpers/rooms.ts';
+import { exitOf } from './helpers/service-process.ts';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -78,4 +79,21 @@ describe('the database schema and moving a data folder over', { skip: postgresSk
       return true;
     });
   });
+});
+
+test('a service started while its database is unreachable exits saying so, without the connection string', async () => {
+  const secret = 'pw-never-shown-4711';
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/registration/server.ts'], {
+    cwd: ROOT,
+    // Port 9 on loopback (discard) has nothing listening: the connection is refused at once.
+    env: { ...process.env, DATABASE_URL: `postgres://school:${secret}@127.0.0.1:9/attendance`, REGISTRATION_PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  assert.equal(await exitOf(child), 1);
+  assert.match(output, /The database is unavailable \(connection refused\)/);
+  assert.ok(!output.includes(secret), 'the password is not printed');
+  assert.doesNotMatch(output, /postgres:\/\//);
 });
