@@ -355,7 +355,7 @@ export class RecognitionSessions {
     } else if (outcome === 'removed-by-person') {
       session.status.ignoredRecognitions.push({ rollNo, day, seenAt: timestamp, reason: outcome });
       log.info({ rollNo, day }, 'student recognised but not marked: a person removed their mark today');
-      this.events.publish({ type: 'recognition-ignored', sessionId: session.id, rollNo, day, seenAt: timestamp, reason: outcome });
+      this.events.publish({ type: 'recognition-ignored', sessionId: session.id, rollNo, day, seenAt: timestamp, reason: outcome, room: room ?? null });
     }
   }
 

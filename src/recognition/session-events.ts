@@ -22,6 +22,7 @@ export const SessionEventSchema = z.discriminatedUnion('type', [
     day: z.string(),
     seenAt: z.string(),
     reason: z.literal('removed-by-person'),
+    room: z.string().nullable().describe("The recognition service's ROOM"),
   }),
   z.object({
     type: z.literal('attendance-corrected'),
