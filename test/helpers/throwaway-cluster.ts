@@ -2,6 +2,7 @@
 // and start the database under running services without touching anyone else's. As root, the server runs as the
 // `postgres` user (PostgreSQL refuses root) in a folder it owns.
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -46,17 +47,16 @@ export async function throwawayCluster(): Promise<ThrowawayCluster> {
   const bin = (await binDir())!;
   const asRoot = process.getuid?.() === 0;
   const folder = await mkdtemp(path.join(os.tmpdir(), 'attendance-cluster-'));
+  const password = `pw-${randomBytes(12).toString('hex')}`;
+  const passwordFile = path.join(folder, 'password');
+  await writeFile(passwordFile, password);
   if (asRoot) {
     const uid = Number((await run('id', ['-u', 'postgres'])).stdout);
     const gid = Number((await run('id', ['-g', 'postgres'])).stdout);
-    await chown(folder, uid, gid);
+    for (const owned of [folder, passwordFile]) await chown(owned, uid, gid);
   }
   const postgresRun = (program: string, args: string[]) =>
     asRoot ? run('runuser', ['-u', 'postgres', '--', path.join(bin, program), ...args]) : run(path.join(bin, program), args);
-  const password = `pw-${Math.random().toString(36).slice(2)}`;
-  const passwordFile = path.join(folder, 'password');
-  await writeFile(passwordFile, password);
-  if (asRoot) await run('chown', ['postgres', passwordFile]);
   const data = path.join(folder, 'data');
   await postgresRun('initdb', ['-D', data, '-U', 'postgres', '--pwfile', passwordFile, '--auth-host=scram-sha-256', '--auth-local=trust', '--no-sync']);
   const port = await freePort();
