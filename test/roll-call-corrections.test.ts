@@ -24,9 +24,9 @@ async function api(url: string, init: RequestInit = {}): Promise<Response> {
 }
 
 before(async () => {
-  if (SKIP) return;
   scratch = await mkdtemp(path.join(os.tmpdir(), 'attendance-corrections-page-'));
   services = await startServices({ DATA_DIR: path.join(scratch, 'data'), CAMERA: `dir:${scratch}`, API_KEY });
+  if (SKIP) return;
   context = await chromium.launchPersistentContext(path.join(scratch, 'chromium-profile'), {
     executablePath: CHROMIUM,
     headless: true,
@@ -139,4 +139,15 @@ test('a click marks a missed student by hand, Undo with a reason removes the mar
   assert.deepEqual(errors, []);
   await teacher.close();
   await watcher.close();
+});
+
+// Needs no browser, so it runs without Chromium too.
+test('the correction routes refuse a request without the key, and change nothing', async () => {
+  const day = (await (await api(`${services.recognition}/roster`)).json()).day;
+  const before = await (await api(`${services.recognition}/attendance/changes?date=${day}`)).text();
+  for (const [method, route] of [['PUT', `/attendance/${day}/a1`], ['DELETE', `/attendance/${day}/c3`], ['GET', `/attendance/changes?date=${day}`]] as const) {
+    const response = await fetch(`${services.recognition}${route}`, { method });
+    assert.equal(response.status, 401, `${method} ${route} without the key`);
+  }
+  assert.equal(await (await api(`${services.recognition}/attendance/changes?date=${day}`)).text(), before);
 });
