@@ -64,6 +64,8 @@ test('a classId registers students in a class, a registered student posted again
       assert.equal(status.classId, '8-a');
       assert.equal(status.room, 'room-8a');
       assert.deepEqual(photos.requests.map((request) => path.basename(request)).sort(), ['kit_harington.jpg', 'rick.jpg'], 'only the class’s photos were fetched');
+      const roster = (await room.call('GET', '/roster')).json;
+      assert.deepEqual(roster.students.map((entry: { rollNo: string }) => entry.rollNo), ['rick', 'kit'], 'the room’s roll-call page lists its class');
     } finally {
       await room.call('POST', '/stop-recognition');
       await room.app.close();

@@ -8,7 +8,7 @@ import type { AttendanceRecord, AttendanceStore } from '../storage/attendance-st
 import { decodeDescriptor, encodeDescriptor, type DescriptorStore } from '../storage/descriptor-store.ts';
 import type { EnrollmentOutcomes, EnrollmentStore } from '../storage/enrollment-store.ts';
 import { DESCRIPTOR_MODEL_VERSION } from '../faces/face-engine.ts';
-import { photoUrls, type RosterLookup, type Student, type StudentStore } from '../storage/student-store.ts';
+import { photoUrls, studentsOfClass, type RosterLookup, type Student, type StudentStore } from '../storage/student-store.ts';
 import { dayIn, toTimestamp } from './attendance-clock.ts';
 import { SessionEvents } from './session-events.ts';
 import type { ControlMessage, EnrollmentProblem, SessionSettings, WorkerMessage } from './worker/messages.ts';
@@ -232,7 +232,7 @@ export class RecognitionSessions {
       this.options.descriptors.list(DESCRIPTOR_MODEL_VERSION),
     ]);
     // A room's camera compares faces with its class only: faster, and fewer strangers let through.
-    const students = config.CLASS_ID === undefined ? roster : roster.filter((student) => student.classes?.includes(config.CLASS_ID!));
+    const students = studentsOfClass(roster, config.CLASS_ID);
     const cachedPhotos = Object.fromEntries(
       students.flatMap(({ rollNo }) => {
         const photos = Object.hasOwn(cached, rollNo) ? cached[rollNo] : undefined;

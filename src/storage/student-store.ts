@@ -44,6 +44,11 @@ export async function currentEntries<T>(byRollNo: Record<string, T>, stillCurren
   return entries.filter(([rollNo]) => allowed.has(rollNo));
 }
 
+/** The students of `classId` (CLASS_ID), or all of them without one. */
+export function studentsOfClass(students: Student[], classId: string | undefined): Student[] {
+  return classId === undefined ? students : students.filter((student) => student.classes?.includes(classId));
+}
+
 export interface AddStudentsResult {
   added: number;
   skipped: number;
