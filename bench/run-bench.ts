@@ -13,6 +13,7 @@ import { makeStream, STREAM_HEIGHT, STREAM_WIDTH } from './make-stream.ts';
 import { matchingCost } from './matching-cost.ts';
 import { classroomBench } from './classroom-bench.ts';
 import { coldEnrollment, registrationLoad, timeToMark, warmStart } from './service-bench.ts';
+import { postgresBench, printPostgres, type PostgresBench } from './postgres-bench.ts';
 import { measureThroughput, naivePipeline, projectPipeline, round } from './stream-throughput.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -97,6 +98,9 @@ try {
     registrationLoad: registration,
   };
 
+  if (process.env.TEST_DATABASE_URL) results.postgres = await postgresBench(work, enrolled.map((face) => face.descriptor), progress);
+  else progress('PostgreSQL section skipped: TEST_DATABASE_URL is not set');
+
   await mkdir(path.dirname(RESULTS), { recursive: true });
   await writeFile(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
   printTable(results);
@@ -128,5 +132,6 @@ function printTable(results: Record<string, any>): void {
     }
   }
   const memory = results.memory;
+  if (results.postgres) printPostgres(results.postgres as PostgresBench);
   console.log(`\npeak RSS (VmHWM): recognition service during the stream run (time to mark) ${memory.recognitionStreamRunPeakRssMb} MB, largest over all its runs above ${memory.recognitionPeakRssMb} MB; registration service registering ${memory.registrationLoad.students} students ${memory.registrationPeakRssMb} MB`);
 }

@@ -177,15 +177,15 @@ export interface Enrollment {
   peakRssMb: number;
 }
 
-async function oneFrameFolder(work: string): Promise<string> {
+export async function oneFrameFolder(work: string): Promise<string> {
   const folder = path.join(work, 'one-frame');
   await mkdir(folder, { recursive: true });
   await copyFile(path.join(FIXTURES, EMPTY), path.join(folder, '1.jpg'));
   return folder;
 }
 
-async function measureStart(dataDir: string, camera: string, students: number): Promise<Enrollment> {
-  const service = await startRecognition(dataDir, camera);
+export async function measureStart(dataDir: string, camera: string, students: number, env: Record<string, string> = {}): Promise<Enrollment> {
+  const service = await startRecognition(dataDir, camera, env);
   try {
     const pid = service.child.pid!;
     const cpuBefore = await cpuSeconds(pid);

@@ -41,6 +41,13 @@ export class LockTimeoutError extends AttendanceError {
   }
 }
 
+/** The database cannot be reached or refused the connection. The message never carries the connection string. */
+export class DatabaseUnavailableError extends AttendanceError {
+  constructor(problem: string, options?: ErrorOptions) {
+    super('DATABASE_UNAVAILABLE', `The database is unavailable (${problem}). Try again when it is back.`, options);
+  }
+}
+
 /** Why a student's photo could not be turned into a face descriptor. */
 export const ENROLLMENT_ERROR_CODES = [
   'PHOTO_URL_FORBIDDEN',

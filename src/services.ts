@@ -1,4 +1,3 @@
-import { mkdir } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { loadConfig, type Config } from './config/config.ts';
@@ -7,10 +6,7 @@ import type { ServiceName } from './http/create-app.ts';
 import { createLogger } from './logger.ts';
 import { buildRecognitionApp } from './recognition/app.ts';
 import { buildRegistrationApp } from './registration/app.ts';
-import { JsonAttendanceStore } from './storage/json-attendance-store.ts';
-import { JsonEnrollmentStore } from './storage/json-enrollment-store.ts';
-import { JsonStudentStore } from './storage/json-student-store.ts';
-
+import { openStores, type Stores } from './storage/open-stores.ts';
 
 /**
  * Starts the named services in this process, listening on their configured ports, until SIGINT or SIGTERM.
@@ -32,11 +28,12 @@ export async function runServices(names: readonly ServiceName[]): Promise<void> 
   const logger = createLogger(config.LOG_LEVEL);
   for (const warning of exposureWarnings(config, names)) logger.warn(warning);
   try {
-    const apps = await startServices(config, logger, names);
+    const { apps, stores } = await startServices(config, logger, names);
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       process.once(signal, async () => {
         logger.info({ signal }, 'shutting down');
         await Promise.all(apps.map((app) => app.close()));
+        await stores.close();
         process.exit(0);
       });
     }
@@ -60,24 +57,19 @@ export function exposureWarnings(config: Config, names: readonly ServiceName[]):
     );
 }
 
-async function startServices(config: Config, logger: Logger, names: readonly ServiceName[]): Promise<FastifyInstance[]> {
-  await mkdir(config.DATA_DIR, { recursive: true });
-  const students = new JsonStudentStore(config.DATA_DIR);
-  const attendance = new JsonAttendanceStore(config.DATA_DIR);
-  const enrollments = new JsonEnrollmentStore(config.DATA_DIR);
-  // A damaged data file stops the service at start, with its name, rather than at the first request.
-  await students.list();
-  await attendance.listDay('0000-00-00');
-  await enrollments.list();
+async function startServices(config: Config, logger: Logger, names: readonly ServiceName[]): Promise<{ apps: FastifyInstance[]; stores: Stores }> {
+  const stores = await openStores(config, (problem) => logger.warn({ problem }, 'a database connection was lost'));
+  logger.info({ storage: stores.kind, room: config.ROOM, classId: config.CLASS_ID }, 'stores opened');
+  const { students, attendance, enrollments, descriptors, erasure, readiness: storeChecks } = stores;
   const apps: FastifyInstance[] = [];
   for (const name of names) {
     const app =
       name === 'registration'
-        ? await buildRegistrationApp({ config, students, enrollments, attendance, logger })
-        : await buildRecognitionApp({ config, students, attendance, enrollments, logger });
+        ? await buildRegistrationApp({ config, students, enrollments, attendance, descriptors, erasure, storeChecks, logger })
+        : await buildRecognitionApp({ config, students, attendance, enrollments, descriptors, storage: stores.kind, storeChecks, logger });
     const port = name === 'registration' ? config.REGISTRATION_PORT : config.RECOGNITION_PORT;
     await app.listen({ host: config.HOST, port });
     apps.push(app);
   }
-  return apps;
+  return { apps, stores };
 }

@@ -44,3 +44,25 @@ test('CAMERA_SIZE is WIDTHxHEIGHT within 160x120 to 3840x2160; anything else is 
     assert.throws(() => loadConfig({ CAMERA_SIZE: bad }), (error) => error instanceof ConfigError && /CAMERA_SIZE/.test(error.message), bad);
   }
 });
+
+test('DATABASE_URL, ROOM and CLASS_ID are checked; a wrong DATABASE_URL or API key is refused without being repeated', () => {
+  const config = loadConfig({ DATABASE_URL: 'postgres://school:pw@db.school.lan:5432/attendance', ROOM: 'room-101', CLASS_ID: '7-b' });
+  assert.equal(config.DATABASE_URL, 'postgres://school:pw@db.school.lan:5432/attendance');
+  assert.deepEqual([config.ROOM, config.CLASS_ID, config.MARK_QUEUE_LIMIT], ['room-101', '7-b', 10_000]);
+  assert.equal(loadConfig({}).DATABASE_URL, undefined, 'without it, the JSON files');
+  const refused = (env: Record<string, string>) => {
+    try {
+      loadConfig(env);
+    } catch (error) {
+      assert.ok(error instanceof ConfigError);
+      return error.message;
+    }
+    assert.fail(`accepted ${JSON.stringify(env)}`);
+  };
+  const badUrl = refused({ DATABASE_URL: 'mysql://school:s3cret@db/attendance' });
+  assert.match(badUrl, /DATABASE_URL=\(hidden\): expected postgres:\/\//);
+  assert.doesNotMatch(badUrl, /s3cret/);
+  assert.doesNotMatch(refused({ API_KEY: 'short-secret' }), /short-secret/);
+  assert.match(refused({ ROOM: 'room 101' }), /ROOM="room 101": may only contain/);
+  assert.match(refused({ CLASS_ID: '../7-b' }), /CLASS_ID="..\/7-b": may only contain/);
+});

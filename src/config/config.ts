@@ -52,6 +52,24 @@ function splitCameraSetting(value: unknown): unknown {
   return { kind: value.slice(0, colon), device: argument, input: argument, folder: argument };
 }
 
+// Short names that end up in every attendance record and URL query: no spaces, no slashes.
+const shortName = z
+  .string()
+  .max(40, 'at most 40 characters')
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'may only contain ASCII letters, digits, . _ and - (example: room-101)');
+
+export const ClassIdSchema = shortName;
+export const RoomSchema = shortName;
+
+// The URL carries a password: it is checked here, and never repeated in a message (see SECRET_SETTINGS).
+const databaseUrl = z
+  .string()
+  .refine((value) => URL.canParse(value) && /^postgres(ql)?:$/.test(new URL(value).protocol), 'expected postgres://user:password@host:5432/database')
+  .optional();
+
+/** Settings whose value is never shown, even when it is wrong. */
+const SECRET_SETTINGS = new Set(['DATABASE_URL', 'API_KEY', 'REGISTRATION_API_KEY', 'RECOGNITION_API_KEY']);
+
 const apiKey = z.string().min(16, 'an API key must be at least 16 characters (try: openssl rand -hex 24)').optional();
 
 const commaList = z
@@ -96,6 +114,10 @@ export const ConfigSchema = z.object({
   PHOTO_MAX_REDIRECTS: z.coerce.number().int().min(0).max(20).default(5),
   ENROLLMENT_THREADS: z.coerce.number().int().min(1).max(16).default(() => os.availableParallelism()),
   MAX_STUDENTS_PER_REQUEST: z.coerce.number().int().positive().default(1000),
+  DATABASE_URL: databaseUrl,
+  ROOM: RoomSchema.optional(),
+  CLASS_ID: ClassIdSchema.optional(),
+  MARK_QUEUE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -109,7 +131,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const key = issue.path[0] ?? 'config';
-      return `${String(key)}=${JSON.stringify(known[String(key)] ?? '')}: ${issue.message}`;
+      const shown = SECRET_SETTINGS.has(String(key)) ? '(hidden)' : JSON.stringify(known[String(key)] ?? '');
+      return `${String(key)}=${shown}: ${issue.message}`;
     });
     throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { AttendanceError, DataFileCorruptError } from '../errors.ts';
+import { AttendanceError, DatabaseUnavailableError, DataFileCorruptError } from '../errors.ts';
 
 export const ErrorReplySchema = z.object({
   status: z.literal('error'),
@@ -32,6 +32,10 @@ export function installErrorHandling(app: FastifyInstance): void {
     }
     if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
       return reply.code(error.statusCode).send({ status: 'error', code: error.code ?? 'BAD_REQUEST', message: error.message } satisfies ErrorBody);
+    }
+    if (error instanceof DatabaseUnavailableError) {
+      request.log.warn({ code: error.code, problem: error.message }, 'request failed: database unavailable');
+      return reply.code(503).send({ status: 'error', code: error.code, message: error.message } satisfies ErrorBody);
     }
     request.log.error({ err: error }, 'request failed');
     if (error instanceof DataFileCorruptError) {

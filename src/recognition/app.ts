@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/config.ts';
 import { MODEL_FILES } from '../faces/face-engine.ts';
 import { createApp } from '../http/create-app.ts';
-import { readyRoute } from '../http/ready-route.ts';
+import { readyRoute, type ReadinessCheck } from '../http/ready-route.ts';
 import type { AttendanceStore } from '../storage/attendance-store.ts';
 import type { EnrollmentStore } from '../storage/enrollment-store.ts';
 import type { DescriptorStore } from '../storage/descriptor-store.ts';
@@ -31,6 +31,9 @@ export interface RecognitionAppOptions {
   enrollments?: EnrollmentStore;
   /** Defaults to the JSON file in `DATA_DIR`. */
   descriptors?: DescriptorStore;
+  storage?: 'json-files' | 'postgres';
+  /** What `/ready` checks of the stores; defaults to reading each JSON file. */
+  storeChecks?: ReadinessCheck[];
 }
 
 async function checkModelFiles(modelsDir: string): Promise<void> {
@@ -46,6 +49,12 @@ export async function buildRecognitionApp({
   logger,
   enrollments = new JsonEnrollmentStore(config.DATA_DIR),
   descriptors = new JsonDescriptorStore(config.DATA_DIR),
+  storage = 'json-files',
+  storeChecks = [
+    { name: 'students', check: async () => void (await students.list()) },
+    { name: 'attendance', check: async () => void (await attendance.listDay('0000-00-00')) },
+    { name: 'enrollment', check: async () => void (await enrollments.list()) },
+  ],
 }: RecognitionAppOptions): Promise<FastifyInstance> {
   const app = await createApp('recognition', config, logger, {
     title: 'Recognition service',
@@ -53,7 +62,11 @@ export async function buildRecognitionApp({
   });
   const sessions = new RecognitionSessions({ config, students, attendance, enrollments, descriptors, logger: app.log as Logger });
   app.addHook('onClose', () => sessions.close());
-  await app.register(sessionRoutes, { sessions });
+  const databaseProblem = async () => {
+    const failed = await Promise.all(storeChecks.map(({ check }) => check().then(() => null, (error: Error) => error.message)));
+    return failed.find((problem) => problem !== null) ?? null;
+  };
+  await app.register(sessionRoutes, { sessions, storage, ...(storage === 'postgres' && { databaseProblem }) });
   await app.register(attendanceRoute, { config, students, attendance });
   await app.register(attendanceCorrectionsRoute, { config, students, attendance, events: sessions.events });
   await app.register(eventsRoute, { events: sessions.events });
@@ -61,13 +74,6 @@ export async function buildRecognitionApp({
   await app.register(classPhotoRoute, { sessions, maxBytes: config.PHOTO_MAX_BYTES });
   await app.register(rosterRoute, { config, students, attendance, enrollments });
   await app.register(rollCallPageRoute);
-  await app.register(readyRoute, {
-    checks: [
-      { name: 'models', check: () => checkModelFiles(config.MODELS_DIR) },
-      { name: 'students', check: async () => void (await students.list()) },
-      { name: 'attendance', check: async () => void (await attendance.listDay('0000-00-00')) },
-      { name: 'enrollment', check: async () => void (await enrollments.list()) },
-    ],
-  });
+  await app.register(readyRoute, { checks: [{ name: 'models', check: () => checkModelFiles(config.MODELS_DIR) }, ...storeChecks] });
   return app;
 }

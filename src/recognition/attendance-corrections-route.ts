@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Config } from '../config/config.ts';
 import { ErrorReplySchema, type ErrorBody } from '../http/error-handling.ts';
 import { AttendanceChangeSchema, AttendanceRecordSchema, type AttendanceStore, type Correction } from '../storage/attendance-store.ts';
-import { RollNoSchema, type StudentStore } from '../storage/student-store.ts';
+import { RollNoSchema, type StillCurrent, type StudentStore } from '../storage/student-store.ts';
 import { dayIn, toTimestamp } from './attendance-clock.ts';
 import { CalendarDaySchema, DayRangeQueryFields, checkDayRange, dayRangeOf } from './day-range.ts';
 import type { SessionEvents } from './session-events.ts';
@@ -90,7 +90,8 @@ export const attendanceCorrectionsRoute: FastifyPluginAsyncZod<AttendanceCorrect
       const { date, rollNo } = request.params;
       if (date > today()) return reply.code(400).send(futureDay(date));
       const correction = { rollNo, at: toTimestamp(now()), ...noteOf(request.body ?? {}) };
-      const onRoster = async () => new Set((await students.get(rollNo)) ? [rollNo] : []);
+      // With a database the store reads the roster inside its own transaction (`lookup`); the JSON files ask the roster.
+      const onRoster: StillCurrent = async (_rollNos, lookup) => new Set((lookup ? (await lookup([rollNo]))[0] : await students.get(rollNo)) ? [rollNo] : []);
       const marked = await attendance.markManually(date, correction, onRoster);
       if (marked.outcome === 'not-current') return reply.code(404).send(error('STUDENT_NOT_FOUND', `No student with rollNo ${rollNo} is registered.`));
       if (marked.outcome === 'already-present') return { status: 'success' as const, date, rollNo, alreadyPresent: true, record: marked.record, change: null };

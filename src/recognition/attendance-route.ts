@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Config } from '../config/config.ts';
+import { RoomSchema, type Config } from '../config/config.ts';
 import { AttendanceRecordSchema, type AttendanceStore } from '../storage/attendance-store.ts';
 import type { StudentStore } from '../storage/student-store.ts';
 import { dayIn } from './attendance-clock.ts';
@@ -11,6 +11,7 @@ const AttendanceQuerySchema = z
     ...DayRangeQueryFields,
     format: z.enum(['json', 'csv']).optional().describe('Overrides the Accept header'),
     include: z.enum(['absent']).optional().describe('`absent` also lists the registered students who were not present'),
+    room: RoomSchema.optional().describe('Only the students a camera in this ROOM marked (the whole school without it)'),
   })
   .superRefine(checkDayRange);
 
@@ -85,12 +86,15 @@ export const attendanceRoute: FastifyPluginAsyncZod<AttendanceRouteOptions> = as
       },
     },
     async (request, reply) => {
-      const { format, include } = request.query;
+      const { format, include, room } = request.query;
       const range = dayRangeOf(request.query, dayIn(config.TIME_ZONE, now()));
       let days: AttendanceDay[] =
         request.query.from === undefined
           ? [{ date: range.from, present: await attendance.listDay(range.from) }]
           : (await attendance.listRange(range.from, range.to)).map(({ day, records }) => ({ date: day, present: records }));
+      if (room !== undefined) {
+        days = days.map((day) => ({ ...day, present: day.present.filter((record) => record.source === 'camera' && record.room === room) }));
+      }
       if (include === 'absent') {
         const roster = (await students.list()).map((student) => student.rollNo);
         days = days.map((day) => {

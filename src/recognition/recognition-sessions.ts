@@ -3,12 +3,12 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { describeCamera } from '../camera/open-frame-source.ts';
 import type { Config } from '../config/config.ts';
-import { AttendanceError } from '../errors.ts';
+import { AttendanceError, DatabaseUnavailableError } from '../errors.ts';
 import type { AttendanceRecord, AttendanceStore } from '../storage/attendance-store.ts';
 import { decodeDescriptor, encodeDescriptor, type DescriptorStore } from '../storage/descriptor-store.ts';
 import type { EnrollmentOutcomes, EnrollmentStore } from '../storage/enrollment-store.ts';
 import { DESCRIPTOR_MODEL_VERSION } from '../faces/face-engine.ts';
-import { photoUrls, type Student, type StudentStore } from '../storage/student-store.ts';
+import { photoUrls, studentsOfClass, type RosterLookup, type Student, type StudentStore } from '../storage/student-store.ts';
 import { dayIn, toTimestamp } from './attendance-clock.ts';
 import { SessionEvents } from './session-events.ts';
 import type { PhotoFace } from './worker/class-photo.ts';
@@ -17,6 +17,7 @@ import type { ClassPhotoRequest, ControlMessage, EnrollmentProblem, SessionSetti
 const WORKER_URL = new URL('./worker/start-worker.mjs', import.meta.url);
 const STOP_TIMEOUT_MS = 15_000;
 const SNAPSHOT_WAIT_MS = 10_000;
+const RETRY_QUEUED_MARKS_MS = 1_000;
 
 export class SessionAlreadyRunningError extends AttendanceError {
   constructor() {
@@ -50,6 +51,10 @@ export interface Snapshot {
 }
 
 export interface RecognitionStatus {
+  /** The ROOM this service's camera is in, when it has one. */
+  room: string | null;
+  /** The CLASS_ID whose students this service enrolls, when it has one. */
+  classId: string | null;
   running: boolean;
   sessionId: string | null;
   startedAt: string | null;
@@ -63,6 +68,10 @@ export interface RecognitionStatus {
   recognizedThisSession: number;
   /** Students the camera recognised but did not mark, because a person had removed their mark that day. */
   ignoredRecognitions: IgnoredRecognition[];
+  /** Marks recognised while the database was unavailable, waiting to be written (oldest first). */
+  queuedMarks: number;
+  /** Marks not kept because the queue was full (MARK_QUEUE_LIMIT) during an outage: those students were not marked. */
+  droppedMarks: number;
   lastError: string | null;
 }
 
@@ -71,6 +80,14 @@ export interface IgnoredRecognition {
   day: string;
   seenAt: string;
   reason: 'removed-by-person';
+}
+
+/** A recognition waiting for the database to come back. */
+interface QueuedMark {
+  session: Session;
+  rollNo: string;
+  distance: number;
+  seenAt: Date;
 }
 
 interface Session {
@@ -107,6 +124,10 @@ export class RecognitionSessions {
   /** Starts and stops run one at a time, in arrival order: never two workers, never a stop that misses a start. */
   private transitions: Promise<unknown> = Promise.resolve();
   private readonly now: () => Date;
+  private readonly markQueue: QueuedMark[] = [];
+  private droppedMarks = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> | undefined;
 
   constructor(private readonly options: RecognitionSessionsOptions) {
     this.now = options.now ?? (() => new Date());
@@ -114,7 +135,7 @@ export class RecognitionSessions {
   }
 
   status(): RecognitionStatus {
-    return structuredClone(this.session?.status ?? this.lastStatus);
+    return { ...structuredClone(this.session?.status ?? this.lastStatus), queuedMarks: this.markQueue.length, droppedMarks: this.droppedMarks };
   }
 
   start(): Promise<void> {
@@ -215,6 +236,11 @@ export class RecognitionSessions {
 
   async close(): Promise<void> {
     if (this.session) await this.stop();
+    clearTimeout(this.retryTimer);
+    await this.flushing;
+    if (this.markQueue.length > 0) {
+      this.options.logger.error({ rollNos: this.markQueue.map((queued) => queued.rollNo) }, 'shutting down with marks the database never took');
+    }
   }
 
   private today(): string {
@@ -223,6 +249,8 @@ export class RecognitionSessions {
 
   private idleStatus(): RecognitionStatus {
     return {
+      room: this.options.config.ROOM ?? null,
+      classId: this.options.config.CLASS_ID ?? null,
       running: false,
       sessionId: null,
       startedAt: null,
@@ -235,6 +263,8 @@ export class RecognitionSessions {
       enrollmentErrors: [],
       recognizedThisSession: 0,
       ignoredRecognitions: [],
+      queuedMarks: 0,
+      droppedMarks: 0,
       lastError: null,
     };
   }
@@ -243,14 +273,16 @@ export class RecognitionSessions {
     const { config, logger } = this.options;
     const startedAt = this.now();
     const day = dayIn(config.TIME_ZONE, startedAt);
-    const [students, present, cached] = await Promise.all([
+    const [roster, present, cached] = await Promise.all([
       this.options.students.list(),
       this.options.attendance.listDay(day),
       this.options.descriptors.list(DESCRIPTOR_MODEL_VERSION),
     ]);
+    // A room's camera compares faces with its class only: faster, and fewer strangers let through.
+    const students = studentsOfClass(roster, config.CLASS_ID);
     const cachedPhotos = Object.fromEntries(
       students.flatMap(({ rollNo }) => {
-        const photos = cached[rollNo];
+        const photos = Object.hasOwn(cached, rollNo) ? cached[rollNo] : undefined;
         return photos ? [[rollNo, photos.map((photo) => ({ ...photo, descriptor: decodeDescriptor(photo.descriptor) }))]] : [];
       }),
     );
@@ -306,7 +338,7 @@ export class RecognitionSessions {
       session.status.running = false;
     });
     log.info({ students: students.length, alreadyPresent: present.length, camera: session.status.camera }, 'recognition session started');
-    this.events.publish({ type: 'session-started', sessionId: session.id, camera: session.status.camera, students: students.length });
+    this.events.publish({ type: 'session-started', sessionId: session.id, camera: session.status.camera, students: students.length, room: config.ROOM ?? null });
     return session;
   }
 
@@ -328,7 +360,7 @@ export class RecognitionSessions {
         status.framesProcessed = message.framesProcessed;
         break;
       case 'recognized':
-        this.record(session, message.rollNo, message.distance, new Date(message.seenAt), log);
+        this.record({ session, rollNo: message.rollNo, distance: message.distance, seenAt: new Date(message.seenAt) }, log);
         break;
       case 'source-ended':
         status.sourceEnded = true;
@@ -345,29 +377,83 @@ export class RecognitionSessions {
     }
   }
 
-  private record(session: Session, rollNo: string, distance: number, seenAt: Date, log: Logger): void {
-    const day = dayIn(this.options.config.TIME_ZONE, seenAt);
-    const timestamp = toTimestamp(seenAt);
-    const mark = this.options.attendance
-      .markPresent(day, { rollNo, timestamp, sessionId: session.id, distance }, (rollNos) => this.stillOnRoster(session, rollNos, sameRegistration))
-      .then((outcome) => {
-        if (outcome === 'marked') {
-          session.status.recognizedThisSession += 1;
-          session.marked.push({ rollNo, timestamp, source: 'camera', sessionId: session.id, distance });
-          log.info({ rollNo, day }, 'student marked present');
-          this.events.publish({ type: 'student-present', sessionId: session.id, rollNo, day, timestamp, source: 'camera', distance });
-        } else if (outcome === 'removed-by-person') {
-          session.status.ignoredRecognitions.push({ rollNo, day, seenAt: timestamp, reason: outcome });
-          log.info({ rollNo, day }, 'student recognised but not marked: a person removed their mark today');
-          this.events.publish({ type: 'recognition-ignored', sessionId: session.id, rollNo, day, seenAt: timestamp, reason: outcome });
-        }
-      })
+  /** Marks are written in the order they were seen: while some wait for the database, the new ones queue behind them. */
+  private record(recognition: QueuedMark, log: Logger): void {
+    if (this.markQueue.length > 0) return this.enqueue(recognition, log);
+    const { session } = recognition;
+    const mark = this.write(recognition, log)
       .catch((error: Error) => {
-        session.status.lastError = `could not record attendance of ${rollNo}: ${error.message}`;
-        log.error({ err: error, rollNo }, 'could not record attendance');
+        if (error instanceof DatabaseUnavailableError) return this.enqueue(recognition, log);
+        session.status.lastError = `could not record attendance of ${recognition.rollNo}: ${error.message}`;
+        log.error({ err: error, rollNo: recognition.rollNo }, 'could not record attendance');
       })
       .finally(() => session.pendingWrites.delete(mark));
     session.pendingWrites.add(mark);
+  }
+
+  private async write({ session, rollNo, distance, seenAt }: QueuedMark, log: Logger): Promise<void> {
+    const day = dayIn(this.options.config.TIME_ZONE, seenAt);
+    const timestamp = toTimestamp(seenAt);
+    const room = this.options.config.ROOM;
+    const outcome = await this.options.attendance.markPresent(
+      day,
+      { rollNo, timestamp, sessionId: session.id, distance, ...(room !== undefined && { room }) },
+      (rollNos, lookup) => this.stillOnRoster(session, rollNos, sameRegistration, lookup),
+    );
+    if (outcome === 'marked') {
+      session.status.recognizedThisSession += 1;
+      session.marked.push({ rollNo, timestamp, source: 'camera', sessionId: session.id, distance, ...(room !== undefined && { room }) });
+      log.info({ rollNo, day }, 'student marked present');
+      this.events.publish({ type: 'student-present', sessionId: session.id, rollNo, day, timestamp, source: 'camera', distance, room: room ?? null });
+    } else if (outcome === 'removed-by-person') {
+      session.status.ignoredRecognitions.push({ rollNo, day, seenAt: timestamp, reason: outcome });
+      log.info({ rollNo, day }, 'student recognised but not marked: a person removed their mark today');
+      this.events.publish({ type: 'recognition-ignored', sessionId: session.id, rollNo, day, seenAt: timestamp, reason: outcome, room: room ?? null });
+    }
+  }
+
+  /**
+   * Keeps a mark the database could not take, to write it when the database is back. The queue is bounded
+   * (MARK_QUEUE_LIMIT): once full, a new mark is dropped, counted in `droppedMarks` and logged with its rollNo.
+   */
+  private enqueue(recognition: QueuedMark, log: Logger): void {
+    const { session, rollNo } = recognition;
+    if (this.markQueue.length >= this.options.config.MARK_QUEUE_LIMIT) {
+      this.droppedMarks += 1;
+      session.status.lastError = `the database is unavailable and ${this.markQueue.length} marks are already waiting: ${rollNo} was not marked`;
+      log.error({ rollNo }, 'mark dropped: the queue of marks waiting for the database is full');
+      return;
+    }
+    this.markQueue.push(recognition);
+    session.status.lastError = `the database is unavailable: ${this.markQueue.length} mark(s) waiting to be written`;
+    if (this.markQueue.length === 1) log.warn('the database is unavailable: marks wait in memory until it is back');
+    this.scheduleFlush(log);
+  }
+
+  private scheduleFlush(log: Logger): void {
+    if (this.retryTimer !== undefined || this.flushing !== undefined) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.flushing = this.flushQueue(log).finally(() => (this.flushing = undefined));
+    }, RETRY_QUEUED_MARKS_MS);
+  }
+
+  private async flushQueue(log: Logger): Promise<void> {
+    while (this.markQueue.length > 0) {
+      const next = this.markQueue[0]!;
+      try {
+        await this.write(next, log);
+      } catch (error) {
+        if (error instanceof DatabaseUnavailableError) {
+          this.flushing = undefined;
+          return this.scheduleFlush(log);
+        }
+        next.session.status.lastError = `could not record attendance of ${next.rollNo}: ${(error as Error).message}`;
+        log.error({ err: error, rollNo: next.rollNo }, 'could not record attendance');
+      }
+      this.markQueue.shift();
+    }
+    log.info('the database is back: every waiting mark was written');
   }
 
   /** Keeps the verdict on each photo tried, so the registration service can tell which photos need replacing. */
@@ -377,7 +463,7 @@ export class RecognitionSessions {
     for (const rollNo of enrolledRollNos) outcomes[rollNo] = { usable: true, url: session.rosterAtStart.get(rollNo)!.url, checkedAt };
     for (const { rollNo, code, message } of problems) outcomes[rollNo] = { usable: false, url: session.rosterAtStart.get(rollNo)!.url, checkedAt, code, message };
     const write = this.options.enrollments
-      .recordMany(outcomes, (rollNos) => this.stillOnRoster(session, rollNos, samePhotos))
+      .recordMany(outcomes, (rollNos, lookup) => this.stillOnRoster(session, rollNos, samePhotos, lookup))
       .catch((error: Error) => {
         session.status.lastError = `could not record enrollment outcomes: ${error.message}`;
         log.error({ err: error }, 'could not record enrollment outcomes');
@@ -391,7 +477,7 @@ export class RecognitionSessions {
       Object.entries(updates).map(([rollNo, photos]) => [rollNo, photos.map((photo) => ({ ...photo, descriptor: encodeDescriptor(photo.descriptor) }))]),
     );
     const write = this.options.descriptors
-      .recordMany(DESCRIPTOR_MODEL_VERSION, encoded, (rollNos) => this.stillOnRoster(session, rollNos, samePhotos))
+      .recordMany(DESCRIPTOR_MODEL_VERSION, encoded, (rollNos, lookup) => this.stillOnRoster(session, rollNos, samePhotos, lookup))
       .catch((error: Error) => {
         session.status.lastError = `could not record the descriptor cache: ${error.message}`;
         log.error({ err: error }, 'could not record the descriptor cache');
@@ -405,8 +491,13 @@ export class RecognitionSessions {
    * meanwhile must not be marked or get a verdict or descriptors back: the stores ask this while holding off their
    * `remove`, and the registration service removes the roster entry before what was derived from it.
    */
-  private async stillOnRoster(session: Session, rollNos: string[], same: (atStart: Student, now: Student) => boolean): Promise<ReadonlySet<string>> {
-    const roster = new Map((await this.options.students.list()).map((student) => [student.rollNo, student]));
+  private async stillOnRoster(
+    session: Session,
+    rollNos: string[],
+    same: (atStart: Student, now: Student) => boolean,
+    lookup: RosterLookup = async () => this.options.students.list(),
+  ): Promise<ReadonlySet<string>> {
+    const roster = new Map((await lookup(rollNos)).map((student) => [student.rollNo, student]));
     return new Set(
       rollNos.filter((rollNo) => {
         const atStart = session.rosterAtStart.get(rollNo);

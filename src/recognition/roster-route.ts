@@ -4,7 +4,7 @@ import type { Config } from '../config/config.ts';
 import { ENROLLMENT_ERROR_CODES } from '../errors.ts';
 import type { AttendanceStore } from '../storage/attendance-store.ts';
 import type { EnrollmentStore } from '../storage/enrollment-store.ts';
-import type { StudentStore } from '../storage/student-store.ts';
+import { studentsOfClass, type StudentStore } from '../storage/student-store.ts';
 import { dayIn } from './attendance-clock.ts';
 
 const RosterEntrySchema = z.object({
@@ -33,7 +33,7 @@ export interface RosterRouteOptions {
 }
 
 /**
- * `GET /roster`: today's roll call as the recognition service sees it, read-only: every registered student, the
+ * `GET /roster`: today's roll call as the recognition service sees it, read-only: every registered student (of CLASS_ID), the
  * verdict on their current photo, and when they were marked present. It saves the roll-call page, served from this
  * service, a trip to the registration service on another port.
  */
@@ -48,7 +48,8 @@ export const rosterRoute: FastifyPluginAsyncZod<RosterRouteOptions> = async (app
       const removedToday = new Set(changes.filter((change) => change.action === 'removed').map((change) => change.rollNo));
       return {
         day,
-        students: roster.map(({ rollNo, url }) => {
+        // A room's page lists the class its camera enrolls (CLASS_ID).
+        students: studentsOfClass(roster, config.CLASS_ID).map(({ rollNo, url }) => {
           // A verdict on an earlier photo says nothing about the current one.
           const outcome = outcomes[rollNo]?.url === url ? outcomes[rollNo] : undefined;
           return {

@@ -3,7 +3,7 @@ import { ENROLLMENT_ERROR_CODES } from '../errors.ts';
 import { AttendanceChangeSchema, ManualRecordSchema } from '../storage/attendance-store.ts';
 
 export const SessionEventSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('session-started'), sessionId: z.string(), camera: z.string(), students: z.number().int() }),
+  z.object({ type: z.literal('session-started'), sessionId: z.string(), camera: z.string(), students: z.number().int(), room: z.string().nullable() }),
   z.object({ type: z.literal('session-stopped'), sessionId: z.string(), reason: z.enum(['stopped', 'failed']), recognizedThisSession: z.number().int() }),
   z.object({
     type: z.literal('student-present'),
@@ -13,6 +13,7 @@ export const SessionEventSchema = z.discriminatedUnion('type', [
     timestamp: z.string(),
     source: z.literal('camera'),
     distance: z.number(),
+    room: z.string().nullable().describe("The recognition service's ROOM"),
   }),
   z.object({
     type: z.literal('recognition-ignored'),
@@ -21,6 +22,7 @@ export const SessionEventSchema = z.discriminatedUnion('type', [
     day: z.string(),
     seenAt: z.string(),
     reason: z.literal('removed-by-person'),
+    room: z.string().nullable().describe("The recognition service's ROOM"),
   }),
   z.object({
     type: z.literal('attendance-corrected'),

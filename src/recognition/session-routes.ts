@@ -8,6 +8,13 @@ const ConflictReplySchema = z.object({ status: z.literal('error'), code: z.strin
 const StopReplySchema = z.object({ recognizedStudents: z.array(AttendanceRecordSchema) });
 
 const StatusReplySchema = z.object({
+  room: z.string().nullable().describe('ROOM: where this service\'s camera is'),
+  classId: z.string().nullable().describe('CLASS_ID: the class whose students this service enrolls; null for the whole roster'),
+  storage: z.enum(['json-files', 'postgres']),
+  database: z
+    .object({ reachable: z.boolean(), problem: z.string().nullable() })
+    .nullable()
+    .describe('With DATABASE_URL: whether the database answers now; null with the JSON files'),
   running: z.boolean(),
   sessionId: z.string().nullable(),
   startedAt: z.string().nullable(),
@@ -22,11 +29,20 @@ const StatusReplySchema = z.object({
   ignoredRecognitions: z
     .array(z.object({ rollNo: z.string(), day: z.string(), seenAt: z.string(), reason: z.literal('removed-by-person') }))
     .describe('Students this session recognised but did not mark, because a person had removed their mark that day'),
+  queuedMarks: z.number().int().describe('Marks waiting in memory for the database to come back'),
+  droppedMarks: z.number().int().describe('Marks not kept during an outage because MARK_QUEUE_LIMIT marks were already waiting'),
   lastError: z.string().nullable(),
 });
 
 /** `POST /start-recognition`, `POST /stop-recognition` and `GET /status`. */
-export const sessionRoutes: FastifyPluginAsyncZod<{ sessions: RecognitionSessions }> = async (app, { sessions }) => {
+export interface SessionRoutesOptions {
+  sessions: RecognitionSessions;
+  storage: 'json-files' | 'postgres';
+  /** Resolves what keeps the database from answering, or null when it answers; only with PostgreSQL. */
+  databaseProblem?: () => Promise<string | null>;
+}
+
+export const sessionRoutes: FastifyPluginAsyncZod<SessionRoutesOptions> = async (app, { sessions, storage, databaseProblem }) => {
   app.post('/start-recognition', { schema: { response: { 200: StartReplySchema, 409: ConflictReplySchema } } }, async (_request, reply) => {
     try {
       await sessions.start();
@@ -41,5 +57,8 @@ export const sessionRoutes: FastifyPluginAsyncZod<{ sessions: RecognitionSession
     recognizedStudents: await sessions.stop(),
   }));
 
-  app.get('/status', { schema: { response: { 200: StatusReplySchema } } }, async () => sessions.status());
+  app.get('/status', { schema: { response: { 200: StatusReplySchema } } }, async () => {
+    const problem = databaseProblem && (await databaseProblem());
+    return { ...sessions.status(), storage, database: problem === undefined ? null : { reachable: problem === null, problem } };
+  });
 };

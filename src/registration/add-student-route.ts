@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { ClassIdSchema } from '../config/config.ts';
 import { RollNoSchema, type StudentStore } from '../storage/student-store.ts';
 
 export const PhotoUrlSchema = z
@@ -29,6 +30,7 @@ export function addStudentBodySchema(maxStudentsPerRequest: number) {
       .array(NewStudentSchema)
       .min(1, 'classStudents must list at least one student')
       .max(maxStudentsPerRequest, `at most ${maxStudentsPerRequest} students per request`),
+    classId: ClassIdSchema.optional().describe('The class these students belong to; students already registered join it too (still counted as skipped)'),
   });
 }
 
@@ -46,8 +48,8 @@ export const addStudentRoute: FastifyPluginAsyncZod<AddStudentRouteOptions> = as
     '/add-student',
     { schema: { body: addStudentBodySchema(maxStudentsPerRequest), response: { 200: AddStudentReplySchema } } },
     async (request) => {
-      const { added, skipped } = await students.addMany(request.body.classStudents, now().toISOString());
-      request.log.info({ added, skipped }, 'students registered');
+      const { added, skipped } = await students.addMany(request.body.classStudents, now().toISOString(), request.body.classId);
+      request.log.info({ added, skipped, classId: request.body.classId }, 'students registered');
       return { status: 'success' as const, message: `Data received. Added: ${added} new student(s). Skipped: ${skipped} duplicate(s).` };
     },
   );

@@ -2,13 +2,14 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.ts';
 import { createApp } from '../http/create-app.ts';
-import { readyRoute } from '../http/ready-route.ts';
+import { readyRoute, type ReadinessCheck } from '../http/ready-route.ts';
 import type { AttendanceStore } from '../storage/attendance-store.ts';
 import type { EnrollmentStore } from '../storage/enrollment-store.ts';
 import { JsonAttendanceStore } from '../storage/json-attendance-store.ts';
 import type { DescriptorStore } from '../storage/descriptor-store.ts';
 import { JsonDescriptorStore } from '../storage/json-descriptor-store.ts';
 import { JsonEnrollmentStore } from '../storage/json-enrollment-store.ts';
+import { StoreByStoreErasure, type StudentErasure } from '../storage/student-erasure.ts';
 import type { StudentStore } from '../storage/student-store.ts';
 import { addStudentRoute } from './add-student-route.ts';
 import { studentRoutes } from './student-routes.ts';
@@ -23,6 +24,10 @@ export interface RegistrationAppOptions {
   attendance?: AttendanceStore;
   /** Defaults to the JSON file in `DATA_DIR`. */
   descriptors?: DescriptorStore;
+  /** Defaults to erasing from each of the stores above in turn. */
+  erasure?: StudentErasure;
+  /** What `/ready` checks of the stores; defaults to reading each JSON file. */
+  storeChecks?: ReadinessCheck[];
   now?: () => Date;
 }
 
@@ -33,6 +38,12 @@ export async function buildRegistrationApp({
   enrollments = new JsonEnrollmentStore(config.DATA_DIR),
   attendance = new JsonAttendanceStore(config.DATA_DIR),
   descriptors = new JsonDescriptorStore(config.DATA_DIR),
+  erasure = new StoreByStoreErasure({ students, enrollments, attendance, descriptors }),
+  storeChecks = [
+    { name: 'students', check: async () => void (await students.list()) },
+    { name: 'enrollment', check: async () => void (await enrollments.list()) },
+    { name: 'attendance', check: async () => void (await attendance.listDay('0000-00-00')) },
+  ],
   now = () => new Date(),
 }: RegistrationAppOptions): Promise<FastifyInstance> {
   const app = await createApp('registration', config, logger, {
@@ -40,13 +51,7 @@ export async function buildRegistrationApp({
     description: 'The roster: register students with a photo URL, list, look up, re-photo and remove them.',
   });
   await app.register(addStudentRoute, { students, maxStudentsPerRequest: config.MAX_STUDENTS_PER_REQUEST, now });
-  await app.register(studentRoutes, { students, enrollments, attendance, descriptors });
-  await app.register(readyRoute, {
-    checks: [
-      { name: 'students', check: async () => void (await students.list()) },
-      { name: 'enrollment', check: async () => void (await enrollments.list()) },
-      { name: 'attendance', check: async () => void (await attendance.listDay('0000-00-00')) },
-    ],
-  });
+  await app.register(studentRoutes, { students, enrollments, descriptors, erasure });
+  await app.register(readyRoute, { checks: storeChecks });
   return app;
 }

@@ -1,10 +1,10 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ErrorReplySchema } from '../http/error-handling.ts';
-import type { AttendanceStore } from '../storage/attendance-store.ts';
 import type { DescriptorStore } from '../storage/descriptor-store.ts';
 import { ENROLLMENT_ERROR_CODES } from '../errors.ts';
 import type { EnrollmentOutcome, EnrollmentStore } from '../storage/enrollment-store.ts';
+import type { StudentErasure } from '../storage/student-erasure.ts';
 import { RollNoSchema, type Student, type StudentStore } from '../storage/student-store.ts';
 import { PhotoUrlSchema } from './add-student-route.ts';
 
@@ -21,6 +21,7 @@ export const StudentViewSchema = z.object({
   url: z.string(),
   registeredAt: z.string().nullable(),
   photoReplacedAt: z.string().nullable(),
+  classes: z.array(z.string()).describe('The classes the student was registered in (classId of POST /add-student)'),
   photo: PhotoCheckSchema,
 });
 type StudentView = z.infer<typeof StudentViewSchema>;
@@ -58,8 +59,8 @@ const ReplacePhotoBodySchema = z.strictObject({ url: PhotoUrlSchema });
 export interface StudentRoutesOptions {
   students: StudentStore;
   enrollments: EnrollmentStore;
-  attendance: AttendanceStore;
   descriptors: DescriptorStore;
+  erasure: StudentErasure;
 }
 
 function viewOf(student: Student, outcome: EnrollmentOutcome | undefined): StudentView {
@@ -70,6 +71,7 @@ function viewOf(student: Student, outcome: EnrollmentOutcome | undefined): Stude
     url: student.url,
     registeredAt: student.registeredAt ?? null,
     photoReplacedAt: student.photoReplacedAt ?? null,
+    classes: student.classes ?? [],
     photo: {
       usable: current?.usable ?? null,
       checkedAt: current?.checkedAt ?? null,
@@ -81,7 +83,7 @@ function viewOf(student: Student, outcome: EnrollmentOutcome | undefined): Stude
 const notFound = (rollNo: string) => ({ status: 'error' as const, code: 'STUDENT_NOT_FOUND', message: `No student with rollNo ${rollNo} is registered.` });
 
 /** The roster: list, look up, remove (with everything derived from the student) and re-photo students. */
-export const studentRoutes: FastifyPluginAsyncZod<StudentRoutesOptions> = async (app, { students, enrollments, attendance, descriptors }) => {
+export const studentRoutes: FastifyPluginAsyncZod<StudentRoutesOptions> = async (app, { students, enrollments, descriptors, erasure }) => {
   app.get(
     '/students',
     { schema: { summary: 'List registered students, in registration order', querystring: ListQuerySchema, response: { 200: ListReplySchema } } },
@@ -119,12 +121,10 @@ export const studentRoutes: FastifyPluginAsyncZod<StudentRoutesOptions> = async 
     },
     async (request, reply) => {
       const { rollNo } = request.params;
-      const removedFromRoster = await students.remove(rollNo);
-      const removedEnrollmentOutcome = await enrollments.remove(rollNo);
-      const removedDescriptors = await descriptors.remove(rollNo);
-      const erased = request.query.attendance === 'delete' ? await attendance.removeStudent(rollNo) : { records: 0, changes: 0 };
-      const removedAttendanceRecords = erased.records;
-      const removedAttendanceChanges = erased.changes;
+      const { removedFromRoster, removedEnrollmentOutcome, removedDescriptors, removedAttendanceRecords, removedAttendanceChanges } = await erasure.erase(
+        rollNo,
+        request.query.attendance === 'delete',
+      );
       if (!removedFromRoster && !removedEnrollmentOutcome && !removedDescriptors && removedAttendanceRecords + removedAttendanceChanges === 0) {
         return reply.code(404).send(notFound(rollNo));
       }

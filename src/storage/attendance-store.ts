@@ -13,6 +13,7 @@ export const CameraRecordSchema = z.object({
   source: z.literal('camera'),
   sessionId: z.string().nullable().describe('The recognition session that marked the student; null for marks made before sources were recorded'),
   distance: z.number().nullable().describe('Face-descriptor distance of the match; null for marks made before sources were recorded'),
+  room: z.string().optional().describe("The recognition service's ROOM, when it has one"),
 });
 export type CameraRecord = z.infer<typeof CameraRecordSchema>;
 
@@ -42,7 +43,7 @@ export const AttendanceChangeSchema = z.object({
 export type AttendanceChange = z.infer<typeof AttendanceChangeSchema>;
 
 /** What the camera saw: `sessionId` and `distance` may be left out only by callers that have none (tools, imports). */
-export type CameraMark = Pick<CameraRecord, 'rollNo' | 'timestamp'> & Partial<Pick<CameraRecord, 'sessionId' | 'distance'>>;
+export type CameraMark = Pick<CameraRecord, 'rollNo' | 'timestamp'> & Partial<Pick<CameraRecord, 'sessionId' | 'distance' | 'room'>>;
 
 /** A person's decision: who (`rollNo`), when it was made (`at`), by whom and why. */
 export interface Correction {

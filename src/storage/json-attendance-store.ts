@@ -77,6 +77,7 @@ export class JsonAttendanceStore implements AttendanceStore {
         source: 'camera',
         sessionId: mark.sessionId ?? null,
         distance: mark.distance ?? null,
+        ...(mark.room !== undefined && { room: mark.room }),
       };
       return { next: { ...current, days: withDay(current, day, [...present, record]) }, result: 'marked' as const };
     });

@@ -29,12 +29,13 @@ export class JsonEnrollmentStore implements EnrollmentStore {
   }
 
   async get(rollNo: string): Promise<EnrollmentOutcome | undefined> {
-    return (await this.document.read())[rollNo];
+    const outcomes = await this.document.read();
+    return Object.hasOwn(outcomes, rollNo) ? outcomes[rollNo] : undefined;
   }
 
   remove(rollNo: string): Promise<boolean> {
     return this.document.update((current) => {
-      if (!(rollNo in current)) return { next: undefined, result: false };
+      if (!Object.hasOwn(current, rollNo)) return { next: undefined, result: false };
       const { [rollNo]: _removed, ...rest } = current;
       return { next: rest, result: true };
     });

@@ -23,17 +23,24 @@ export class JsonStudentStore implements StudentStore {
     return this.document.read();
   }
 
-  addMany(students: NewStudent[], registeredAt: string): Promise<AddStudentsResult> {
+  addMany(students: NewStudent[], registeredAt: string, classId?: string): Promise<AddStudentsResult> {
     return this.document.update((current) => {
       const known = new Set(current.map((student) => student.rollNo));
       const added: Student[] = [];
       for (const { rollNo, url, urls } of students) {
         if (known.has(rollNo)) continue;
         known.add(rollNo);
-        added.push({ rollNo, url, ...(urls && { urls }), registeredAt });
+        added.push({ rollNo, url, ...(urls && { urls }), registeredAt, ...(classId !== undefined && { classes: [classId] }) });
       }
       const result = { added: added.length, skipped: students.length - added.length };
-      return { next: added.length > 0 ? [...current, ...added] : undefined, result };
+      const joining = new Set(classId === undefined ? [] : students.map((student) => student.rollNo));
+      let joined = false;
+      const kept = current.map((student) => {
+        if (classId === undefined || !joining.has(student.rollNo) || student.classes?.includes(classId)) return student;
+        joined = true;
+        return { ...student, classes: [...(student.classes ?? []), classId].sort() };
+      });
+      return { next: added.length > 0 || joined ? [...kept, ...added] : undefined, result };
     });
   }
 

@@ -15,6 +15,8 @@ export const StudentSchema = z.object({
   registeredAt: z.string().optional(),
   /** When the photo URL was last replaced; absent while it is the one given at registration. */
   photoReplacedAt: z.string().optional(),
+  /** The classes the student was registered in (`classId` of POST /add-student), when any. */
+  classes: z.array(z.string()).optional(),
 });
 export type Student = z.infer<typeof StudentSchema>;
 
@@ -24,11 +26,15 @@ export function photoUrls(student: NewStudent): string[] {
   return student.urls ?? [student.url];
 }
 
+/** The registered students among `rollNos`, as a store reads them inside its own write (a database: its transaction). */
+export type RosterLookup = (rollNos: string[]) => Promise<Student[]>;
+
 /**
  * Which of `rollNos` a writer may still record something for. Stores that keep what was derived from a student ask it
  * while their `remove` is held off, so that a student removed meanwhile (the roster entry goes first) stays removed.
+ * A store that can read the roster inside its write passes `lookup`; without it the callback reads the roster itself.
  */
-export type StillCurrent = (rollNos: string[]) => Promise<ReadonlySet<string>>;
+export type StillCurrent = (rollNos: string[], lookup?: RosterLookup) => Promise<ReadonlySet<string>>;
 
 /** The entries of `byRollNo` that `stillCurrent` allows (all of them without it). */
 export async function currentEntries<T>(byRollNo: Record<string, T>, stillCurrent: StillCurrent | undefined): Promise<[string, T][]> {
@@ -36,6 +42,11 @@ export async function currentEntries<T>(byRollNo: Record<string, T>, stillCurren
   if (!stillCurrent) return entries;
   const allowed = await stillCurrent(Object.keys(byRollNo));
   return entries.filter(([rollNo]) => allowed.has(rollNo));
+}
+
+/** The students of `classId` (CLASS_ID), or all of them without one. */
+export function studentsOfClass(students: Student[], classId: string | undefined): Student[] {
+  return classId === undefined ? students : students.filter((student) => student.classes?.includes(classId));
 }
 
 export interface AddStudentsResult {
@@ -46,8 +57,11 @@ export interface AddStudentsResult {
 /** Where the roster lives. The JSON file is the embedded default; a database implements the same contract. */
 export interface StudentStore {
   list(): Promise<Student[]>;
-  /** Adds the students whose rollNo is not registered yet (the first one wins inside `students`), atomically. */
-  addMany(students: NewStudent[], registeredAt: string): Promise<AddStudentsResult>;
+  /**
+   * Adds the students whose rollNo is not registered yet (the first one wins inside `students`), atomically. With
+   * `classId`, every student listed joins that class, those already registered too (they are still counted as skipped).
+   */
+  addMany(students: NewStudent[], registeredAt: string, classId?: string): Promise<AddStudentsResult>;
   get(rollNo: string): Promise<Student | undefined>;
   /** Points the student at a new photo URL. Resolves the updated student, or `undefined` if the rollNo is not registered. */
   replacePhoto(rollNo: string, url: string, replacedAt: string): Promise<Student | undefined>;

@@ -1,0 +1,98 @@
+import { DESCRIPTOR_MODEL_VERSION } from '../faces/face-engine.ts';
+import type { AttendanceRecord } from './attendance-store.ts';
+import { jsonStores } from './open-stores.ts';
+import type { Database } from './pg-database.ts';
+
+export interface ImportCounts {
+  students: number;
+  classMemberships: number;
+  attendanceRecords: number;
+  attendanceChanges: number;
+  enrollmentOutcomes: number;
+  descriptorPhotos: number;
+}
+
+const FIRST_DAY = '0000-01-01';
+const LAST_DAY = '9999-12-31';
+
+// Rows keep the folder's order (registration order, marking order, change order): `ord` says what it was.
+const ordered = <Row extends object>(rows: Row[]) => rows.map((row, ord) => ({ ...row, ord }));
+
+const inserted = (result: { rowCount: number | null }) => result.rowCount ?? 0;
+
+/**
+ * Copies a JSON data folder into the database in one transaction; resolves how many rows were new. Idempotent: what
+ * the database already has (a student, a student's day, an identical change entry, an outcome, a student's cached
+ * photos) is left as it is, so a second run adds nothing. Descriptors of another model version are not copied.
+ */
+export async function importJsonData(database: Database, dataDir: string): Promise<ImportCounts> {
+  const json = jsonStores(dataDir);
+  const [students, days, changes, outcomes, descriptors] = await Promise.all([
+    json.students.list(),
+    json.attendance.listRange(FIRST_DAY, LAST_DAY),
+    json.attendance.listChanges(FIRST_DAY, LAST_DAY),
+    json.enrollments.list(),
+    json.descriptors.list(DESCRIPTOR_MODEL_VERSION),
+  ]);
+  const records = days.flatMap(({ day, records: dayRecords }) => dayRecords.map((record) => recordRow(day, record)));
+  const memberships = students.flatMap(({ rollNo, classes = [] }) => classes.map((classId) => ({ roll_no: rollNo, class_id: classId })));
+  const photos = Object.entries(descriptors).flatMap(([rollNo, cached]) => cached.map((photo, position) => ({ roll_no: rollNo, position, ...photo })));
+  return database.transaction(async (sql) => ({
+    students: inserted(
+      await sql.query(
+        `INSERT INTO students (roll_no, url, urls, registered_at, photo_replaced_at)
+         SELECT r.roll_no, r.url, r.urls, r.registered_at, r.photo_replaced_at
+         FROM jsonb_to_recordset($1::jsonb) AS r(roll_no text, url text, urls jsonb, registered_at text, photo_replaced_at text, ord integer)
+         ORDER BY r.ord ON CONFLICT (roll_no) DO NOTHING`,
+        [JSON.stringify(ordered(students.map((s) => ({ roll_no: s.rollNo, url: s.url, urls: s.urls ?? null, registered_at: s.registeredAt ?? null, photo_replaced_at: s.photoReplacedAt ?? null }))))],
+      ),
+    ),
+    classMemberships: inserted(
+      await sql.query(
+        `INSERT INTO student_classes (class_id, roll_no) SELECT r.class_id, r.roll_no FROM jsonb_to_recordset($1::jsonb) AS r(class_id text, roll_no text)
+         ON CONFLICT DO NOTHING`,
+        [JSON.stringify(memberships)],
+      ),
+    ),
+    attendanceRecords: inserted(
+      await sql.query(
+        `INSERT INTO attendance (day, roll_no, timestamp, source, session_id, distance, room, marked_by, reason)
+         SELECT r.day, r.roll_no, r.timestamp, r.source, r.session_id, r.distance, r.room, r.marked_by, r.reason
+         FROM jsonb_to_recordset($1::jsonb) AS r(day text, roll_no text, timestamp text, source text, session_id text, distance double precision, room text, marked_by text, reason text, ord integer)
+         ORDER BY r.ord ON CONFLICT (day, roll_no) DO NOTHING`,
+        [JSON.stringify(ordered(records))],
+      ),
+    ),
+    attendanceChanges: inserted(
+      await sql.query(
+        `INSERT INTO attendance_changes (at, day, roll_no, action, changed_by, reason, before)
+         SELECT r.at, r.day, r.roll_no, r.action, r.changed_by, r.reason, r.before
+         FROM jsonb_to_recordset($1::jsonb) AS r(at text, day text, roll_no text, action text, changed_by text, reason text, before jsonb, ord integer)
+         WHERE NOT EXISTS (SELECT 1 FROM attendance_changes c WHERE c.at = r.at AND c.day = r.day AND c.roll_no = r.roll_no AND c.action = r.action)
+         ORDER BY r.ord`,
+        [JSON.stringify(ordered(changes.map((c) => ({ at: c.at, day: c.date, roll_no: c.rollNo, action: c.action, changed_by: c.by, reason: c.reason, before: c.before }))))],
+      ),
+    ),
+    enrollmentOutcomes: inserted(
+      await sql.query(
+        `INSERT INTO enrollment_outcomes (roll_no, outcome) SELECT r.key, r.value FROM jsonb_each($1::jsonb) AS r ON CONFLICT (roll_no) DO NOTHING`,
+        [JSON.stringify(outcomes)],
+      ),
+    ),
+    descriptorPhotos: inserted(
+      await sql.query(
+        `INSERT INTO descriptor_photos (roll_no, position, model, url, sha256, descriptor)
+         SELECT r.roll_no, r.position, $1, r.url, r.sha256, decode(r.descriptor, 'base64')
+         FROM jsonb_to_recordset($2::jsonb) AS r(roll_no text, position integer, url text, sha256 text, descriptor text)
+         WHERE NOT EXISTS (SELECT 1 FROM descriptor_photos d WHERE d.roll_no = r.roll_no)`,
+        [DESCRIPTOR_MODEL_VERSION, JSON.stringify(photos)],
+      ),
+    ),
+  }));
+}
+
+function recordRow(day: string, record: AttendanceRecord) {
+  const common = { day, roll_no: record.rollNo, timestamp: record.timestamp, source: record.source };
+  if (record.source === 'manual') return { ...common, marked_by: record.by, reason: record.reason };
+  return { ...common, session_id: record.sessionId, distance: record.distance, room: record.room ?? null };
+}

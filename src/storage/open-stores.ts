@@ -1,0 +1,85 @@
+import { mkdir } from 'node:fs/promises';
+import type { Config } from '../config/config.ts';
+import type { ReadinessCheck } from '../http/ready-route.ts';
+import type { AttendanceStore } from './attendance-store.ts';
+import type { DescriptorStore } from './descriptor-store.ts';
+import type { EnrollmentStore } from './enrollment-store.ts';
+import { JsonAttendanceStore } from './json-attendance-store.ts';
+import { JsonDescriptorStore } from './json-descriptor-store.ts';
+import { JsonEnrollmentStore } from './json-enrollment-store.ts';
+import { JsonStudentStore } from './json-student-store.ts';
+import { PgAttendanceStore } from './pg-attendance-store.ts';
+import { Database, migrate } from './pg-database.ts';
+import { PgDescriptorStore } from './pg-descriptor-store.ts';
+import { PgEnrollmentStore } from './pg-enrollment-store.ts';
+import { PgStudentErasure } from './pg-student-erasure.ts';
+import { PgStudentStore } from './pg-student-store.ts';
+import { StoreByStoreErasure, type StudentErasure } from './student-erasure.ts';
+import type { StudentStore } from './student-store.ts';
+
+export interface Stores {
+  kind: 'json-files' | 'postgres';
+  students: StudentStore;
+  attendance: AttendanceStore;
+  enrollments: EnrollmentStore;
+  descriptors: DescriptorStore;
+  erasure: StudentErasure;
+  /** What `/ready` checks to say the stores can be used. */
+  readiness: ReadinessCheck[];
+  close(): Promise<void>;
+}
+
+export function postgresStores(database: Database): Stores {
+  return {
+    kind: 'postgres',
+    students: new PgStudentStore(database),
+    attendance: new PgAttendanceStore(database),
+    enrollments: new PgEnrollmentStore(database),
+    descriptors: new PgDescriptorStore(database),
+    erasure: new PgStudentErasure(database),
+    readiness: [{ name: 'database', check: async () => void (await database.query('SELECT 1')) }],
+    close: () => database.close(),
+  };
+}
+
+export function jsonStores(dataDir: string): Stores {
+  const students = new JsonStudentStore(dataDir);
+  const attendance = new JsonAttendanceStore(dataDir);
+  const enrollments = new JsonEnrollmentStore(dataDir);
+  const descriptors = new JsonDescriptorStore(dataDir);
+  return {
+    kind: 'json-files',
+    students,
+    attendance,
+    enrollments,
+    descriptors,
+    erasure: new StoreByStoreErasure({ students, attendance, enrollments, descriptors }),
+    readiness: [
+      { name: 'students', check: async () => void (await students.list()) },
+      { name: 'attendance', check: async () => void (await attendance.listDay('0000-00-00')) },
+      { name: 'enrollment', check: async () => void (await enrollments.list()) },
+    ],
+    close: async () => {},
+  };
+}
+
+/**
+ * The stores `DATABASE_URL` asks for: PostgreSQL (schema migrated first) when it is set, the JSON files in `DATA_DIR`
+ * otherwise. A damaged data file or an unreachable database stops the service at start rather than at the first request.
+ */
+export async function openStores(config: Config, onDatabaseProblem: (problem: string) => void = () => {}): Promise<Stores> {
+  if (config.DATABASE_URL === undefined) {
+    await mkdir(config.DATA_DIR, { recursive: true });
+    const stores = jsonStores(config.DATA_DIR);
+    for (const { check } of stores.readiness) await check();
+    return stores;
+  }
+  const database = new Database(config.DATABASE_URL, onDatabaseProblem);
+  try {
+    await migrate(database);
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  return postgresStores(database);
+}

@@ -1,0 +1,143 @@
+import { readdir, readFile } from 'node:fs/promises';
+import pg from 'pg';
+import { DatabaseUnavailableError } from '../errors.ts';
+
+const MIGRATIONS_DIR = new URL('./migrations/', import.meta.url);
+// Any constant shared by every service of the school: only one of them migrates at a time.
+const MIGRATION_LOCK_KEY = 1_207_401_012;
+
+const NETWORK_PROBLEMS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  EPIPE: 'connection lost',
+  ETIMEDOUT: 'connection timed out',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host not found',
+};
+
+// SQLSTATEs that say the server is not there for us, as opposed to "this statement is wrong".
+const SERVER_PROBLEMS: Record<string, string> = {
+  '57P01': 'the server is shutting down',
+  '57P02': 'the server is shutting down',
+  '57P03': 'the server is starting up',
+  '53300': 'too many connections',
+  '28P01': 'authentication failed',
+  '28000': 'authentication failed',
+  '3D000': 'the database does not exist',
+};
+
+/**
+ * The database's own words for an outage, reduced to a short phrase that never carries the connection string, or
+ * `undefined` when the error is not about reaching the database.
+ */
+export function outageOf(error: unknown): string | undefined {
+  if (error instanceof DatabaseUnavailableError) return error.message;
+  if (!(error instanceof Error)) return undefined;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') {
+    if (Object.hasOwn(NETWORK_PROBLEMS, code)) return NETWORK_PROBLEMS[code];
+    if (Object.hasOwn(SERVER_PROBLEMS, code)) return SERVER_PROBLEMS[code];
+    if (code.startsWith('08')) return 'connection failure';
+  }
+  if (/timeout exceeded when trying to connect/i.test(error.message)) return 'connection timed out';
+  if (/Connection terminated|not queryable|connection error|Client was closed/i.test(error.message)) return 'connection lost';
+  return undefined;
+}
+
+function translated(error: unknown): unknown {
+  const outage = outageOf(error);
+  return outage === undefined || error instanceof DatabaseUnavailableError ? error : new DatabaseUnavailableError(outage, { cause: error });
+}
+
+export type Sql = Pick<pg.PoolClient, 'query'>;
+
+/**
+ * One PostgreSQL database shared by every service of the school. Every statement is parameterised; an outage comes
+ * out as a `DatabaseUnavailableError` (503, code DATABASE_UNAVAILABLE), never as the driver's error.
+ */
+export class Database {
+  private readonly pool: pg.Pool;
+
+  constructor(connectionString: string, onIdleError: (problem: string) => void = () => {}) {
+    this.pool = new pg.Pool({ connectionString, max: 10, connectionTimeoutMillis: 5_000, idleTimeoutMillis: 10_000 });
+    // A pooled connection the server drops while idle must not crash the process.
+    this.pool.on('error', (error) => onIdleError(outageOf(error) ?? 'connection error'));
+  }
+
+  async query<Row extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<pg.QueryResult<Row>> {
+    try {
+      return await this.pool.query<Row>(text, values);
+    } catch (error) {
+      throw translated(error);
+    }
+  }
+
+  /** Runs `work` in one transaction (READ COMMITTED): committed when it resolves, rolled back when it throws. */
+  async transaction<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw translated(error);
+    }
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      if (outageOf(error) !== undefined) broken = error as Error;
+      else await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
+      throw translated(error);
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  close(): Promise<void> {
+    return this.pool.end();
+  }
+}
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** `src/storage/migrations/NNN-name.sql`, in version order. */
+export async function readMigrations(): Promise<Migration[]> {
+  const files = (await readdir(MIGRATIONS_DIR)).filter((file) => /^\d{3}-[a-z0-9-]+\.sql$/.test(file)).sort();
+  return Promise.all(
+    files.map(async (file) => ({ version: Number(file.slice(0, 3)), name: file.slice(4, -4), sql: await readFile(new URL(file, MIGRATIONS_DIR), 'utf8') })),
+  );
+}
+
+/**
+ * Brings the schema to the latest version; resolves the versions it applied. Services starting together all call it:
+ * a transaction-scoped advisory lock lets one migrate while the others wait, then find nothing left to do.
+ */
+export async function migrate(database: Database): Promise<number[]> {
+  const migrations = await readMigrations();
+  return database.transaction(async (sql) => {
+    await sql.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+    await sql.query('CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())');
+    const applied = new Set((await sql.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((row) => row.version));
+    const done: number[] = [];
+    for (const migration of migrations) {
+      if (applied.has(migration.version)) continue;
+      await sql.query(migration.sql);
+      await sql.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
+      done.push(migration.version);
+    }
+    return done;
+  });
+}
+
+/** Holds off, until the transaction ends, every other writer of the same key (a student's day, say). */
+export async function lockKey(sql: Sql, key: string): Promise<void> {
+  await sql.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [key]);
+}

@@ -1,0 +1,99 @@
+// `npm run db:migrate` and `npm run db:import -- <DATA_DIR>` as a user runs them, against a fresh database.
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { after, describe, test } from 'node:test';
+import { DESCRIPTOR_MODEL_VERSION } from '../src/faces/face-engine.ts';
+import { jsonStores, postgresStores } from '../src/storage/open-stores.ts';
+import { Database, migrate, readMigrations } from '../src/storage/pg-database.ts';
+import { dropTemplate, freshDatabase, postgresSkipReason } from './helpers/postgres.ts';
+import { queryDatabase } from './helpers/rooms.ts';
+import { exitOf } from './helpers/service-process.ts';
+
+const run = promisify(execFile);
+const ROOT = path.resolve(import.meta.dirname, '..');
+const npmRun = (script: string, args: string[], databaseUrl: string) =>
+  run('npm', ['run', '--silent', script, '--', ...args], { cwd: ROOT, env: { ...process.env, DATABASE_URL: databaseUrl } });
+
+describe('the database schema and moving a data folder over', { skip: postgresSkipReason() }, () => {
+  after(dropTemplate);
+
+  test('services starting at once migrate the schema once: the others wait and find nothing left to do', async () => {
+    const fresh = await freshDatabase({ migrated: false });
+    const databases = Array.from({ length: 5 }, () => new Database(fresh.url));
+    try {
+      const applied = await Promise.all(databases.map((database) => migrate(database)));
+      const versions = (await readMigrations()).map((migration) => migration.version);
+      assert.deepEqual(applied.flat().sort(), versions, 'each migration applied by exactly one of them');
+      const { stdout } = await npmRun('db:migrate', [], fresh.url);
+      assert.match(stdout, /the schema is up to date/);
+      assert.equal((await queryDatabase(fresh.url, 'SELECT version FROM schema_migrations')).length, versions.length);
+    } finally {
+      await Promise.all(databases.map((database) => database.close()));
+      await fresh.drop();
+    }
+  });
+
+  test('db:import copies a JSON data folder; a second run adds nothing', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'attendance-import-'));
+    const fresh = await freshDatabase({ migrated: false });
+    const database = new Database(fresh.url);
+    try {
+      const json = jsonStores(dataDir);
+      await json.students.addMany([{ rollNo: 'a1', url: 'https://photos.example/a1.jpg' }, { rollNo: 'toString', url: 'https://photos.example/t.jpg', urls: ['https://photos.example/t.jpg', 'https://photos.example/t2.jpg'] }], '2025-09-01T00:00:00.000Z', '7-b');
+      await json.students.replacePhoto('a1', 'https://photos.example/a1-new.jpg', '2025-09-02T00:00:00.000Z');
+      await json.attendance.markPresent('2025-09-06', { rollNo: 'a1', timestamp: '2025-09-06T03:30:00Z', sessionId: 's-1', distance: 0.4, room: 'room-101' });
+      await json.attendance.markManually('2025-09-06', { rollNo: 'toString', at: '2025-09-06T05:00:00Z', by: 'Ms Rao', reason: 'came late' });
+      await json.attendance.markPresent('2025-09-07', { rollNo: 'a1', timestamp: '2025-09-07T03:30:00Z' });
+      await json.attendance.removeMark('2025-09-07', { rollNo: 'a1', at: '2025-09-07T06:00:00Z', by: null, reason: 'wrong student' });
+      await json.enrollments.recordMany({ a1: { usable: true, url: 'https://photos.example/a1-new.jpg', checkedAt: '2025-09-06T03:00:00Z' } });
+      const cached = { a1: [{ url: 'https://photos.example/a1-new.jpg', sha256: 'ab'.repeat(32), descriptor: Buffer.alloc(512, 7).toString('base64') }] };
+      await json.descriptors.recordMany(DESCRIPTOR_MODEL_VERSION, cached, async (rollNos) => new Set(rollNos));
+
+      const first = await npmRun('db:import', [dataDir], fresh.url);
+      assert.match(first.stdout, /"students":2,"classMemberships":2,"attendanceRecords":2,"attendanceChanges":2,"enrollmentOutcomes":1,"descriptorPhotos":1/);
+      const second = await npmRun('db:import', [dataDir], fresh.url);
+      assert.match(second.stdout, /"students":0,"classMemberships":0,"attendanceRecords":0,"attendanceChanges":0,"enrollmentOutcomes":0,"descriptorPhotos":0/);
+
+      const pg = postgresStores(database);
+      assert.deepEqual(await pg.students.list(), await json.students.list());
+      assert.deepEqual(await pg.attendance.listRange('2025-01-01', '2025-12-31'), await json.attendance.listRange('2025-01-01', '2025-12-31'));
+      assert.deepEqual(await pg.attendance.listChanges('2025-01-01', '2025-12-31'), await json.attendance.listChanges('2025-01-01', '2025-12-31'));
+      assert.deepEqual(await pg.enrollments.list(), await json.enrollments.list());
+      assert.deepEqual(await pg.descriptors.list(DESCRIPTOR_MODEL_VERSION), cached);
+      assert.equal(await pg.attendance.markPresent('2025-09-07', { rollNo: 'a1', timestamp: '2025-09-07T08:00:00Z' }), 'removed-by-person', 'the removal came over too');
+    } finally {
+      await database.close();
+      await fresh.drop();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  test('a wrong DATABASE_URL is refused without being repeated', async () => {
+    await assert.rejects(npmRun('db:migrate', [], 'mysql://admin:s3cret-pass@db.invalid/school'), (error: { stderr: string; stdout: string }) => {
+      assert.match(error.stderr, /DATABASE_URL=\(hidden\): expected postgres:\/\//);
+      assert.doesNotMatch(error.stderr + error.stdout, /s3cret-pass/);
+      return true;
+    });
+  });
+});
+
+test('a service started while its database is unreachable exits saying so, without the connection string', async () => {
+  const secret = 'pw-never-shown-4711';
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/registration/server.ts'], {
+    cwd: ROOT,
+    // Port 9 on loopback (discard) has nothing listening: the connection is refused at once.
+    env: { ...process.env, DATABASE_URL: `postgres://school:${secret}@127.0.0.1:9/attendance`, REGISTRATION_PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  assert.equal(await exitOf(child), 1);
+  assert.match(output, /The database is unavailable \(connection refused\)/);
+  assert.ok(!output.includes(secret), 'the password is not printed');
+  assert.doesNotMatch(output, /postgres:\/\//);
+});
