@@ -8,7 +8,7 @@ import type { AttendanceRecord, AttendanceStore } from '../storage/attendance-st
 import { decodeDescriptor, encodeDescriptor, type DescriptorStore } from '../storage/descriptor-store.ts';
 import type { EnrollmentOutcomes, EnrollmentStore } from '../storage/enrollment-store.ts';
 import { DESCRIPTOR_MODEL_VERSION } from '../faces/face-engine.ts';
-import { photoUrls, type Student, type StudentStore } from '../storage/student-store.ts';
+import { ownEntry, photoUrls, type Student, type StudentStore } from '../storage/student-store.ts';
 import { dayIn, toTimestamp } from './attendance-clock.ts';
 import { SessionEvents } from './session-events.ts';
 import type { ControlMessage, EnrollmentProblem, SessionSettings, WorkerMessage } from './worker/messages.ts';
@@ -191,10 +191,10 @@ export class RecognitionSessions {
       this.options.attendance.listDay(day),
       this.options.descriptors.list(DESCRIPTOR_MODEL_VERSION),
     ]);
-    const cachedPhotos = Object.fromEntries(
+    const cachedPhotos = new Map(
       students.flatMap(({ rollNo }) => {
-        const photos = cached[rollNo];
-        return photos ? [[rollNo, photos.map((photo) => ({ ...photo, descriptor: decodeDescriptor(photo.descriptor) }))]] : [];
+        const photos = ownEntry(cached, rollNo);
+        return photos ? [[rollNo, photos.map((photo) => ({ ...photo, descriptor: decodeDescriptor(photo.descriptor) }))] as const] : [];
       }),
     );
     const settings: SessionSettings = {
@@ -304,9 +304,10 @@ export class RecognitionSessions {
   /** Keeps the verdict on each photo tried, so the registration service can tell which photos need replacing. */
   private recordEnrollment(session: Session, enrolledRollNos: string[], problems: EnrollmentProblem[], log: Logger): void {
     const checkedAt = toTimestamp(this.now());
-    const outcomes: EnrollmentOutcomes = {};
-    for (const rollNo of enrolledRollNos) outcomes[rollNo] = { usable: true, url: session.rosterAtStart.get(rollNo)!.url, checkedAt };
-    for (const { rollNo, code, message } of problems) outcomes[rollNo] = { usable: false, url: session.rosterAtStart.get(rollNo)!.url, checkedAt, code, message };
+    const outcomes: EnrollmentOutcomes = Object.fromEntries([
+      ...enrolledRollNos.map((rollNo) => [rollNo, { usable: true as const, url: session.rosterAtStart.get(rollNo)!.url, checkedAt }]),
+      ...problems.map(({ rollNo, code, message }) => [rollNo, { usable: false as const, url: session.rosterAtStart.get(rollNo)!.url, checkedAt, code, message }]),
+    ]);
     const write = this.options.enrollments
       .recordMany(outcomes, (rollNos) => this.stillOnRoster(session, rollNos, samePhotos))
       .catch((error: Error) => {
@@ -317,9 +318,9 @@ export class RecognitionSessions {
     session.pendingWrites.add(write);
   }
 
-  private recordDescriptors(session: Session, updates: Record<string, { url: string; sha256: string; descriptor: Float32Array }[]>, log: Logger): void {
+  private recordDescriptors(session: Session, updates: Map<string, { url: string; sha256: string; descriptor: Float32Array }[]>, log: Logger): void {
     const encoded = Object.fromEntries(
-      Object.entries(updates).map(([rollNo, photos]) => [rollNo, photos.map((photo) => ({ ...photo, descriptor: encodeDescriptor(photo.descriptor) }))]),
+      [...updates].map(([rollNo, photos]) => [rollNo, photos.map((photo) => ({ ...photo, descriptor: encodeDescriptor(photo.descriptor) }))]),
     );
     const write = this.options.descriptors
       .recordMany(DESCRIPTOR_MODEL_VERSION, encoded, (rollNos) => this.stillOnRoster(session, rollNos, samePhotos))

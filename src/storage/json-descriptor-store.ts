@@ -40,7 +40,7 @@ export class JsonDescriptorStore implements DescriptorStore {
 
   remove(rollNo: string): Promise<boolean> {
     return this.document.update((current) => {
-      if (!(rollNo in current.students)) return { next: undefined, result: false };
+      if (!Object.hasOwn(current.students, rollNo)) return { next: undefined, result: false };
       const { [rollNo]: _removed, ...rest } = current.students;
       return { next: { ...current, students: rest }, result: true };
     });

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { JsonDocument } from './json-document.ts';
-import { currentEntries, type StillCurrent } from './student-store.ts';
+import { currentEntries, ownEntry, type StillCurrent } from './student-store.ts';
 import { EnrollmentOutcomesSchema, type EnrollmentOutcome, type EnrollmentOutcomes, type EnrollmentStore } from './enrollment-store.ts';
 
 export const ENROLLMENT_FILE = 'enrollment.json';
@@ -29,12 +29,12 @@ export class JsonEnrollmentStore implements EnrollmentStore {
   }
 
   async get(rollNo: string): Promise<EnrollmentOutcome | undefined> {
-    return (await this.document.read())[rollNo];
+    return ownEntry(await this.document.read(), rollNo);
   }
 
   remove(rollNo: string): Promise<boolean> {
     return this.document.update((current) => {
-      if (!(rollNo in current)) return { next: undefined, result: false };
+      if (!Object.hasOwn(current, rollNo)) return { next: undefined, result: false };
       const { [rollNo]: _removed, ...rest } = current;
       return { next: rest, result: true };
     });
