@@ -32,6 +32,17 @@ export class DataFileCorruptError extends AttendanceError {
   }
 }
 
+/** A data file (or its folder) that cannot be written: its name and why, never the server's path. */
+export class DataFileNotWritableError extends AttendanceError {
+  constructor(
+    readonly file: string,
+    readonly reason: string,
+    options?: ErrorOptions,
+  ) {
+    super('DATA_NOT_WRITABLE', `${path.basename(file)} cannot be written: ${reason}.`, options);
+  }
+}
+
 export class LockTimeoutError extends AttendanceError {
   constructor(
     readonly lockFile: string,
