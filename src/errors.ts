@@ -43,6 +43,13 @@ export class DataFileNotWritableError extends AttendanceError {
   }
 }
 
+/** The face-api weights a session needs are not in MODELS_DIR. */
+export class ModelFilesMissingError extends AttendanceError {
+  constructor(missing: readonly string[]) {
+    super('MODEL_FILES_MISSING', `model files missing: ${missing.join(', ')} (run npm install or set MODELS_DIR)`);
+  }
+}
+
 export class LockTimeoutError extends AttendanceError {
   constructor(
     readonly lockFile: string,

@@ -1,16 +1,18 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { loadConfig, type Config } from './config/config.ts';
-import { AttendanceError } from './errors.ts';
+import { AttendanceError, ConfigError, DataFileNotWritableError } from './errors.ts';
 import type { ServiceName } from './http/create-app.ts';
 import { createLogger } from './logger.ts';
 import { buildRecognitionApp } from './recognition/app.ts';
 import { buildRegistrationApp } from './registration/app.ts';
-import { JsonAttendanceStore } from './storage/json-attendance-store.ts';
-import { JsonEnrollmentStore } from './storage/json-enrollment-store.ts';
-import { JsonStudentStore } from './storage/json-student-store.ts';
-
+import { ATTENDANCE_FILE, JsonAttendanceStore } from './storage/json-attendance-store.ts';
+import { DESCRIPTOR_CACHE_FILE, JsonDescriptorStore } from './storage/json-descriptor-store.ts';
+import { ENROLLMENT_FILE, JsonEnrollmentStore } from './storage/json-enrollment-store.ts';
+import { JsonStudentStore, STUDENTS_FILE } from './storage/json-student-store.ts';
+import { checkWritable } from './storage/writable.ts';
 
 /**
  * Starts the named services in this process, listening on their configured ports, until SIGINT or SIGTERM.
@@ -41,8 +43,9 @@ export async function runServices(names: readonly ServiceName[]): Promise<void> 
       });
     }
   } catch (error) {
-    const message = error instanceof AttendanceError ? error.message : (error as Error).stack;
-    logger.fatal(message);
+    // The operator reads this line: what is wrong and which variable to change, not a stack trace.
+    if (error instanceof AttendanceError) logger.fatal({ code: error.code }, error.message);
+    else logger.fatal({ code: (error as NodeJS.ErrnoException).code }, `could not start: ${(error as Error).message}`);
     process.exit(1);
   }
 }
@@ -61,7 +64,7 @@ export function exposureWarnings(config: Config, names: readonly ServiceName[]):
 }
 
 async function startServices(config: Config, logger: Logger, names: readonly ServiceName[]): Promise<FastifyInstance[]> {
-  await mkdir(config.DATA_DIR, { recursive: true });
+  await prepareDataFolder(config.DATA_DIR);
   const students = new JsonStudentStore(config.DATA_DIR);
   const attendance = new JsonAttendanceStore(config.DATA_DIR);
   const enrollments = new JsonEnrollmentStore(config.DATA_DIR);
@@ -69,15 +72,58 @@ async function startServices(config: Config, logger: Logger, names: readonly Ser
   await students.list();
   await attendance.listDay('0000-00-00');
   await enrollments.list();
+  await new JsonDescriptorStore(config.DATA_DIR).list('');
   const apps: FastifyInstance[] = [];
   for (const name of names) {
     const app =
       name === 'registration'
         ? await buildRegistrationApp({ config, students, enrollments, attendance, logger })
         : await buildRecognitionApp({ config, students, attendance, enrollments, logger });
-    const port = name === 'registration' ? config.REGISTRATION_PORT : config.RECOGNITION_PORT;
-    await app.listen({ host: config.HOST, port });
+    const [portVariable, port] = name === 'registration' ? ['REGISTRATION_PORT', config.REGISTRATION_PORT] : ['RECOGNITION_PORT', config.RECOGNITION_PORT];
+    try {
+      await app.listen({ host: config.HOST, port });
+    } catch (error) {
+      await Promise.all([app, ...apps].map((started) => started.close()));
+      throw listenFailure(error as NodeJS.ErrnoException, config.HOST, portVariable, port);
+    }
     apps.push(app);
   }
   return apps;
+}
+
+/** Creates DATA_DIR if needed; refuses to start when it is not a writable folder or holds a data file that is a link. */
+async function prepareDataFolder(dataDir: string): Promise<void> {
+  try {
+    await mkdir(dataDir, { recursive: true });
+  } catch (error) {
+    const { code } = error as NodeJS.ErrnoException;
+    const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'it (or a folder above it) is a file, not a folder' : `it cannot be created (${code})`;
+    throw new ConfigError(`DATA_DIR=${JSON.stringify(dataDir)}: ${why}. Point DATA_DIR at a folder the service can write.`);
+  }
+  if (!(await stat(dataDir)).isDirectory()) throw new ConfigError(`DATA_DIR=${JSON.stringify(dataDir)}: it is a file, not a folder.`);
+  for (const file of [STUDENTS_FILE, ATTENDANCE_FILE, ENROLLMENT_FILE, DESCRIPTOR_CACHE_FILE]) {
+    try {
+      await checkWritable(path.join(dataDir, file));
+    } catch (error) {
+      if (!(error instanceof DataFileNotWritableError)) throw error;
+      throw new ConfigError(`DATA_DIR=${JSON.stringify(dataDir)}: ${error.message} The services keep the roster and the roll call there.`);
+    }
+  }
+}
+
+function listenFailure(error: NodeJS.ErrnoException, host: string, portVariable: string, port: number): Error {
+  switch (error.code) {
+    case 'EADDRINUSE':
+      return new ConfigError(`${portVariable}=${port}: the port is already in use on ${host}. Stop what uses it or choose another port.`);
+    case 'EACCES':
+      return new ConfigError(`${portVariable}=${port}: permission denied (ports below 1024 need privileges). Choose a port from 1024 up.`);
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EAI_FAIL':
+    case 'EINVAL':
+      return new ConfigError(`HOST=${JSON.stringify(host)}: not an address of this machine (${error.code}). Use 127.0.0.1 (the default), 0.0.0.0 or one of this machine's addresses.`);
+    default:
+      return error;
+  }
 }

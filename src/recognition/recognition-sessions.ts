@@ -67,6 +67,8 @@ export interface RecognitionSessionsOptions {
   attendance: AttendanceStore;
   enrollments: EnrollmentStore;
   descriptors: DescriptorStore;
+  /** Rejects when a session could not run or keep its marks (model files missing, data files not writable). */
+  canStart?: () => Promise<void>;
   logger: Logger;
   now?: () => Date;
 }
@@ -95,6 +97,7 @@ export class RecognitionSessions {
   start(): Promise<void> {
     return this.serialized(async () => {
       if (this.session?.status.running) throw new SessionAlreadyRunningError();
+      await this.options.canStart?.();
       await this.dispose();
       this.session = await this.launch();
     });

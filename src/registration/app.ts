@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.ts';
@@ -7,8 +8,11 @@ import type { AttendanceStore } from '../storage/attendance-store.ts';
 import type { EnrollmentStore } from '../storage/enrollment-store.ts';
 import { JsonAttendanceStore } from '../storage/json-attendance-store.ts';
 import type { DescriptorStore } from '../storage/descriptor-store.ts';
-import { JsonDescriptorStore } from '../storage/json-descriptor-store.ts';
-import { JsonEnrollmentStore } from '../storage/json-enrollment-store.ts';
+import { DESCRIPTOR_CACHE_FILE, JsonDescriptorStore } from '../storage/json-descriptor-store.ts';
+import { ENROLLMENT_FILE, JsonEnrollmentStore } from '../storage/json-enrollment-store.ts';
+import { ATTENDANCE_FILE } from '../storage/json-attendance-store.ts';
+import { STUDENTS_FILE } from '../storage/json-student-store.ts';
+import { checkWritable } from '../storage/writable.ts';
 import type { StudentStore } from '../storage/student-store.ts';
 import { addStudentRoute } from './add-student-route.ts';
 import { studentRoutes } from './student-routes.ts';
@@ -41,11 +45,13 @@ export async function buildRegistrationApp({
   });
   await app.register(addStudentRoute, { students, maxStudentsPerRequest: config.MAX_STUDENTS_PER_REQUEST, now });
   await app.register(studentRoutes, { students, enrollments, attendance, descriptors });
+  const writable = (file: string) => checkWritable(path.join(config.DATA_DIR, file));
   await app.register(readyRoute, {
     checks: [
-      { name: 'students', check: async () => void (await students.list()) },
-      { name: 'enrollment', check: async () => void (await enrollments.list()) },
-      { name: 'attendance', check: async () => void (await attendance.listDay('0000-00-00')) },
+      { name: 'students', check: async () => void (await students.list(), await writable(STUDENTS_FILE)) },
+      { name: 'enrollment', check: async () => void (await enrollments.list(), await writable(ENROLLMENT_FILE)) },
+      { name: 'attendance', check: async () => void (await attendance.listDay('0000-00-00'), await writable(ATTENDANCE_FILE)) },
+      { name: 'descriptors', check: async () => void (await descriptors.list(''), await writable(DESCRIPTOR_CACHE_FILE)) },
     ],
   });
   return app;
