@@ -1,7 +1,11 @@
 // Small helpers the regression tests share (not a test file: `npm test` runs test/regressions/*.test.ts only).
-import { mkdtemp } from 'node:fs/promises';
+import { execFile, spawn } from 'node:child_process';
+import { chmod, mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
+
+const execFileAsync = promisify(execFile);
 
 export function scratchFolder(name: string): Promise<string> {
   return mkdtemp(path.join(os.tmpdir(), `attendance-${name}-`));
@@ -15,4 +19,46 @@ export async function waitUntil<T>(probe: () => Promise<T | undefined>, what: st
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/**
+ * Makes `dir` refuse new files, for real, whoever runs the test: root ignores file modes, so as root the folder is made
+ * immutable (`chattr +i`, which binds root too); otherwise its mode becomes 0555. Throws (the test fails, never skips)
+ * when neither works. Undo with `makeWritable`.
+ */
+export async function makeUnwritable(dir: string): Promise<void> {
+  if (process.getuid?.() === 0) {
+    await execFileAsync('chattr', ['+i', dir]);
+  } else {
+    await chmod(dir, 0o555);
+  }
+}
+
+export async function makeWritable(dir: string): Promise<void> {
+  if (process.getuid?.() === 0) await execFileAsync('chattr', ['-i', dir]).catch(() => {});
+  else await chmod(dir, 0o755).catch(() => {});
+}
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+
+/** Runs `npm start`'s entry (src/server.ts) with `env` until it exits; resolves its exit code and everything it printed. */
+export function runServerUntilExit(env: Record<string, string>, timeoutMs = 60_000): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+      cwd: ROOT,
+      env: { ...process.env, REGISTRATION_PORT: '0', RECOGNITION_PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', API_KEY: '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`the server did not exit within ${timeoutMs} ms: ${output}`));
+    }, timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
 }
