@@ -85,7 +85,7 @@ test('the services refuse to start on an unwritable data folder, naming DATA_DIR
   const dir = await lockedDataFolder('locked-at-start');
   const { code, output } = await runServerUntilExit({ DATA_DIR: dir });
   assert.equal(code, 1, output);
-  assert.match(output, /DATA_DIR=.*students_data\.json cannot be written/);
+  assert.match(output, /DATA_DIR=.*students_data\.json cannot be written/, output);
   assert.doesNotMatch(output, /\n\s+at /, 'no stack trace');
   assert.doesNotMatch(output, /Server listening/);
 });
