@@ -170,6 +170,7 @@ test('GET /ready is 200 with readable data files and 503 naming the damaged one,
     ['students', true],
     ['enrollment', true],
     ['attendance', true],
+    ['descriptors', true],
   ]);
   await writeFile(path.join(dir, 'enrollment.json'), '{"broken"');
   const notReady = await call('GET', '/ready');
