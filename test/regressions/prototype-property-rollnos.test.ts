@@ -160,6 +160,19 @@ test('a recognition session enrolls, recognises and reports students named after
     assert.equal(first.ended.enrolled, 4);
     assert.deepEqual(first.ended.enrollmentErrors.map((problem: { rollNo: string; code: string }) => [problem.rollNo, problem.code]), [['isPrototypeOf', 'NO_FACE_FOUND']]);
     assert.deepEqual(first.stopped.recognizedStudents.map((record: { rollNo: string }) => record.rollNo).sort(), ['constructor', 'toString']);
+    // The event stream replays them like anyone else's (Last-Event-ID: 0 asks for every kept event).
+    const base = await recognition.app.listen({ host: '127.0.0.1', port: 0 });
+    const stream = await fetch(`${base}/events`, { headers: { 'last-event-id': '0' } });
+    const reader = stream.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let replayed = '';
+    while (!/"rollNo":"toString"/.test(replayed) || !/"rollNo":"constructor"/.test(replayed) || !/"rollNo":"isPrototypeOf"/.test(replayed)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      replayed += value;
+    }
+    await reader.cancel();
+    assert.match(replayed, /event: student-present\ndata: \{[^\n]*"rollNo":"constructor"/);
+    assert.match(replayed, /event: enrollment-problem\ndata: \{[^\n]*"rollNo":"isPrototypeOf"/);
     const cache = JSON.parse(await readFile(path.join(dir, 'descriptors.json'), 'utf8'));
     assert.deepEqual(Object.keys(cache.students).sort(), ['constructor', 'hasOwnProperty', 'toString', 'valueOf']);
 
