@@ -32,7 +32,12 @@ class RequestError extends Error {
   }
 }
 
-const FORBIDDEN_KEY = /^(__proto__|constructor)$/;
+/** The keys through which a parsed body could reach an object's prototype once merged somewhere. */
+function prototypeKey(key: string, value: unknown): string | undefined {
+  if (key === '__proto__') return '__proto__';
+  if (key === 'constructor' && typeof value === 'object' && value !== null && Object.hasOwn(value, 'prototype')) return 'constructor.prototype';
+  return undefined;
+}
 
 /**
  * JSON bodies, parsed so that what is refused is named: a body that does not parse, an empty one, and one with a
@@ -46,10 +51,9 @@ export function installJsonBodyParser(app: FastifyInstance): void {
     try {
       done(
         null,
-        JSON.parse(text, function (key, value) {
-          if (FORBIDDEN_KEY.test(key) && (key === '__proto__' || (typeof value === 'object' && value !== null && Object.hasOwn(value, 'prototype')))) {
-            throw new RequestError(400, 'FORBIDDEN_KEY', `The body contains a "${key === '__proto__' ? '__proto__' : 'constructor.prototype'}" key, which is refused.`);
-          }
+        JSON.parse(text, (key, value: unknown) => {
+          const forbidden = prototypeKey(key, value);
+          if (forbidden) throw new RequestError(400, 'FORBIDDEN_KEY', `The body contains a "${forbidden}" key, which is refused.`);
           return value;
         }),
       );

@@ -5,7 +5,7 @@ const REFUSALS = new Set([401, 403, 429]);
 const REFUSALS_LOGGED_PER_MINUTE = 10;
 const WINDOW_MS = 60_000;
 /** Clients tracked in one minute; beyond, the rest share one count (the log stays bounded under a spray of addresses). */
-const MAX_CLIENTS = 10_000;
+const MAX_CLIENTS = 1_000;
 const OTHER_CLIENTS = 'other clients';
 
 /**
