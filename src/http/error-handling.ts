@@ -59,6 +59,7 @@ export function installJsonBodyParser(app: FastifyInstance): void {
       );
     } catch (error) {
       if (error instanceof RequestError) return done(error, undefined);
+      if (error instanceof RangeError) return done(new RequestError(400, 'INVALID_JSON', 'The body is nested too deeply.'), undefined);
       done(new RequestError(400, 'INVALID_JSON', `The body is not valid JSON: ${bounded((error as Error).message)}`), undefined);
     }
   });
