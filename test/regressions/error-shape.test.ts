@@ -101,3 +101,11 @@ test('a body with __proto__ (or constructor.prototype) is refused as such, not c
   const constructorStudent = await app.inject({ method: 'POST', url: '/add-student', payload: { classStudents: [{ rollNo: 'constructor', url: 'https://photos.invalid/c.jpg' }] } });
   assert.equal(constructorStudent.statusCode, 200);
 });
+
+test('a body nested too deeply to parse: 400 in the error shape, saying so', async () => {
+  const payload = `${'{"a":'.repeat(200_000)}1${'}'.repeat(200_000)}`;
+  const answer = await app.inject({ method: 'POST', url: '/add-student', headers: { 'content-type': 'application/json' }, payload });
+  assert.equal(answer.statusCode, 400);
+  assertErrorShape(answer.json(), 'INVALID_JSON');
+  assert.equal(answer.json().message, 'The body is nested too deeply.');
+});
