@@ -62,3 +62,44 @@ export function runServerUntilExit(env: Record<string, string>, timeoutMs = 60_0
     });
   });
 }
+
+export interface RunningServer {
+  registration: string;
+  recognition: string;
+  stop(): Promise<void>;
+}
+
+/** Runs `npm start`'s entry (src/server.ts) with `env` on free ports of 127.0.0.1; resolves once both services listen. */
+export function startServer(env: Record<string, string>): Promise<RunningServer> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, REGISTRATION_PORT: '0', RECOGNITION_PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', API_KEY: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let output = '';
+  const addresses: Record<string, string> = {};
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the services did not listen within 30 s: ${output}`)), 30_000);
+    child.stderr.on('data', (chunk) => (output += chunk));
+    child.stdout.on('data', (chunk) => {
+      output += chunk;
+      for (const match of output.matchAll(/"service":"(\w+)"[^\n]*Server listening at (http:\/\/127\.0\.0\.1:\d+)/g)) addresses[match[1]!] = match[2]!;
+      if (addresses.registration && addresses.recognition) {
+        clearTimeout(timer);
+        resolve({
+          registration: addresses.registration,
+          recognition: addresses.recognition,
+          stop: async () => {
+            child.kill('SIGTERM');
+            await exited;
+          },
+        });
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the services exited with ${code}: ${output}`));
+    });
+  });
+}
