@@ -1,4 +1,5 @@
-import { mkdir, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -97,7 +98,12 @@ async function prepareDataFolder(dataDir: string): Promise<void> {
     await mkdir(dataDir, { recursive: true });
   } catch (error) {
     const { code } = error as NodeJS.ErrnoException;
-    const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'it (or a folder above it) is a file, not a folder' : `it cannot be created (${code})`;
+    // A recursive mkdir can report ENOENT for a parent it may not write to: ask the parent why.
+    const parentRefusal = await access(path.dirname(dataDir), constants.W_OK).then(
+      () => undefined,
+      (parentError: NodeJS.ErrnoException) => (parentError.code === 'ENOENT' ? undefined : parentError.code),
+    );
+    const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'it (or a folder above it) is a file, not a folder' : `it cannot be created (${parentRefusal ?? code})`;
     throw new ConfigError(`DATA_DIR=${JSON.stringify(dataDir)}: ${why}. Point DATA_DIR at a folder the service can write.`);
   }
   if (!(await stat(dataDir)).isDirectory()) throw new ConfigError(`DATA_DIR=${JSON.stringify(dataDir)}: it is a file, not a folder.`);

@@ -21,22 +21,44 @@ export async function waitUntil<T>(probe: () => Promise<T | undefined>, what: st
   }
 }
 
+/** How each folder was made unwritable, to undo it the same way. */
+const unwritable = new Map<string, 'immutable' | 'read-only-mount' | 'mode'>();
+
 /**
  * Makes `dir` refuse new files, for real, whoever runs the test: root ignores file modes, so as root the folder is made
- * immutable (`chattr +i`, which binds root too); otherwise its mode becomes 0555. Throws (the test fails, never skips)
- * when neither works. Undo with `makeWritable`.
+ * immutable (`chattr +i`, which binds root too) or, where the file system has no such flag, mounted read-only over
+ * itself; otherwise its mode becomes 0555. Throws (the test fails, never skips) when nothing works. Undo with
+ * `makeWritable`.
  */
 export async function makeUnwritable(dir: string): Promise<void> {
-  if (process.getuid?.() === 0) {
-    await execFileAsync('chattr', ['+i', dir]);
-  } else {
+  if (process.getuid?.() !== 0) {
     await chmod(dir, 0o555);
+    unwritable.set(dir, 'mode');
+    return;
+  }
+  try {
+    await execFileAsync('chattr', ['+i', dir]);
+    unwritable.set(dir, 'immutable');
+    return;
+  } catch (chattrError) {
+    try {
+      await execFileAsync('mount', ['--bind', dir, dir]);
+      unwritable.set(dir, 'read-only-mount');
+      await execFileAsync('mount', ['-o', 'remount,bind,ro', dir]);
+    } catch (mountError) {
+      throw new Error(
+        `running as root, no way to make ${dir} unwritable: chattr +i failed (${(chattrError as Error).message.trim()}) and so did a read-only bind mount (${(mountError as Error).message.trim()})`,
+      );
+    }
   }
 }
 
 export async function makeWritable(dir: string): Promise<void> {
-  if (process.getuid?.() === 0) await execFileAsync('chattr', ['-i', dir]).catch(() => {});
-  else await chmod(dir, 0o755).catch(() => {});
+  const how = unwritable.get(dir);
+  unwritable.delete(dir);
+  if (how === 'immutable') await execFileAsync('chattr', ['-i', dir]).catch(() => {});
+  if (how === 'read-only-mount') await execFileAsync('umount', [dir]).catch(() => {});
+  if (how === 'mode') await chmod(dir, 0o755).catch(() => {});
 }
 
 const ROOT = path.resolve(import.meta.dirname, '../..');

@@ -51,7 +51,7 @@ test('DATA_DIR under a folder that cannot be written', async () => {
   await makeUnwritable(lockedParent);
   const { code, output } = await runServerUntilExit({ DATA_DIR: path.join(lockedParent, 'data') });
   assert.equal(code, 1);
-  assertOneClearLine(output, /DATA_DIR=".*locked-parent\/data": it cannot be created \((EACCES|EPERM)\)/);
+  assertOneClearLine(output, /DATA_DIR=".*locked-parent\/data": it cannot be created \((EACCES|EPERM|EROFS)\)/);
 });
 
 test('a HOST that is not an address of this machine', async () => {
