@@ -5,8 +5,9 @@
 // Now: /ready is 503 naming each file that cannot be written (by name, never by path), start-recognition is refused
 // with 503 DATA_NOT_WRITABLE before anything starts, add-student answers 503 DATA_NOT_WRITABLE, and the services
 // refuse to start naming DATA_DIR.
-// Root ignores file modes, so the folder is made immutable with `chattr +i` when the tests run as root (chmod 0555
-// otherwise); the tests fail rather than skip when neither works.
+// Root ignores file modes, so the folder is made immutable with `chattr +i` when the tests run as root (or mounted
+// read-only over itself where the file system has no such flag; chmod 0555 for other users); the tests fail rather
+// than skip when nothing works.
 import assert from 'node:assert/strict';
 import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
