@@ -32,6 +32,24 @@ export class DataFileCorruptError extends AttendanceError {
   }
 }
 
+/** A data file (or its folder) that cannot be written: its name and why, never the server's path. */
+export class DataFileNotWritableError extends AttendanceError {
+  constructor(
+    readonly file: string,
+    readonly reason: string,
+    options?: ErrorOptions,
+  ) {
+    super('DATA_NOT_WRITABLE', `${path.basename(file)} cannot be written: ${reason}.`, options);
+  }
+}
+
+/** The face-api weights a session needs are not in MODELS_DIR. */
+export class ModelFilesMissingError extends AttendanceError {
+  constructor(missing: readonly string[]) {
+    super('MODEL_FILES_MISSING', `model files missing: ${missing.join(', ')} (run npm install or set MODELS_DIR)`);
+  }
+}
+
 export class LockTimeoutError extends AttendanceError {
   constructor(
     readonly lockFile: string,

@@ -169,8 +169,9 @@ test('GET /ready is 200 with readable data files and 503 naming the damaged one,
   assert.equal(ready.json.status, 'ready');
   assert.deepEqual(ready.json.checks.map((c: { name: string; ok: boolean }) => [c.name, c.ok]), [
     ['students', true],
-    ['enrollment', true],
     ['attendance', true],
+    ['enrollment', true],
+    ['descriptors', true],
   ]);
   await writeFile(path.join(dir, 'enrollment.json'), '{"broken"');
   const notReady = await call('GET', '/ready');

@@ -130,9 +130,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const parsed = ConfigSchema.safeParse(known);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
-      const key = issue.path[0] ?? 'config';
-      const shown = SECRET_SETTINGS.has(String(key)) ? '(hidden)' : JSON.stringify(known[String(key)] ?? '');
-      return `${String(key)}=${shown}: ${issue.message}`;
+      const key = String(issue.path[0] ?? 'config');
+      const value = known[key] ?? '';
+      // A secret is never printed, even a wrong one: a key may be the real one with a character missing.
+      const shown = !SECRET_SETTINGS.has(key) ? JSON.stringify(value) : key === 'DATABASE_URL' ? '(hidden)' : `(${value.length} characters, hidden)`;
+      return `${key}=${shown}: ${issue.message}`;
     });
     throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }

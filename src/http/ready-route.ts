@@ -17,14 +17,15 @@ const ReadyReplySchema = z.object({
 // Answers may reach anyone who can reach the service: name the data file, never the server's paths.
 function describeProblem(error: unknown): string {
   if (error instanceof DataFileCorruptError) return `${path.basename(error.file)} is not a valid data file`;
-  return error instanceof Error ? error.message : String(error);
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/(?:\/[^\s'"/]*)+\/([^\s'"/]+)/g, '$1');
 }
 
 /** `GET /ready`: 200 when every check passes, 503 naming the ones that fail. `/health` only says the process answers. */
 export const readyRoute: FastifyPluginAsyncZod<{ checks: ReadinessCheck[] }> = async (app, { checks }) => {
   app.get(
     '/ready',
-    { config: { public: true, rateLimit: false }, schema: { summary: 'Whether the service can do its work (models present, data files readable)', response: { 200: ReadyReplySchema, 503: ReadyReplySchema } } },
+    { config: { public: true, rateLimit: false }, schema: { summary: 'Whether the service can do its work (models present, data files readable and writable)', response: { 200: ReadyReplySchema, 503: ReadyReplySchema } } },
     async (request, reply) => {
       const results = await Promise.all(
         checks.map(async ({ name, check }) => {

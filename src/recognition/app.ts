@@ -3,14 +3,18 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.ts';
+import { ModelFilesMissingError } from '../errors.ts';
 import { MODEL_FILES } from '../faces/face-engine.ts';
 import { createApp } from '../http/create-app.ts';
 import { readyRoute, type ReadinessCheck } from '../http/ready-route.ts';
 import type { AttendanceStore } from '../storage/attendance-store.ts';
 import type { EnrollmentStore } from '../storage/enrollment-store.ts';
 import type { DescriptorStore } from '../storage/descriptor-store.ts';
-import { JsonDescriptorStore } from '../storage/json-descriptor-store.ts';
-import { JsonEnrollmentStore } from '../storage/json-enrollment-store.ts';
+import { ATTENDANCE_FILE } from '../storage/json-attendance-store.ts';
+import { DESCRIPTOR_CACHE_FILE, JsonDescriptorStore } from '../storage/json-descriptor-store.ts';
+import { ENROLLMENT_FILE, JsonEnrollmentStore } from '../storage/json-enrollment-store.ts';
+import { jsonStoreChecks } from '../storage/open-stores.ts';
+import { checkWritable } from '../storage/writable.ts';
 import type { StudentStore } from '../storage/student-store.ts';
 import { attendanceCorrectionsRoute } from './attendance-corrections-route.ts';
 import { attendanceRoute } from './attendance-route.ts';
@@ -39,7 +43,7 @@ export interface RecognitionAppOptions {
 async function checkModelFiles(modelsDir: string): Promise<void> {
   const missing: string[] = [];
   for (const file of MODEL_FILES) await access(path.join(modelsDir, file)).catch(() => missing.push(file));
-  if (missing.length > 0) throw new Error(`model files missing: ${missing.join(', ')} (run npm install or set MODELS_DIR)`);
+  if (missing.length > 0) throw new ModelFilesMissingError(missing);
 }
 
 export async function buildRecognitionApp({
@@ -50,17 +54,19 @@ export async function buildRecognitionApp({
   enrollments = new JsonEnrollmentStore(config.DATA_DIR),
   descriptors = new JsonDescriptorStore(config.DATA_DIR),
   storage = 'json-files',
-  storeChecks = [
-    { name: 'students', check: async () => void (await students.list()) },
-    { name: 'attendance', check: async () => void (await attendance.listDay('0000-00-00')) },
-    { name: 'enrollment', check: async () => void (await enrollments.list()) },
-  ],
+  storeChecks = jsonStoreChecks(config.DATA_DIR, { students, attendance, enrollments, descriptors }),
 }: RecognitionAppOptions): Promise<FastifyInstance> {
   const app = await createApp('recognition', config, logger, {
     title: 'Recognition service',
     description: 'Roll call by camera: start and stop sessions, read attendance, follow events live, see what the camera sees.',
   });
-  const sessions = new RecognitionSessions({ config, students, attendance, enrollments, descriptors, logger: app.log as Logger });
+  const writable = (file: string) => checkWritable(path.join(config.DATA_DIR, file));
+  // A session needs the models, and somewhere to keep its marks: refused at the start rather than failing later.
+  const canStart = async () => {
+    await checkModelFiles(config.MODELS_DIR);
+    if (storage === 'json-files') for (const file of [ATTENDANCE_FILE, ENROLLMENT_FILE, DESCRIPTOR_CACHE_FILE]) await writable(file);
+  };
+  const sessions = new RecognitionSessions({ config, students, attendance, enrollments, descriptors, canStart, logger: app.log as Logger });
   app.addHook('onClose', () => sessions.close());
   const databaseProblem = async () => {
     const failed = await Promise.all(storeChecks.map(({ check }) => check().then(() => null, (error: Error) => error.message)));

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { DataFileNotWritableError, ModelFilesMissingError } from '../errors.ts';
 import { ErrorReplySchema } from '../http/error-handling.ts';
 import { PhotoUrlSchema } from '../registration/add-student-route.ts';
 import { AttendanceRecordSchema } from '../storage/attendance-store.ts';
@@ -48,6 +49,7 @@ export const classPhotoRoute: FastifyPluginAsyncZod<{ sessions: RecognitionSessi
           400: ErrorReplySchema,
           409: ErrorReplySchema,
           422: ErrorReplySchema,
+          503: ErrorReplySchema,
         },
       },
     },
@@ -80,6 +82,9 @@ export const classPhotoRoute: FastifyPluginAsyncZod<{ sessions: RecognitionSessi
           return reply.code(409).send({ status: 'error', code: error.code, message: 'A camera session is running: stop it before taking the roll from a photo.' });
         }
         if (error instanceof ClassPhotoError) return reply.code(422).send({ status: 'error', code: error.code, message: error.message });
+        if (error instanceof ModelFilesMissingError || error instanceof DataFileNotWritableError) {
+          return reply.code(503).send({ status: 'error', code: error.code, message: `The photo was not examined: ${error.message}` });
+        }
         throw error;
       }
     },

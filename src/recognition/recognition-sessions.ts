@@ -8,7 +8,7 @@ import type { AttendanceRecord, AttendanceStore } from '../storage/attendance-st
 import { decodeDescriptor, encodeDescriptor, type DescriptorStore } from '../storage/descriptor-store.ts';
 import type { EnrollmentOutcomes, EnrollmentStore } from '../storage/enrollment-store.ts';
 import { DESCRIPTOR_MODEL_VERSION } from '../faces/face-engine.ts';
-import { photoUrls, studentsOfClass, type RosterLookup, type Student, type StudentStore } from '../storage/student-store.ts';
+import { ownEntry, photoUrls, studentsOfClass, type RosterLookup, type Student, type StudentStore } from '../storage/student-store.ts';
 import { dayIn, toTimestamp } from './attendance-clock.ts';
 import { SessionEvents } from './session-events.ts';
 import type { PhotoFace } from './worker/class-photo.ts';
@@ -109,6 +109,8 @@ export interface RecognitionSessionsOptions {
   attendance: AttendanceStore;
   enrollments: EnrollmentStore;
   descriptors: DescriptorStore;
+  /** Rejects when a session could not run or keep its marks (model files missing, data files not writable). */
+  canStart?: () => Promise<void>;
   logger: Logger;
   now?: () => Date;
 }
@@ -141,6 +143,7 @@ export class RecognitionSessions {
   start(): Promise<void> {
     return this.serialized(async () => {
       if (this.session?.status.running) throw new SessionAlreadyRunningError();
+      await this.options.canStart?.();
       await this.dispose();
       this.session = await this.launch();
     });
@@ -153,6 +156,7 @@ export class RecognitionSessions {
   recognizePhoto(request: ClassPhotoRequest): Promise<ClassPhotoResult> {
     return this.serialized(async () => {
       if (this.session?.status.running) throw new SessionAlreadyRunningError();
+      await this.options.canStart?.();
       await this.dispose();
       const session = await this.launch(request);
       this.session = session;
@@ -280,10 +284,10 @@ export class RecognitionSessions {
     ]);
     // A room's camera compares faces with its class only: faster, and fewer strangers let through.
     const students = studentsOfClass(roster, config.CLASS_ID);
-    const cachedPhotos = Object.fromEntries(
+    const cachedPhotos = new Map(
       students.flatMap(({ rollNo }) => {
-        const photos = Object.hasOwn(cached, rollNo) ? cached[rollNo] : undefined;
-        return photos ? [[rollNo, photos.map((photo) => ({ ...photo, descriptor: decodeDescriptor(photo.descriptor) }))]] : [];
+        const photos = ownEntry(cached, rollNo);
+        return photos ? [[rollNo, photos.map((photo) => ({ ...photo, descriptor: decodeDescriptor(photo.descriptor) }))] as const] : [];
       }),
     );
     const settings: SessionSettings = {
@@ -459,9 +463,10 @@ export class RecognitionSessions {
   /** Keeps the verdict on each photo tried, so the registration service can tell which photos need replacing. */
   private recordEnrollment(session: Session, enrolledRollNos: string[], problems: EnrollmentProblem[], log: Logger): void {
     const checkedAt = toTimestamp(this.now());
-    const outcomes: EnrollmentOutcomes = {};
-    for (const rollNo of enrolledRollNos) outcomes[rollNo] = { usable: true, url: session.rosterAtStart.get(rollNo)!.url, checkedAt };
-    for (const { rollNo, code, message } of problems) outcomes[rollNo] = { usable: false, url: session.rosterAtStart.get(rollNo)!.url, checkedAt, code, message };
+    const outcomes: EnrollmentOutcomes = Object.fromEntries([
+      ...enrolledRollNos.map((rollNo) => [rollNo, { usable: true as const, url: session.rosterAtStart.get(rollNo)!.url, checkedAt }]),
+      ...problems.map(({ rollNo, code, message }) => [rollNo, { usable: false as const, url: session.rosterAtStart.get(rollNo)!.url, checkedAt, code, message }]),
+    ]);
     const write = this.options.enrollments
       .recordMany(outcomes, (rollNos, lookup) => this.stillOnRoster(session, rollNos, samePhotos, lookup))
       .catch((error: Error) => {
@@ -472,9 +477,9 @@ export class RecognitionSessions {
     session.pendingWrites.add(write);
   }
 
-  private recordDescriptors(session: Session, updates: Record<string, { url: string; sha256: string; descriptor: Float32Array }[]>, log: Logger): void {
+  private recordDescriptors(session: Session, updates: Map<string, { url: string; sha256: string; descriptor: Float32Array }[]>, log: Logger): void {
     const encoded = Object.fromEntries(
-      Object.entries(updates).map(([rollNo, photos]) => [rollNo, photos.map((photo) => ({ ...photo, descriptor: encodeDescriptor(photo.descriptor) }))]),
+      [...updates].map(([rollNo, photos]) => [rollNo, photos.map((photo) => ({ ...photo, descriptor: encodeDescriptor(photo.descriptor) }))]),
     );
     const write = this.options.descriptors
       .recordMany(DESCRIPTOR_MODEL_VERSION, encoded, (rollNos, lookup) => this.stillOnRoster(session, rollNos, samePhotos, lookup))

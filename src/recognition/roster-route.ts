@@ -4,7 +4,7 @@ import type { Config } from '../config/config.ts';
 import { ENROLLMENT_ERROR_CODES } from '../errors.ts';
 import type { AttendanceStore } from '../storage/attendance-store.ts';
 import type { EnrollmentStore } from '../storage/enrollment-store.ts';
-import { studentsOfClass, type StudentStore } from '../storage/student-store.ts';
+import { ownEntry, studentsOfClass, type StudentStore } from '../storage/student-store.ts';
 import { dayIn } from './attendance-clock.ts';
 
 const RosterEntrySchema = z.object({
@@ -51,7 +51,8 @@ export const rosterRoute: FastifyPluginAsyncZod<RosterRouteOptions> = async (app
         // A room's page lists the class its camera enrolls (CLASS_ID).
         students: studentsOfClass(roster, config.CLASS_ID).map(({ rollNo, url }) => {
           // A verdict on an earlier photo says nothing about the current one.
-          const outcome = outcomes[rollNo]?.url === url ? outcomes[rollNo] : undefined;
+          const verdict = ownEntry(outcomes, rollNo);
+          const outcome = verdict?.url === url ? verdict : undefined;
           return {
             rollNo,
             photo: {

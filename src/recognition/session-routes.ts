@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AttendanceRecordSchema } from '../storage/attendance-store.ts';
+import { DataFileNotWritableError, ModelFilesMissingError } from '../errors.ts';
 import { SessionAlreadyRunningError, type RecognitionSessions } from './recognition-sessions.ts';
 
 const StartReplySchema = z.object({ status: z.literal('success'), message: z.string() });
@@ -43,12 +44,15 @@ export interface SessionRoutesOptions {
 }
 
 export const sessionRoutes: FastifyPluginAsyncZod<SessionRoutesOptions> = async (app, { sessions, storage, databaseProblem }) => {
-  app.post('/start-recognition', { schema: { response: { 200: StartReplySchema, 409: ConflictReplySchema } } }, async (_request, reply) => {
+  app.post('/start-recognition', { schema: { response: { 200: StartReplySchema, 409: ConflictReplySchema, 503: ConflictReplySchema } } }, async (_request, reply) => {
     try {
       await sessions.start();
     } catch (error) {
-      if (!(error instanceof SessionAlreadyRunningError)) throw error;
-      return reply.code(409).send({ status: 'error', code: error.code, message: error.message });
+      if (error instanceof SessionAlreadyRunningError) return reply.code(409).send({ status: 'error', code: error.code, message: error.message });
+      if (error instanceof ModelFilesMissingError || error instanceof DataFileNotWritableError) {
+        return reply.code(503).send({ status: 'error', code: error.code, message: `No session was started: ${error.message}` });
+      }
+      throw error;
     }
     return { status: 'success' as const, message: 'Face recognition process started.' };
   });

@@ -1,15 +1,28 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ClassIdSchema } from '../config/config.ts';
+import { BODY_LIMIT_BYTES } from '../http/create-app.ts';
 import { RollNoSchema, type StudentStore } from '../storage/student-store.ts';
 
 export const PhotoUrlSchema = z
   .string()
   .trim()
   .max(2048, 'url must be at most 2048 characters')
-  .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), 'url must be an http:// or https:// URL');
+  .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), 'url must be an http:// or https:// URL')
+  // A password in a photo URL would be stored in students_data.json and shown by GET /students.
+  .refine((value) => !URL.canParse(value) || (new URL(value).username === '' && new URL(value).password === ''), 'url must not contain a user name or password');
 
 export const MAX_PHOTOS_PER_STUDENT = 10;
+
+/**
+ * Body bytes allowed per student of MAX_STUDENTS_PER_REQUEST: room for a 64-character rollNo, a 2048-character URL and
+ * the JSON around them (about 2.1 KB), so a full request of students with one photo each always fits.
+ */
+export const BODY_BYTES_PER_STUDENT = 3 * 1024;
+
+export function addStudentBodyLimit(maxStudentsPerRequest: number): number {
+  return Math.max(BODY_LIMIT_BYTES, maxStudentsPerRequest * BODY_BYTES_PER_STUDENT);
+}
 
 // `url` alone is the original body; `urls` adds photos (more photos, fewer missed students).
 const NewStudentSchema = z
@@ -46,7 +59,7 @@ export interface AddStudentRouteOptions {
 export const addStudentRoute: FastifyPluginAsyncZod<AddStudentRouteOptions> = async (app, { students, maxStudentsPerRequest, now }) => {
   app.post(
     '/add-student',
-    { schema: { body: addStudentBodySchema(maxStudentsPerRequest), response: { 200: AddStudentReplySchema } } },
+    { bodyLimit: addStudentBodyLimit(maxStudentsPerRequest), schema: { body: addStudentBodySchema(maxStudentsPerRequest), response: { 200: AddStudentReplySchema } } },
     async (request) => {
       const { added, skipped } = await students.addMany(request.body.classStudents, now().toISOString(), request.body.classId);
       request.log.info({ added, skipped, classId: request.body.classId }, 'students registered');

@@ -10,6 +10,7 @@ import type { DescriptorStore } from '../storage/descriptor-store.ts';
 import { JsonDescriptorStore } from '../storage/json-descriptor-store.ts';
 import { JsonEnrollmentStore } from '../storage/json-enrollment-store.ts';
 import { StoreByStoreErasure, type StudentErasure } from '../storage/student-erasure.ts';
+import { jsonStoreChecks } from '../storage/open-stores.ts';
 import type { StudentStore } from '../storage/student-store.ts';
 import { addStudentRoute } from './add-student-route.ts';
 import { studentRoutes } from './student-routes.ts';
@@ -39,11 +40,7 @@ export async function buildRegistrationApp({
   attendance = new JsonAttendanceStore(config.DATA_DIR),
   descriptors = new JsonDescriptorStore(config.DATA_DIR),
   erasure = new StoreByStoreErasure({ students, enrollments, attendance, descriptors }),
-  storeChecks = [
-    { name: 'students', check: async () => void (await students.list()) },
-    { name: 'enrollment', check: async () => void (await enrollments.list()) },
-    { name: 'attendance', check: async () => void (await attendance.listDay('0000-00-00')) },
-  ],
+  storeChecks = jsonStoreChecks(config.DATA_DIR, { students, attendance, enrollments, descriptors }),
   now = () => new Date(),
 }: RegistrationAppOptions): Promise<FastifyInstance> {
   const app = await createApp('registration', config, logger, {

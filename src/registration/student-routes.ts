@@ -5,7 +5,7 @@ import type { DescriptorStore } from '../storage/descriptor-store.ts';
 import { ENROLLMENT_ERROR_CODES } from '../errors.ts';
 import type { EnrollmentOutcome, EnrollmentStore } from '../storage/enrollment-store.ts';
 import type { StudentErasure } from '../storage/student-erasure.ts';
-import { RollNoSchema, type Student, type StudentStore } from '../storage/student-store.ts';
+import { ownEntry, RollNoSchema, type Student, type StudentStore } from '../storage/student-store.ts';
 import { PhotoUrlSchema } from './add-student-route.ts';
 
 const PhotoCheckSchema = z
@@ -90,7 +90,7 @@ export const studentRoutes: FastifyPluginAsyncZod<StudentRoutesOptions> = async 
     async (request) => {
       const { offset, limit } = request.query;
       const [roster, outcomes] = await Promise.all([students.list(), enrollments.list()]);
-      const page = roster.slice(offset, offset + limit).map((student) => viewOf(student, outcomes[student.rollNo]));
+      const page = roster.slice(offset, offset + limit).map((student) => viewOf(student, ownEntry(outcomes, student.rollNo)));
       return { total: roster.length, offset, limit, students: page };
     },
   );

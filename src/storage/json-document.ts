@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { DataFileCorruptError } from '../errors.ts';
 import { writeFileAtomic } from './atomic-write.ts';
 import { withFileLock } from './file-lock.ts';
+import { asWriteRefusal } from './writable.ts';
 
 type Changed<Schema extends z.ZodType, Result> = { next: z.infer<Schema> | undefined; result: Result };
 
@@ -52,6 +53,8 @@ export class JsonDocument<Schema extends z.ZodType> {
       const { next, result } = await change(await this.read());
       if (next !== undefined) await writeFileAtomic(this.file, `${JSON.stringify(next, null, 2)}\n`);
       return result;
+    }).catch((error: unknown) => {
+      throw asWriteRefusal(this.file, error);
     });
   }
 }

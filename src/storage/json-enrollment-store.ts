@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { JsonDocument } from './json-document.ts';
-import { currentEntries, type StillCurrent } from './student-store.ts';
+import { currentEntries, ownEntry, type StillCurrent } from './student-store.ts';
 import { EnrollmentOutcomesSchema, type EnrollmentOutcome, type EnrollmentOutcomes, type EnrollmentStore } from './enrollment-store.ts';
 
 export const ENROLLMENT_FILE = 'enrollment.json';
@@ -29,8 +29,7 @@ export class JsonEnrollmentStore implements EnrollmentStore {
   }
 
   async get(rollNo: string): Promise<EnrollmentOutcome | undefined> {
-    const outcomes = await this.document.read();
-    return Object.hasOwn(outcomes, rollNo) ? outcomes[rollNo] : undefined;
+    return ownEntry(await this.document.read(), rollNo);
   }
 
   remove(rollNo: string): Promise<boolean> {

@@ -1,13 +1,14 @@
 import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import type { Config } from '../config/config.ts';
 import type { ReadinessCheck } from '../http/ready-route.ts';
 import type { AttendanceStore } from './attendance-store.ts';
 import type { DescriptorStore } from './descriptor-store.ts';
 import type { EnrollmentStore } from './enrollment-store.ts';
-import { JsonAttendanceStore } from './json-attendance-store.ts';
-import { JsonDescriptorStore } from './json-descriptor-store.ts';
-import { JsonEnrollmentStore } from './json-enrollment-store.ts';
-import { JsonStudentStore } from './json-student-store.ts';
+import { ATTENDANCE_FILE, JsonAttendanceStore } from './json-attendance-store.ts';
+import { DESCRIPTOR_CACHE_FILE, JsonDescriptorStore } from './json-descriptor-store.ts';
+import { ENROLLMENT_FILE, JsonEnrollmentStore } from './json-enrollment-store.ts';
+import { JsonStudentStore, STUDENTS_FILE } from './json-student-store.ts';
 import { PgAttendanceStore } from './pg-attendance-store.ts';
 import { Database, migrate } from './pg-database.ts';
 import { PgDescriptorStore } from './pg-descriptor-store.ts';
@@ -16,6 +17,7 @@ import { PgStudentErasure } from './pg-student-erasure.ts';
 import { PgStudentStore } from './pg-student-store.ts';
 import { StoreByStoreErasure, type StudentErasure } from './student-erasure.ts';
 import type { StudentStore } from './student-store.ts';
+import { checkWritable } from './writable.ts';
 
 export interface Stores {
   kind: 'json-files' | 'postgres';
@@ -54,13 +56,20 @@ export function jsonStores(dataDir: string): Stores {
     enrollments,
     descriptors,
     erasure: new StoreByStoreErasure({ students, attendance, enrollments, descriptors }),
-    readiness: [
-      { name: 'students', check: async () => void (await students.list()) },
-      { name: 'attendance', check: async () => void (await attendance.listDay('0000-00-00')) },
-      { name: 'enrollment', check: async () => void (await enrollments.list()) },
-    ],
+    readiness: jsonStoreChecks(dataDir, { students, attendance, enrollments, descriptors }),
     close: async () => {},
   };
+}
+
+/** Each data file can be read (it parses) and written (a read-only folder would lose the roll call). */
+export function jsonStoreChecks(dataDir: string, stores: Pick<Stores, 'students' | 'attendance' | 'enrollments' | 'descriptors'>): ReadinessCheck[] {
+  const writable = (file: string) => checkWritable(path.join(dataDir, file));
+  return [
+    { name: 'students', check: async () => void (await stores.students.list(), await writable(STUDENTS_FILE)) },
+    { name: 'attendance', check: async () => void (await stores.attendance.listDay('0000-00-00'), await writable(ATTENDANCE_FILE)) },
+    { name: 'enrollment', check: async () => void (await stores.enrollments.list(), await writable(ENROLLMENT_FILE)) },
+    { name: 'descriptors', check: async () => void (await stores.descriptors.list(''), await writable(DESCRIPTOR_CACHE_FILE)) },
+  ];
 }
 
 /**

@@ -22,6 +22,14 @@ export type Student = z.infer<typeof StudentSchema>;
 
 export type NewStudent = Pick<Student, 'rollNo' | 'url' | 'urls'>;
 
+/**
+ * `byRollNo[rollNo]` when it is the object's own entry. A rollNo may be `toString` or `constructor`, which a plain
+ * index would find on every object's prototype.
+ */
+export function ownEntry<T>(byRollNo: Readonly<Record<string, T>>, rollNo: string): T | undefined {
+  return Object.hasOwn(byRollNo, rollNo) ? byRollNo[rollNo] : undefined;
+}
+
 export function photoUrls(student: NewStudent): string[] {
   return student.urls ?? [student.url];
 }

@@ -20,13 +20,13 @@ export interface EnrollmentResult {
   enrolled: EnrolledFace[];
   problems: EnrollmentProblem[];
   /** Every photo of each student who had a photo downloaded this time, for the descriptor cache. */
-  cacheUpdates: Record<string, DescribedPhoto[]>;
+  cacheUpdates: Map<string, DescribedPhoto[]>;
 }
 
 /** How many photos are not in the cache under their URL: the ones a session start downloads and may encode. */
-export function uncachedPhotoCount(students: readonly NewStudent[], cached: Readonly<Record<string, DescribedPhoto[]>>): number {
+export function uncachedPhotoCount(students: readonly NewStudent[], cached: ReadonlyMap<string, DescribedPhoto[]>): number {
   return students.reduce(
-    (count, student) => count + photoUrls(student).filter((url) => !cached[student.rollNo]?.some((photo) => photo.url === url)).length,
+    (count, student) => count + photoUrls(student).filter((url) => !cached.get(student.rollNo)?.some((photo) => photo.url === url)).length,
     0,
   );
 }
@@ -38,19 +38,19 @@ export function uncachedPhotoCount(students: readonly NewStudent[], cached: Read
  */
 export async function enrollStudents(
   students: readonly NewStudent[],
-  cached: Readonly<Record<string, DescribedPhoto[]>>,
+  cached: ReadonlyMap<string, DescribedPhoto[]>,
   describe: (bytes: Uint8Array) => Promise<Float32Array>,
   downloader: PhotoDownloader,
   signal: AbortSignal,
 ): Promise<EnrollmentResult> {
-  const byContent = new Map(Object.values(cached).flatMap((photos) => photos.map((photo) => [photo.sha256, photo.descriptor] as const)));
+  const byContent = new Map([...cached.values()].flatMap((photos) => photos.map((photo) => [photo.sha256, photo.descriptor] as const)));
   const photos = students.flatMap((student) => {
     const urls = photoUrls(student);
     return urls.map((url, i) => ({ rollNo: student.rollNo, url, label: urls.length > 1 ? `photo ${i + 1} of ${urls.length}: ` : '' }));
   });
   const outcomes: ((DescribedPhoto & { rollNo: string; fresh: boolean }) | EnrollmentProblem)[] = new Array(photos.length);
   const enrollPhoto = async ({ rollNo, url }: (typeof photos)[number]) => {
-    const known = cached[rollNo]?.find((photo) => photo.url === url);
+    const known = cached.get(rollNo)?.find((photo) => photo.url === url);
     if (known) return { rollNo, ...known, fresh: false };
     const bytes = await downloader.download(url, signal);
     const sha256 = createHash('sha256').update(bytes).digest('hex');
@@ -85,7 +85,7 @@ export async function enrollStudents(
     described.set(rollNo, [...(described.get(rollNo) ?? []), { url, sha256, descriptor }]);
     if (fresh) withFreshPhoto.add(rollNo);
   }
-  const cacheUpdates = Object.fromEntries([...withFreshPhoto].map((rollNo) => [rollNo, described.get(rollNo)!]));
+  const cacheUpdates = new Map([...withFreshPhoto].map((rollNo) => [rollNo, described.get(rollNo)!]));
   return { enrolled, problems, cacheUpdates };
 }
 

@@ -11,7 +11,7 @@ export interface SessionSettings {
   sessionId: string;
   students: NewStudent[];
   /** Descriptors cached from earlier sessions (same model version), by rollNo. */
-  cachedPhotos: Record<string, DescribedPhoto[]>;
+  cachedPhotos: Map<string, DescribedPhoto[]>;
   /** Students already marked present today: the worker does not report them again. */
   alreadyPresent: string[];
   camera: CameraSetting;
@@ -41,7 +41,7 @@ export interface EnrollmentProblem {
 }
 
 export type WorkerMessage =
-  | { type: 'enrolled'; backend: string; enrolled: number; enrolledRollNos: string[]; problems: EnrollmentProblem[]; cacheUpdates: Record<string, DescribedPhoto[]> }
+  | { type: 'enrolled'; backend: string; enrolled: number; enrolledRollNos: string[]; problems: EnrollmentProblem[]; cacheUpdates: Map<string, DescribedPhoto[]> }
   | { type: 'frame'; framesProcessed: number }
   | { type: 'recognized'; rollNo: string; distance: number; seenAt: number }
   | { type: 'source-ended' }
