@@ -49,7 +49,7 @@ test('every store treats built-in property names as ordinary rollNos, present or
     assert.equal(await enrollments.get(rollNo), undefined, `no verdict for ${rollNo}`);
     assert.equal(await enrollments.remove(rollNo), false, `nothing to remove for ${rollNo}`);
     assert.equal(await descriptors.remove(rollNo), false, `no descriptors for ${rollNo}`);
-    assert.equal(await attendance.removeStudent(rollNo), 0);
+    assert.deepEqual(await attendance.removeStudent(rollNo), { records: 0, changes: 0 });
   }
   assert.deepEqual(await descriptors.list('v1'), {});
 
@@ -58,8 +58,8 @@ test('every store treats built-in property names as ordinary rollNos, present or
   assert.equal((await students.replacePhoto(registered!, 'https://photos.invalid/b.jpg', 'later'))?.url, 'https://photos.invalid/b.jpg');
   assert.equal(await students.replacePhoto(neverRegistered[0]!, 'https://photos.invalid/c.jpg', 'later'), undefined);
 
-  assert.equal(await attendance.markPresent('2025-09-06', { rollNo: registered!, timestamp: '2025-09-06T08:00:00Z' }, allowAll), true);
-  assert.equal(await attendance.markPresent('2025-09-06', { rollNo: registered!, timestamp: '2025-09-06T08:01:00Z' }, allowAll), false);
+  assert.equal(await attendance.markPresent('2025-09-06', { rollNo: registered!, timestamp: '2025-09-06T08:00:00Z' }, allowAll), 'marked');
+  assert.equal(await attendance.markPresent('2025-09-06', { rollNo: registered!, timestamp: '2025-09-06T08:01:00Z' }, allowAll), 'already-present');
   assert.deepEqual((await attendance.listDay('2025-09-06')).map((record) => record.rollNo), [registered]);
 
   await enrollments.recordMany({ [registered!]: { usable: true, url: 'https://photos.invalid/b.jpg', checkedAt: 'now' } });
@@ -77,7 +77,7 @@ test('every store treats built-in property names as ordinary rollNos, present or
   assert.equal(await enrollments.remove(registered!), false);
   assert.equal(await descriptors.remove(registered!), true);
   assert.equal(await descriptors.remove(registered!), false);
-  assert.equal(await attendance.removeStudent(registered!), 1);
+  assert.deepEqual(await attendance.removeStudent(registered!), { records: 1, changes: 0 });
 });
 
 test('the registration routes treat built-in property names as ordinary rollNos; __proto__ is refused', async () => {
@@ -113,7 +113,7 @@ test('the registration routes treat built-in property names as ordinary rollNos;
       assert.equal(rephotographed.json().url, `https://photos.invalid/${rollNo}-2.jpg`);
     }
     const removed = await app.inject({ method: 'DELETE', url: '/students/valueOf?attendance=delete' });
-    assert.deepEqual(removed.json(), { status: 'success', rollNo: 'valueOf', removedFromRoster: true, removedEnrollmentOutcome: false, removedAttendanceRecords: 0 });
+    assert.deepEqual(removed.json(), { status: 'success', rollNo: 'valueOf', removedFromRoster: true, removedEnrollmentOutcome: false, removedAttendanceRecords: 0, removedAttendanceChanges: 0 });
     assert.equal((await app.inject({ method: 'DELETE', url: '/students/valueOf' })).statusCode, 404);
 
     const proto = await app.inject({
@@ -197,7 +197,7 @@ test('a recognition session enrolls, recognises and reports students named after
     assert.deepEqual(students.find((student: { rollNo: string }) => student.rollNo === 'toString').photo.usable, true);
 
     const erased = await registration.inject({ method: 'DELETE', url: '/students/constructor?attendance=delete' });
-    assert.deepEqual(erased.json(), { status: 'success', rollNo: 'constructor', removedFromRoster: true, removedEnrollmentOutcome: true, removedAttendanceRecords: 1 });
+    assert.deepEqual(erased.json(), { status: 'success', rollNo: 'constructor', removedFromRoster: true, removedEnrollmentOutcome: true, removedAttendanceRecords: 1, removedAttendanceChanges: 0 });
     const cacheAfter = JSON.parse(await readFile(path.join(dir, 'descriptors.json'), 'utf8'));
     assert.equal(Object.hasOwn(cacheAfter.students, 'constructor'), false, 'the descriptors are erased too');
   } finally {

@@ -57,5 +57,5 @@ test('a write to a data file that became a symbolic link is refused; the link an
   assert.ok((await lstat(path.join(dir, 'students_data.json'))).isSymbolicLink());
   assert.equal(await readFile(target, 'utf8'), '[]');
   // The other files of the folder are written as usual.
-  assert.equal(await new JsonAttendanceStore(dir).markPresent('2025-09-06', { rollNo: '1', timestamp: '2025-09-06T08:00:00Z' }), true);
+  assert.equal(await new JsonAttendanceStore(dir).markPresent('2025-09-06', { rollNo: '1', timestamp: '2025-09-06T08:00:00Z' }), 'marked');
 });
