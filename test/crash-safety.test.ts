@@ -6,7 +6,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, beforeEach, test } from 'node:test';
 import { ffmpegBinary } from '../src/camera/ffmpeg-source.ts';
-import { exitOf, getJson, postJson, startServices, waitFor } from './helpers/service-process.ts';
+import { exitOf, getJson, makeWorkDir, postJson, spawnService, startServices, waitFor, withDeadline } from './helpers/service-process.ts';
 
 let dir: string;
 beforeEach(async () => {
@@ -23,19 +23,25 @@ test('registration killed with SIGKILL mid-write: the file is valid and holds ev
   const acknowledged: string[] = [];
   let next = 0;
   let killed = false;
+  let failure: Error | undefined;
   const writer = async () => {
     while (!killed) {
       const rollNo = `r${next++}`;
       try {
         const { status } = await postJson(`${service.registration}/add-student`, { classStudents: [{ rollNo, url: `https://photos.invalid/${rollNo}.jpg` }] });
-        if (status === 200) acknowledged.push(rollNo);
-      } catch {
-        return; // the connection died with the process
+        if (status !== 200) throw new Error(`registration answered ${status}, not 200`);
+        acknowledged.push(rollNo);
+      } catch (error) {
+        if (!killed) failure = error as Error;
+        return; // after the kill: the connection died with the process
       }
     }
   };
   const writers = Array.from({ length: 8 }, writer);
-  while (acknowledged.length < 60) await new Promise((resolve) => setTimeout(resolve, 5));
+  await waitFor(async () => {
+    if (failure) throw failure;
+    return acknowledged.length >= 60 ? true : undefined;
+  }, '60 acknowledged registrations', 60_000);
   const exited = exitOf(service.child);
   service.child.kill('SIGKILL');
   killed = true;
@@ -64,6 +70,7 @@ test('attendance writer killed with SIGKILL mid-write: the file is valid and hol
   const acknowledged: string[] = [];
   const lines = createInterface({ input: child.stdout! });
   const exited = exitOf(child);
+  const deadline = setTimeout(() => child.kill('SIGKILL'), 60_000);
   for await (const line of lines) {
     acknowledged.push(line);
     if (acknowledged.length === 40) {
@@ -71,7 +78,9 @@ test('attendance writer killed with SIGKILL mid-write: the file is valid and hol
       break;
     }
   }
+  clearTimeout(deadline);
   await exited;
+  assert.equal(acknowledged.length, 40, 'the writer acknowledged 40 marks within 60 s');
   const stored: Record<string, { rollNo: string }[]> = JSON.parse(await readFile(path.join(dir, 'attendance.json'), 'utf8'));
   const present = new Set(stored['2025-09-06']!.map((record) => record.rollNo));
   for (const rollNo of acknowledged) assert.ok(present.has(rollNo), `acknowledged ${rollNo} survived`);
@@ -84,14 +93,12 @@ test('a hand-broken data file stops the service at start with the file and the p
     assert.match(error.message, /exited with code 1/);
     return true;
   });
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, DATA_DIR: dir, REGISTRATION_PORT: '0', RECOGNITION_PORT: '0', LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const workDir = await makeWorkDir();
+  const child = spawnService('both', { DATA_DIR: dir }, workDir);
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
-  assert.equal(await exitOf(child), 1);
+  assert.equal(await withDeadline(exitOf(child), 60_000, 'the service to refuse to start'), 1);
+  await rm(workDir, { recursive: true, force: true });
   assert.match(output, /students_data\.json is not a valid data file \(expected string, received number at 1\.rollNo|students_data\.json is not a valid data file \(.*1\.rollNo/);
   assert.match(output, /left untouched/);
   assert.equal(await readFile(path.join(dir, 'students_data.json'), 'utf8'), broken);
@@ -110,7 +117,7 @@ test('SIGTERM stops a running session, releases the camera process and exits cle
     await waitFor(async () => ((await getJson(`${service.recognition}/status`)).json.framesProcessed > 0 ? true : undefined), 'the session to read the video');
     const exited = exitOf(service.child);
     service.child.kill('SIGTERM');
-    assert.equal(await exited, 0);
+    assert.equal(await withDeadline(exited, 30_000, 'the service to exit after SIGTERM'), 0);
     assert.equal(isAlive(ffmpegPid), false, 'the ffmpeg camera process is gone');
   } finally {
     await service.stop();
