@@ -123,7 +123,7 @@ test('with API_KEY set, every documented route and method but /health, /ready an
     if (method !== 'HEAD') {
       assert.deepEqual(await missing.json(), { status: 'error', code: 'UNAUTHORIZED', message: 'Missing API key: send it in the x-api-key header or as "Authorization: Bearer <key>".' }, name);
     }
-    for (const headers of [{ 'x-api-key': `${KEY}x` }, { authorization: `Bearer ${KEY.slice(1)}` }, { 'x-api-key': '' }, { authorization: KEY }]) {
+    for (const headers of [{ 'x-api-key': `${KEY}x` }, { authorization: `Bearer ${KEY.slice(1)}` }, { 'x-api-key': '' }, { authorization: KEY }] as Record<string, string>[]) {
       const wrong = await fetch(url, { method, headers });
       assert.equal(wrong.status, 401, `${name} with ${JSON.stringify(headers)}`);
       if (method !== 'HEAD') assert.match(((await wrong.json()) as { message: string }).message, /^(Wrong|Missing) API key/, name);
@@ -131,7 +131,7 @@ test('with API_KEY set, every documented route and method but /health, /ready an
     if (method === 'HEAD') continue;
     // With the key the request gets past the check. A body of an unknown type stops it right after (415) so that
     // nothing starts or changes; a GET runs (a 404 for the made-up rollNo, 409 for a snapshot with no session).
-    for (const headers of [{ 'x-api-key': KEY }, { authorization: `Bearer ${KEY}` }, { authorization: `bearer ${KEY}` }]) {
+    for (const headers of [{ 'x-api-key': KEY }, { authorization: `Bearer ${KEY}` }, { authorization: `bearer ${KEY}` }] as Record<string, string>[]) {
       const controller = new AbortController();
       const body = method === 'GET' ? undefined : 'x';
       const allowed = await fetch(url, { method, headers: { ...headers, ...(body ? { 'content-type': 'application/x-not-accepted' } : {}) }, body, signal: controller.signal });
