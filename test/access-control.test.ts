@@ -142,7 +142,7 @@ test('with API_KEY set, every documented route and method but /health, /ready an
   }
   for (const base of [urls.registration, urls.recognition]) {
     for (const route of PUBLIC_ROUTES.filter((route) => !route.includes('*') && (route.startsWith('/docs') || route === '/health' || route === '/ready'))) {
-      for (const headers of [{}, { 'x-api-key': KEY }, { 'x-api-key': 'not-the-key-0123456789' }]) {
+      for (const headers of [{}, { 'x-api-key': KEY }, { 'x-api-key': 'not-the-key-0123456789' }] as Record<string, string>[]) {
         const response = await fetch(`${base}${route}`, { headers });
         assert.equal(response.status, 200, `${base}${route} with ${JSON.stringify(headers)}`);
       }
