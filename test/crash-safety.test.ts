@@ -38,15 +38,18 @@ test('registration killed with SIGKILL mid-write: the file is valid and holds ev
     }
   };
   const writers = Array.from({ length: 8 }, writer);
-  await waitFor(async () => {
-    if (failure) throw failure;
-    return acknowledged.length >= 60 ? true : undefined;
-  }, '60 acknowledged registrations', 60_000);
   const exited = exitOf(service.child);
-  service.child.kill('SIGKILL');
-  killed = true;
-  await Promise.all(writers);
-  await exited;
+  try {
+    await waitFor(async () => {
+      if (failure) throw failure;
+      return acknowledged.length >= 60 ? true : undefined;
+    }, '60 acknowledged registrations', 60_000);
+  } finally {
+    service.child.kill('SIGKILL');
+    killed = true;
+    await Promise.all(writers);
+    await exited;
+  }
 
   const stored: { rollNo: string }[] = JSON.parse(await readFile(path.join(dir, 'students_data.json'), 'utf8'));
   const storedRollNos = new Set(stored.map((s) => s.rollNo));
