@@ -7,7 +7,9 @@ import type { ServiceName } from './http/create-app.ts';
 import { createLogger } from './logger.ts';
 import { buildRecognitionApp } from './recognition/app.ts';
 import { buildRegistrationApp } from './registration/app.ts';
+import { DESCRIPTOR_MODEL_VERSION } from './faces/face-engine.ts';
 import { JsonAttendanceStore } from './storage/json-attendance-store.ts';
+import { JsonDescriptorStore } from './storage/json-descriptor-store.ts';
 import { JsonEnrollmentStore } from './storage/json-enrollment-store.ts';
 import { JsonStudentStore } from './storage/json-student-store.ts';
 
@@ -65,16 +67,18 @@ async function startServices(config: Config, logger: Logger, names: readonly Ser
   const students = new JsonStudentStore(config.DATA_DIR);
   const attendance = new JsonAttendanceStore(config.DATA_DIR);
   const enrollments = new JsonEnrollmentStore(config.DATA_DIR);
+  const descriptors = new JsonDescriptorStore(config.DATA_DIR);
   // A damaged data file stops the service at start, with its name, rather than at the first request.
   await students.list();
   await attendance.listDay('0000-00-00');
   await enrollments.list();
+  await descriptors.list(DESCRIPTOR_MODEL_VERSION);
   const apps: FastifyInstance[] = [];
   for (const name of names) {
     const app =
       name === 'registration'
-        ? await buildRegistrationApp({ config, students, enrollments, attendance, logger })
-        : await buildRecognitionApp({ config, students, attendance, enrollments, logger });
+        ? await buildRegistrationApp({ config, students, enrollments, attendance, descriptors, logger })
+        : await buildRecognitionApp({ config, students, attendance, enrollments, descriptors, logger });
     const port = name === 'registration' ? config.REGISTRATION_PORT : config.RECOGNITION_PORT;
     await app.listen({ host: config.HOST, port });
     apps.push(app);

@@ -39,6 +39,7 @@ test('recognition /ready is 200 when the model files are present and the data fi
     ['students', true],
     ['attendance', true],
     ['enrollment', true],
+    ['descriptors', true],
   ]);
 });
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.ts';
-import { MODEL_FILES } from '../faces/face-engine.ts';
+import { DESCRIPTOR_MODEL_VERSION, MODEL_FILES } from '../faces/face-engine.ts';
 import { createApp } from '../http/create-app.ts';
 import { readyRoute } from '../http/ready-route.ts';
 import type { AttendanceStore } from '../storage/attendance-store.ts';
@@ -63,6 +63,7 @@ export async function buildRecognitionApp({
       { name: 'students', check: async () => void (await students.list()) },
       { name: 'attendance', check: async () => void (await attendance.listDay('0000-00-00')) },
       { name: 'enrollment', check: async () => void (await enrollments.list()) },
+      { name: 'descriptors', check: async () => void (await descriptors.list(DESCRIPTOR_MODEL_VERSION)) },
     ],
   });
   return app;
