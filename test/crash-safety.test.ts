@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, beforeEach, test } from 'node:test';
 import { ffmpegBinary } from '../src/camera/ffmpeg-source.ts';
+import { linkFrames } from './helpers/frame-folder.ts';
+import { startPhotoServer } from './helpers/photo-server.ts';
 import { exitOf, getJson, makeWorkDir, postJson, spawnService, startServices, waitFor, withDeadline } from './helpers/service-process.ts';
 
 let dir: string;
@@ -147,4 +149,40 @@ function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  test(`${signal} finishes pending writes before exit: a mark made as the signal arrives and every acknowledged registration are on disk`, async () => {
+    const photos = await startPhotoServer();
+    const frames = path.join(dir, 'frames');
+    await mkdir(frames);
+    // obama on the first two frames (he is marked on the second), then an empty room the session cannot finish first.
+    for (const name of ['a1.jpg', 'a2.jpg']) await copyFile(path.join(ROOT, 'test/fixtures/frames/02-obama.jpg'), path.join(frames, name));
+    await linkFrames(path.join(ROOT, 'test/fixtures/frames/01-empty-room.jpg'), frames, 20_000, 'b');
+    const services = await startServices({ DATA_DIR: dir, CAMERA: `dir:${frames}`, PRIVATE_URL_HOSTS: '127.0.0.1', LOG_LEVEL: 'debug', RATE_LIMIT_PER_MINUTE: '10000' });
+    try {
+      assert.equal((await postJson(`${services.registration}/add-student`, { classStudents: [{ rollNo: 'obama', url: `${photos.origin}/obama.jpg` }] })).status, 200);
+      assert.equal((await postJson(`${services.recognition}/start-recognition`)).status, 200);
+      // The signal goes as the worker reads obama's second frame, with registrations in flight.
+      await services.logged((record) => record.msg === 'frame read' && record.frame === 2, "obama's second frame to be read");
+      const registrations = Array.from({ length: 20 }, (_, i) =>
+        postJson(`${services.registration}/add-student`, { classStudents: [{ rollNo: `late-${i}`, url: `https://photos.invalid/${i}.jpg` }] }).then(
+          ({ status }) => (status === 200 ? `late-${i}` : undefined),
+          () => undefined, // refused once the service closed its port
+        ),
+      );
+      const exited = exitOf(services.child);
+      services.child.kill(signal);
+      assert.equal(await withDeadline(exited, 30_000, `the services to exit after ${signal}`), 0);
+      const acknowledged = (await Promise.all(registrations)).filter((rollNo) => rollNo !== undefined);
+      const stored = new Set((JSON.parse(await readFile(path.join(dir, 'students_data.json'), 'utf8')) as { rollNo: string }[]).map((student) => student.rollNo));
+      for (const rollNo of acknowledged) assert.ok(stored.has(rollNo), `acknowledged ${rollNo} is on disk`);
+      const attendance = JSON.parse(await readFile(path.join(dir, 'attendance.json'), 'utf8')) as Record<string, { rollNo: string }[]>;
+      assert.deepEqual(Object.values(attendance).flat().map((record) => record.rollNo), ['obama'], 'the mark made as the signal arrived is on disk');
+      assert.ok(services.logs.some((record) => record.msg === 'student marked present'), 'the service acknowledged the mark');
+    } finally {
+      await services.stop();
+      await photos.close();
+    }
+  });
 }

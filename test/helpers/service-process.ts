@@ -16,6 +16,8 @@ export interface RunningServices {
   logs: Record<string, unknown>[];
   /** The process's working directory: empty but for what the test put there (never the repository's `.env`). */
   workDir: string;
+  /** Resolves with the first log record (past or future) that `matches`, as soon as the process prints it. */
+  logged(matches: (record: Record<string, unknown>) => boolean, what: string, timeoutMs?: number): Promise<Record<string, unknown>>;
   stop(): Promise<void>;
 }
 
@@ -70,6 +72,7 @@ export async function startServices(settings: Record<string, string>, which: Ser
   const child = spawnService(which, settings, workDir);
   const cleanUp = () => (ownWorkDir ? rm(workDir, { recursive: true, force: true }) : Promise.resolve());
   const logs: Record<string, unknown>[] = [];
+  const watchers = new Set<(record: Record<string, unknown>) => void>();
   let stderr = '';
   child.stderr!.on('data', (chunk) => (stderr += chunk));
   const addresses: Record<string, string> = {};
@@ -79,6 +82,7 @@ export async function startServices(settings: Record<string, string>, which: Ser
       try {
         const record = JSON.parse(line) as Record<string, unknown>;
         logs.push(record);
+        for (const watcher of watchers) watcher(record);
         const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(String(record.msg));
         if (match && typeof record.service === 'string') addresses[record.service] = match[1]!;
         if (ENTRIES[which].services.every((service) => addresses[service])) resolve();
@@ -105,6 +109,16 @@ export async function startServices(settings: Record<string, string>, which: Ser
     child,
     logs,
     workDir,
+    logged(matches, what, timeoutMs = 60_000) {
+      const earlier = logs.find(matches);
+      if (earlier) return Promise.resolve(earlier);
+      let watcher: ((record: Record<string, unknown>) => void) | undefined;
+      const found = new Promise<Record<string, unknown>>((resolve) => {
+        watcher = (record) => matches(record) && resolve(record);
+        watchers.add(watcher);
+      });
+      return withDeadline(found, timeoutMs, what).finally(() => watchers.delete(watcher!));
+    },
     async stop() {
       const exited = exitOf(child);
       child.kill('SIGTERM');
