@@ -89,6 +89,8 @@ export const ConfigSchema = z.object({
 
 export type Config = z.infer<typeof ConfigSchema>;
 
+const SECRET_SETTINGS = new Set(['API_KEY', 'REGISTRATION_API_KEY', 'RECOGNITION_API_KEY']);
+
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const known = Object.fromEntries(
     Object.keys(ConfigSchema.shape).map((key) => [key, env[key] === '' ? undefined : env[key]]),
@@ -96,8 +98,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const parsed = ConfigSchema.safeParse(known);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
-      const key = issue.path[0] ?? 'config';
-      return `${String(key)}=${JSON.stringify(known[String(key)] ?? '')}: ${issue.message}`;
+      const key = String(issue.path[0] ?? 'config');
+      // A refused key may still be someone's real key: never print it.
+      const shown = SECRET_SETTINGS.has(key) ? '(hidden)' : JSON.stringify(known[key] ?? '');
+      return `${key}=${shown}: ${issue.message}`;
     });
     throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
