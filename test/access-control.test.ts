@@ -50,6 +50,15 @@ async function call(url: string, init: { method?: string; headers?: Record<strin
 }
 
 type Urls = Awaited<ReturnType<typeof listen>>;
+
+/** The five headers the README promises on every answer (a route may add more, such as the page's policy). */
+const SECURITY_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-resource-policy': 'same-origin',
+  'cache-control': 'no-store',
+};
 type Operation = { service: keyof Urls; method: string; route: string; url: string };
 
 /** Routes anyone may call, key or not: health checks, the API documentation, and the roll-call page's own files. */
@@ -137,6 +146,7 @@ test('with API_KEY set, every documented route and method but /health, /ready an
       const allowed = await fetch(url, { method, headers: { ...headers, ...(body ? { 'content-type': 'application/x-not-accepted' } : {}) }, body, signal: controller.signal });
       assert.notEqual(allowed.status, 401, `${name} with ${Object.keys(headers)[0]}`);
       assert.ok(allowed.status < 500, `${name}: ${allowed.status}`);
+      for (const [header, value] of Object.entries(SECURITY_HEADERS)) assert.equal(allowed.headers.get(header), value, `${name}: ${header}`);
       controller.abort();
     }
   }
