@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 
-export const ROOT = path.resolve(import.meta.dirname, '../..');
+const ROOT = path.resolve(import.meta.dirname, '../..');
 /** tsx's loader by absolute URL: the services run from a working directory that is not the repository. */
 const TSX = import.meta.resolve('tsx');
 
@@ -35,7 +35,7 @@ const INHERITED = ['PATH', 'HOME', 'TMPDIR'] as const;
  * The whole environment of a service process: `settings` over a few defaults, and nothing else from the developer's
  * shell (an API_KEY, TZ or DATA_DIR there must not change what a test sees).
  */
-export function serviceEnvironment(settings: Record<string, string>): Record<string, string> {
+function serviceEnvironment(settings: Record<string, string>): Record<string, string> {
   const inherited = Object.fromEntries(INHERITED.flatMap((name) => (process.env[name] ? [[name, process.env[name]!]] : [])));
   return {
     ...inherited,
