@@ -51,6 +51,7 @@ test('registration killed with SIGKILL mid-write: the file is valid and holds ev
     killed = true;
     await Promise.all(writers);
     await exited;
+    await service.stop(); // already dead: removes its working directory
   }
 
   const stored: { rollNo: string }[] = JSON.parse(await readFile(path.join(dir, 'students_data.json'), 'utf8'));
