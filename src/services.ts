@@ -40,7 +40,11 @@ export async function runServices(names: readonly ServiceName[]): Promise<void> 
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       process.once(signal, async () => {
         logger.info({ signal }, 'shutting down');
+        // Closing ends the keep-alive connections idle at that moment; one whose request is still being answered turns
+        // idle later and would hold the process open until its client or the keep-alive timeout gives up.
+        const closeIdle = setInterval(() => apps.forEach((app) => app.server.closeIdleConnections()), 100);
         await Promise.all(apps.map((app) => app.close()));
+        clearInterval(closeIdle);
         await stores.close();
         process.exit(0);
       });

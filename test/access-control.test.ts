@@ -49,27 +49,124 @@ async function call(url: string, init: { method?: string; headers?: Record<strin
   return { status: response.status, headers: response.headers, json: (await response.json()) as Record<string, any> };
 }
 
-test('with API_KEY set, every endpoint but /health needs the key, as x-api-key or Bearer', async () => {
-  const urls = await listen({ API_KEY: KEY });
-  const protectedCalls: [string, string, unknown?][] = [
-    ['POST', `${urls.registration}/add-student`, addStudent],
-    ['POST', `${urls.recognition}/start-recognition`],
-    ['POST', `${urls.recognition}/stop-recognition`],
-    ['GET', `${urls.recognition}/status`],
-  ];
-  for (const [method, url, body] of protectedCalls) {
-    const missing = await call(url, { method, body });
-    assert.equal(missing.status, 401, `${method} ${url}`);
-    assert.deepEqual(missing.json, { status: 'error', code: 'UNAUTHORIZED', message: 'Missing API key: send it in the x-api-key header or as "Authorization: Bearer <key>".' });
-    assert.equal(missing.headers.get('www-authenticate'), 'Bearer');
-    const wrong = await call(url, { method, body, headers: { 'x-api-key': `${KEY}x` } });
-    assert.equal(wrong.status, 401);
-    assert.match(wrong.json.message, /^Wrong API key/);
+type Urls = Awaited<ReturnType<typeof listen>>;
+
+/** The five headers the README promises on every answer (a route may add more, such as the page's policy). */
+const SECURITY_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-resource-policy': 'same-origin',
+  'cache-control': 'no-store',
+};
+type Operation = { service: keyof Urls; method: string; route: string; url: string };
+
+/** Routes anyone may call, key or not: health checks, the API documentation, and the roll-call page's own files. */
+const PUBLIC_ROUTES = [
+  '/health', '/ready',
+  '/docs', '/docs/', '/docs/json', '/docs/yaml', '/docs/static/index.html', '/docs/static/swagger-initializer.js', '/docs/*',
+  '/', '/roll-call.js', '/roll-call.css',
+];
+const isPublic = (route: string) => PUBLIC_ROUTES.includes(route);
+
+/** Every operation each service's own OpenAPI document lists, path parameters filled in, plus HEAD for each GET. */
+async function documentedOperations(urls: Urls): Promise<Operation[]> {
+  const operations: Operation[] = [];
+  for (const service of ['registration', 'recognition'] as const) {
+    const document = (await call(`${urls[service]}/docs/json`)).json as { paths: Record<string, Record<string, unknown>> };
+    for (const [route, methods] of Object.entries(document.paths)) {
+      const url = `${urls[service]}${route.replace(/\{[^}]+\}/g, 'nobody-1')}`;
+      for (const method of Object.keys(methods).map((name) => name.toUpperCase())) {
+        operations.push({ service, method, route, url });
+        if (method === 'GET') operations.push({ service, method: 'HEAD', route, url });
+      }
+    }
   }
-  assert.equal((await call(`${urls.registration}/add-student`, { method: 'POST', body: addStudent, headers: { 'x-api-key': KEY } })).status, 200);
-  assert.equal((await call(`${urls.recognition}/status`, { headers: { authorization: `Bearer ${KEY}` } })).status, 200);
-  assert.equal((await call(`${urls.recognition}/stop-recognition`, { method: 'POST', headers: { authorization: `bearer ${KEY}` } })).status, 200);
-  for (const base of [urls.registration, urls.recognition]) assert.deepEqual((await call(`${base}/health`)).json, { status: 'ok' });
+  return operations;
+}
+
+/**
+ * Every method and path a Fastify app answers, from its route tree (`printRoutes`), in OpenAPI's `{param}` spelling:
+ * what the document must cover unless the route is public.
+ */
+function registeredRoutes(app: FastifyInstance): string[] {
+  const routes: string[] = [];
+  const prefixes: string[] = [];
+  for (const line of app.printRoutes({ commonPrefix: false }).split('\n')) {
+    const match = /^((?:│   |    )*)(?:├── |└── )(.*?)(?: \(([A-Z, ]+)\))?$/.exec(line);
+    if (!match) continue;
+    const depth = match[1]!.length / 4;
+    prefixes.length = depth;
+    const route = `${prefixes.join('')}${match[2]}`;
+    prefixes.push(match[2]!);
+    for (const method of match[3]?.split(', ') ?? []) routes.push(`${method} ${route.replace(/:(\w+)/g, '{$1}')}`);
+  }
+  return routes;
+}
+
+test('every route a service registers is in its OpenAPI document or is one of the known public ones', async () => {
+  await listen({ API_KEY: KEY });
+  const [registration, recognition] = apps.slice(-2) as [FastifyInstance, FastifyInstance];
+  for (const app of [registration, recognition]) {
+    const document = (await app.inject('/docs/json')).json() as { paths: Record<string, Record<string, unknown>> };
+    const documented = new Set(Object.entries(document.paths).flatMap(([route, methods]) => Object.keys(methods).flatMap((method) => [`${method.toUpperCase()} ${route}`, `HEAD ${route}`])));
+    const undocumented = registeredRoutes(app).filter((entry) => !documented.has(entry) && !isPublic(entry.slice(entry.indexOf(' ') + 1)));
+    assert.deepEqual(undocumented, [], 'a route outside the document would escape the access checks below');
+  }
+  assert.ok(registeredRoutes(registration).includes('DELETE /students/{rollNo}'), 'the route tree is read');
+});
+
+test('with API_KEY set, every documented route and method but /health, /ready and /docs needs the key, as x-api-key or Bearer', async () => {
+  const urls = await listen({ API_KEY: KEY, RATE_LIMIT_PER_MINUTE: '100000' });
+  const operations = await documentedOperations(urls);
+  const names = operations.map(({ service, method, route }) => `${service} ${method} ${route}`);
+  for (const expected of ['registration GET /students', 'registration GET /students/{rollNo}', 'registration PUT /students/{rollNo}/photo', 'registration DELETE /students/{rollNo}', 'recognition GET /roster', 'recognition POST /start-recognition']) {
+    assert.ok(names.includes(expected), `the document lists ${expected}`);
+  }
+  for (const { service, method, route, url } of operations) {
+    const name = `${service} ${method} ${route}`;
+    if (isPublic(route)) continue;
+    const missing = await fetch(url, { method });
+    assert.equal(missing.status, 401, `${name} without a key`);
+    assert.equal(missing.headers.get('www-authenticate'), 'Bearer', name);
+    if (method !== 'HEAD') {
+      assert.deepEqual(await missing.json(), { status: 'error', code: 'UNAUTHORIZED', message: 'Missing API key: send it in the x-api-key header or as "Authorization: Bearer <key>".' }, name);
+    }
+    for (const headers of [{ 'x-api-key': `${KEY}x` }, { authorization: `Bearer ${KEY.slice(1)}` }, { 'x-api-key': '' }, { authorization: KEY }] as Record<string, string>[]) {
+      const wrong = await fetch(url, { method, headers });
+      assert.equal(wrong.status, 401, `${name} with ${JSON.stringify(headers)}`);
+      if (method !== 'HEAD') assert.match(((await wrong.json()) as { message: string }).message, /^(Wrong|Missing) API key/, name);
+    }
+    if (method === 'HEAD') continue;
+    // With the key the request gets past the check. A body of an unknown type stops it right after (415) so that
+    // nothing starts or changes; a GET runs (a 404 for the made-up rollNo, 409 for a snapshot with no session).
+    for (const headers of [{ 'x-api-key': KEY }, { authorization: `Bearer ${KEY}` }, { authorization: `bearer ${KEY}` }] as Record<string, string>[]) {
+      const controller = new AbortController();
+      const body = method === 'GET' ? undefined : 'x';
+      const allowed = await fetch(url, { method, headers: { ...headers, ...(body ? { 'content-type': 'application/x-not-accepted' } : {}) }, body, signal: controller.signal });
+      assert.notEqual(allowed.status, 401, `${name} with ${Object.keys(headers)[0]}`);
+      assert.ok(allowed.status < 500, `${name}: ${allowed.status}`);
+      for (const [header, value] of Object.entries(SECURITY_HEADERS)) assert.equal(allowed.headers.get(header), value, `${name}: ${header}`);
+      controller.abort();
+    }
+  }
+  for (const base of [urls.registration, urls.recognition]) {
+    for (const route of PUBLIC_ROUTES.filter((route) => !route.includes('*') && (route.startsWith('/docs') || route === '/health' || route === '/ready'))) {
+      for (const headers of [{}, { 'x-api-key': KEY }, { 'x-api-key': 'not-the-key-0123456789' }] as Record<string, string>[]) {
+        const response = await fetch(`${base}${route}`, { headers });
+        assert.equal(response.status, 200, `${base}${route} with ${JSON.stringify(headers)}`);
+      }
+    }
+  }
+  assert.equal((await fetch(`${urls.recognition}/`)).status, 200, 'the roll-call page is public');
+});
+
+test('without a key, every documented route but the public ones refuses a tunnelled request', async () => {
+  const urls = await listen({ RATE_LIMIT_PER_MINUTE: '100000' });
+  for (const { service, method, route, url } of await documentedOperations(urls)) {
+    const tunnelled = await fetch(url, { method, headers: { 'x-forwarded-for': '203.0.113.9' } });
+    assert.equal(tunnelled.status, isPublic(route) ? 200 : 401, `${service} ${method} ${route}`);
+  }
 });
 
 test('a service-specific key overrides API_KEY for that service only', async () => {
@@ -112,6 +209,7 @@ test('answers carry security headers, and errors carry no stack trace or server 
     ['x-content-type-options', 'nosniff'],
     ['x-frame-options', 'DENY'],
     ['referrer-policy', 'no-referrer'],
+    ['cross-origin-resource-policy', 'same-origin'],
     ['cache-control', 'no-store'],
   ] as const) {
     assert.equal(response.headers.get(name), value, name);

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import { exitOf } from './helpers/service-process.ts';
+import { exitOf, withDeadline } from './helpers/service-process.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -21,7 +21,10 @@ test('npm run demo registers the bundled students, marks exactly those in the fr
   let output = '';
   child.stdout.on('data', (chunk) => (output += chunk));
   child.stderr.on('data', (chunk) => (output += chunk));
-  const code = await exitOf(child);
+  const code = await withDeadline(exitOf(child), 180_000, 'npm run demo to finish').catch((error) => {
+    child.kill('SIGKILL');
+    throw error;
+  });
   const dataDir = /Data folder \(a fresh temporary DATA_DIR\): (\S+)/.exec(output)?.[1];
   try {
     assert.equal(code, 0, output);

@@ -48,19 +48,19 @@ test('three processes writing the same file at once lose nothing and never leave
   const store = new JsonStudentStore(dir);
   const writers = Promise.all([spawnWriter(1000), spawnWriter(2000), spawnWriter(1020)]);
   // A reader polling meanwhile only ever sees complete, valid files.
-  let reads = 0;
+  const seen: number[] = [];
   let done = false;
   void writers.finally(() => (done = true));
   while (!done) {
-    await store.list();
-    reads += 1;
+    seen.push((await store.list()).length);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
   await writers;
   const rollNos = (await store.list()).map((s) => Number(s.rollNo)).sort((a, b) => a - b);
   const expected = [...new Set([...range(1000, 40), ...range(2000, 40), ...range(1020, 40)])].sort((a, b) => a - b);
   assert.deepEqual(rollNos, expected);
-  assert.ok(reads > 0);
+  assert.deepEqual(seen, [...seen].sort((a, b) => a - b), 'no read ever found fewer students than one before it');
+  assert.ok(seen.some((count) => count > 0 && count < expected.length), `the reader saw the file between writes (counts seen: ${[...new Set(seen)].join(', ')})`);
   assert.deepEqual((await readdir(dir)).sort(), ['students_data.json'], 'no temporary or lock file left behind');
 });
 

@@ -2,19 +2,20 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { afterEach, beforeEach, test } from 'node:test';
 import pino from 'pino';
 import { loadConfig } from '../src/config/config.ts';
 import { buildRecognitionApp } from '../src/recognition/app.ts';
 import { JsonAttendanceStore } from '../src/storage/json-attendance-store.ts';
 import { JsonStudentStore } from '../src/storage/json-student-store.ts';
 
+// A data folder per test: none depends on what another wrote.
 let dir: string;
 
-before(async () => {
+beforeEach(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'attendance-ready-'));
 });
-after(async () => {
+afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { accessSync, constants } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,10 +10,29 @@ import { startServices, waitFor, type RunningServices } from './helpers/service-
 
 // The roll-call page in a real headless Chromium (Debian's package), against `npm start`'s process with an API key,
 // real photos over HTTP and real inference over a folder of frames: empty-room frames first (everyone enrolled and
-// not yet seen), then the bundled frames (obama, kit_harington and rick appear; biden never does).
+// not yet seen), then the bundled frames (obama, kit_harington and rick appear; biden never does). What needs no
+// browser (the page's headers, and its data routes refusing a request without the key) is roll-call-page-access.test.ts.
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SKIP = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM}: install it with "apt-get install chromium" (or set CHROMIUM_PATH) to run the browser test`;
+/** CHROMIUM_PATH, or `chromium` found on PATH as `.ci/run` looks for it (`command -v chromium`). */
+function findChromium(): string | undefined {
+  const candidates = process.env.CHROMIUM_PATH
+    ? [process.env.CHROMIUM_PATH]
+    : (process.env.PATH ?? '').split(path.delimiter).filter(Boolean).map((directory) => path.join(directory, 'chromium'));
+  return candidates.find((file) => {
+    try {
+      accessSync(file, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+const CHROMIUM = findChromium();
+const MISSING = 'no Chromium (CHROMIUM_PATH, or chromium on PATH): install it with "apt-get install chromium" to run the browser test';
+// In CI (.ci/run installs Chromium or fails) a missing browser is an error, never a quiet skip.
+if (!CHROMIUM && process.env.CI === 'true') throw new Error(`${MISSING}; CI=true, so this is a failure, not a skip`);
+const SKIP = CHROMIUM ? false : MISSING;
 const API_KEY = 'roll-call-page-test-key-0123456789';
 /** Where to keep a screenshot of the page mid-session (the README's is made with ROLL_CALL_SCREENSHOT=docs/roll-call-page.png). */
 const SCREENSHOT = process.env.ROLL_CALL_SCREENSHOT;
@@ -147,15 +166,4 @@ test('the roll-call page asks for the key, starts a session, turns students pres
   const elsewhere = requested.filter((url) => !url.startsWith(`${services.recognition}/`) && !url.startsWith('blob:'));
   assert.deepEqual(elsewhere, [], 'the page loads nothing from anywhere but its own service');
   await page.close();
-});
-
-test('the page and its assets are public, but what it shows needs the key, and it allows no inline script', { skip: SKIP }, async () => {
-  for (const asset of ['/', '/roll-call.js', '/roll-call.css']) {
-    const response = await fetch(`${services.recognition}${asset}`);
-    assert.equal(response.status, 200, asset);
-    assert.match(response.headers.get('content-security-policy') ?? '', /script-src 'self'; style-src 'self'/);
-  }
-  for (const route of ['/roster', '/status', '/events', '/snapshot.jpg', '/attendance']) {
-    assert.equal((await fetch(`${services.recognition}${route}`)).status, 401, `${route} without the key`);
-  }
 });

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ErrorReplySchema, type ErrorBody } from '../http/error-handling.ts';
+import { SECURITY_HEADERS } from '../http/security-headers.ts';
 import type { PublishedEvent, SessionEvents } from './session-events.ts';
 
 const HEARTBEAT_MS = 15_000;
@@ -60,9 +61,10 @@ export const eventsRoute: FastifyPluginAsyncZod<{ events: SessionEvents }> = asy
       const lastId = request.headers['last-event-id'];
       reply.hijack();
       const stream = reply.raw;
+      // A hijacked reply skips the onSend hook that adds the security headers to every other answer.
       stream.writeHead(200, {
+        ...SECURITY_HEADERS,
         'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache',
         connection: 'keep-alive',
         'x-accel-buffering': 'no',
       });
