@@ -28,11 +28,11 @@ const WARM_SIZES = [1_000, 10_000];
 const require = createRequire(import.meta.url);
 const versionOf = (name: string) => (require(`${name}/package.json`) as { version: string }).version;
 
-const config = loadConfig({ MODELS_DIR: path.join(ROOT, 'models') });
+const config = loadConfig({ MODELS_DIR: path.join(ROOT, 'models'), INFERENCE_BACKEND: process.env.INFERENCE_BACKEND });
 const rule = { threshold: config.MATCH_THRESHOLD, margin: config.MATCH_MARGIN };
 const work = await mkdtemp(path.join(os.tmpdir(), 'attendance-bench-'));
 try {
-  const engine = await loadFaceEngine(config.MODELS_DIR);
+  const engine = await loadFaceEngine(config.MODELS_DIR, config.INFERENCE_BACKEND);
   const results: Record<string, unknown> = {
     date: new Date().toISOString(),
     machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', memoryGb: round(os.totalmem() / 2 ** 30, 1), platform: `${os.platform()} ${os.release()}` },

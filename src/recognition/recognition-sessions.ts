@@ -204,6 +204,7 @@ export class RecognitionSessions {
       alreadyPresent: present.map((record) => record.rollNo),
       camera: config.CAMERA,
       modelsDir: config.MODELS_DIR,
+      inferenceBackend: config.INFERENCE_BACKEND,
       matchRule: { threshold: config.MATCH_THRESHOLD, margin: config.MATCH_MARGIN },
       matchMinFrames: config.MATCH_MIN_FRAMES,
       enrollmentThreads: config.ENROLLMENT_THREADS,

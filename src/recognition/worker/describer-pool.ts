@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
+import type { InferenceBackend } from '../../config/config.ts';
 import { EnrollmentError, type EnrollmentErrorCode } from '../../errors.ts';
 
 const THREAD_BOOTSTRAP = new URL('./start-worker.mjs', import.meta.url);
@@ -13,6 +14,12 @@ export type DescribeReply =
   | { id: number; descriptor: Float32Array }
   | { id: number; problem: { code: EnrollmentErrorCode; message: string } }
   | { id: number; failure: string };
+
+/** What an extra inference thread loads its engine from. */
+export interface DescriberThreadData {
+  modelsDir: string;
+  backend: InferenceBackend;
+}
 
 type Describe = (bytes: Uint8Array) => Promise<Float32Array>;
 
@@ -36,10 +43,10 @@ export class DescriberPool {
     this.lanes = [local, ...threads.map((thread) => describeOn(thread))].map((describe) => ({ describe, busy: false }));
   }
 
-  static async start(local: Describe, extraThreads: number, modelsDir: string): Promise<DescriberPool> {
+  static async start(local: Describe, extraThreads: number, models: DescriberThreadData): Promise<DescriberPool> {
     const threads = Array.from(
       { length: extraThreads },
-      () => new Worker(THREAD_BOOTSTRAP, { argv: ['./describer-thread.ts'], workerData: { modelsDir } }),
+      () => new Worker(THREAD_BOOTSTRAP, { argv: ['./describer-thread.ts'], workerData: models }),
     );
     await Promise.all(threads.map((thread) => once(thread, 'message')));
     return new DescriberPool(local, threads);

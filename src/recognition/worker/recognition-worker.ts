@@ -41,7 +41,7 @@ port.on('message', (message: ControlMessage) => {
 });
 
 async function run(): Promise<void> {
-  const engine = await loadFaceEngine(settings.modelsDir);
+  const engine = await loadFaceEngine(settings.modelsDir, settings.inferenceBackend);
   const matcher = await enroll(engine);
   if (!stopping.signal.aborted) await watch(engine, matcher);
   await waitForStop();
@@ -51,8 +51,10 @@ async function run(): Promise<void> {
 async function enroll(engine: FaceEngine): Promise<FaceMatcher> {
   const downloader = new PhotoDownloader(settings.photoDownload);
   // Extra inference threads pay for their model loading only when there are enough photos to encode.
-  const extraThreads = uncachedPhotoCount(settings.students, settings.cachedPhotos) >= MIN_PHOTOS_FOR_EXTRA_THREADS ? settings.enrollmentThreads - 1 : 0;
-  const describer = await DescriberPool.start(describeWith(engine), extraThreads, settings.modelsDir);
+  // A native engine already spreads each inference over the cores: it takes several photos at once on this thread.
+  const enoughPhotos = uncachedPhotoCount(settings.students, settings.cachedPhotos) >= MIN_PHOTOS_FOR_EXTRA_THREADS;
+  const extraThreads = enoughPhotos && !engine.nativeThreads ? settings.enrollmentThreads - 1 : 0;
+  const describer = await DescriberPool.start(describeWith(engine), extraThreads, { modelsDir: settings.modelsDir, backend: settings.inferenceBackend });
   try {
     const started = Date.now();
     const { enrolled, problems, cacheUpdates } = await enrollStudents(settings.students, settings.cachedPhotos, describer.describe, downloader, stopping.signal);
