@@ -45,15 +45,14 @@ export async function loadOnnxNetworks(faceapi: FaceApi, modelsDir: string, loca
     await Promise.all(nets.map((net) => net.loadFromDisk(modelsDir)));
     const ssdParams = ssd.params as unknown as SsdGraphParams & { output_layer: { extra_dim: WeightTensor } };
     const anchors = Float32Array.from(ssdParams.output_layer.extra_dim.dataSync());
-    const [detector, locator, marker, describer] = await Promise.all([
-      ort.InferenceSession.create(ssdGraph(ssdParams), options),
-      ort.InferenceSession.create(tinyGraph(tiny.params as unknown as TinyGraphParams, locatorInputSize), options),
-      ort.InferenceSession.create(
-        landmarkGraph({ features: landmarks.faceFeatureExtractor.params as unknown as LandmarkParams['features'], fc: (landmarks.params as unknown as LandmarkParams).fc }),
-        options,
-      ),
-      ort.InferenceSession.create(descriptorGraph(recognition.params as unknown as RecognitionParams), options),
-    ]);
+    // One at a time: each graph's bytes are freed before the next is built, which keeps the loading peak down.
+    const detector = await ort.InferenceSession.create(ssdGraph(ssdParams), options);
+    const locator = await ort.InferenceSession.create(tinyGraph(tiny.params as unknown as TinyGraphParams, locatorInputSize), options);
+    const marker = await ort.InferenceSession.create(
+      landmarkGraph({ features: landmarks.faceFeatureExtractor.params as unknown as LandmarkParams['features'], fc: (landmarks.params as unknown as LandmarkParams).fc }),
+      options,
+    );
+    const describer = await ort.InferenceSession.create(descriptorGraph(recognition.params as unknown as RecognitionParams), options);
     const run = async (session: InferenceSession, input: Float32Array, dims: number[]) =>
       session.run({ input: new ort.Tensor('float32', input, dims) });
 
