@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { loadConfig } from '../src/config/config.ts';
+import { InferenceBackendSchema, loadConfig, type InferenceBackend } from '../src/config/config.ts';
 import { loadFaceEngine } from '../src/faces/face-engine.ts';
 import { FaceMatcher, type EnrolledFace } from '../src/faces/face-matcher.ts';
 import { enrollmentDescriptor } from '../src/faces/find-faces.ts';
@@ -28,20 +28,45 @@ const WARM_SIZES = [1_000, 10_000];
 const require = createRequire(import.meta.url);
 const versionOf = (name: string) => (require(`${name}/package.json`) as { version: string }).version;
 
-const config = loadConfig({ MODELS_DIR: path.join(ROOT, 'models'), INFERENCE_BACKEND: process.env.INFERENCE_BACKEND });
+// Both backends side by side by default; BENCH_BACKENDS=onnx (or wasm) runs one.
+const BACKENDS = InferenceBackendSchema.array().parse((process.env.BENCH_BACKENDS ?? 'onnx,wasm').split(','));
+
+const config = loadConfig({ MODELS_DIR: path.join(ROOT, 'models') });
 const rule = { threshold: config.MATCH_THRESHOLD, margin: config.MATCH_MARGIN };
 const work = await mkdtemp(path.join(os.tmpdir(), 'attendance-bench-'));
+const progress = (message: string) => process.stderr.write(`bench: ${message}\n`);
 try {
-  const engine = await loadFaceEngine(config.MODELS_DIR, config.INFERENCE_BACKEND);
-  const results: Record<string, unknown> = {
+  const results: Record<string, any> = {
     date: new Date().toISOString(),
     machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', memoryGb: round(os.totalmem() / 2 ** 30, 1), platform: `${os.platform()} ${os.release()}` },
-    backend: engine.backend,
-    versions: { node: process.version, faceApi: versionOf('@vladmandic/face-api'), tfjs: versionOf('@tensorflow/tfjs'), sharp: sharp.versions.sharp },
+    versions: {
+      node: process.version,
+      faceApi: versionOf('@vladmandic/face-api'),
+      tfjs: versionOf('@tensorflow/tfjs'),
+      onnxruntime: versionOf('onnxruntime-node'),
+      sharp: sharp.versions.sharp,
+    },
     photos: 'test/fixtures',
+    backends: {},
   };
-  const progress = (message: string) => process.stderr.write(`bench: ${message}\n`);
+  for (const backend of BACKENDS) {
+    progress(`--- INFERENCE_BACKEND=${backend}`);
+    results.backends[backend] = await benchBackend(backend);
+  }
+  await mkdir(path.dirname(RESULTS), { recursive: true });
+  await writeFile(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
+  printTables(results);
+  console.log(`\nwritten to ${path.relative(process.cwd(), RESULTS)}`);
+} finally {
+  await rm(work, { recursive: true, force: true });
+}
 
+/** Every measurement on one backend: in this process for the stream, in service processes for the rest. */
+async function benchBackend(backend: InferenceBackend): Promise<Record<string, unknown>> {
+  const engine = await loadFaceEngine(config.MODELS_DIR, backend);
+  // The service processes inherit this environment.
+  process.env.INFERENCE_BACKEND = backend;
+  const results: Record<string, unknown> = { backend: engine.backend };
   progress('enrolling the stream roster and cutting face tiles');
   const enrolled: EnrolledFace[] = [];
   for (const person of PEOPLE) {
@@ -50,11 +75,11 @@ try {
     }
   }
   const matcher = new FaceMatcher(enrolled, rule);
-  const tiles = await makeFaceTiles(engine, path.join(work, 'tiles'));
+  const tiles = await makeFaceTiles(engine, path.join(work, `tiles-${backend}`));
 
   const stream: Record<string, unknown>[] = [];
   for (const faces of FACE_COUNTS) {
-    const video = await makeStream(tiles.slice(0, faces), STREAM_SECONDS, path.join(work, `stream-${faces}.avi`));
+    const video = await makeStream(tiles.slice(0, faces), STREAM_SECONDS, path.join(work, `stream-${backend}-${faces}.avi`));
     progress(`stream with ${faces} face(s): naive pipeline`);
     const naive = await measureThroughput(video, naivePipeline(engine, matcher), BUDGET_MS);
     progress(`stream with ${faces} face(s): project pipeline`);
@@ -90,17 +115,26 @@ try {
     registrationLoad: registration,
   };
 
-  await mkdir(path.dirname(RESULTS), { recursive: true });
-  await writeFile(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
-  printTable(results);
-  console.log(`\nwritten to ${path.relative(process.cwd(), RESULTS)}`);
-} finally {
-  await rm(work, { recursive: true, force: true });
+  return results;
+}
+
+function printTables({ machine, versions, backends }: Record<string, any>): void {
+  console.log(`machine: ${machine.cores} cores, ${machine.cpu}, ${machine.memoryGb} GB; node ${versions.node}, face-api ${versions.faceApi}, tfjs ${versions.tfjs}, onnxruntime-node ${versions.onnxruntime}`);
+  for (const [name, results] of Object.entries(backends)) {
+    console.log(`\n=== INFERENCE_BACKEND=${name} (runs: ${(results as { backend: string }).backend})`);
+    printTable(results as Record<string, any>);
+  }
+  const names = Object.keys(backends);
+  if (names.length < 2) return;
+  console.log(`\nside by side | ${names.join(' | ')}`);
+  const row = (label: string, value: (results: any) => unknown) => console.log(`${label} | ${names.map((name) => String(value(backends[name]))).join(' | ')}`);
+  for (const faces of FACE_COUNTS) row(`${faces} faces, project frames/s`, (r) => r.stream.runs.find((run: any) => run.faces === faces)?.project.framesPerSecond);
+  row('time to mark median ms', (r) => r.timeToMark.medianMs);
+  for (const size of COLD_SIZES) row(`cold enrollment ${size}, students/s`, (r) => r.enrollment.find((e: any) => e.kind === 'cold' && e.students === size)?.studentsPerSecond);
+  row('recognition peak RSS MB (all runs)', (r) => r.memory.recognitionPeakRssMb);
 }
 
 function printTable(results: Record<string, any>): void {
-  const { machine, backend, versions } = results;
-  console.log(`machine: ${machine.cores} cores, ${machine.cpu}, ${machine.memoryGb} GB; backend ${backend}; node ${versions.node}, face-api ${versions.faceApi}, tfjs ${versions.tfjs}`);
   console.log(`\nstream throughput, ${results.stream.width}x${results.stream.height}, frames/s over ${results.stream.secondsPerRun} s per run`);
   console.log('faces in view (enrolled) | naive fps | project fps | ratio');
   for (const run of results.stream.runs) {

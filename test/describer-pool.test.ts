@@ -19,7 +19,7 @@ test('an enrollment pool spreads photos over another thread and gives the same d
     describedHere += 1;
     return describeHere(bytes);
   };
-  const pool = await DescriberPool.start(countingHere, 1, { modelsDir: MODELS, backend: 'wasm' });
+  const pool = await DescriberPool.start(countingHere, 1, 1, { modelsDir: MODELS, backend: 'wasm' });
   try {
     const names = ['obama.jpg', 'rick.jpg', 'kit_harington.jpg', 'biden.jpg'];
     const photos = await Promise.all(names.map((name) => readFile(path.join(FIXTURES, 'photos', name))));

@@ -29,8 +29,9 @@ interface Lane {
 }
 
 /**
- * Spreads enrollment photos over this thread's engine and `extraThreads` more inference threads, one photo per
- * thread at a time, so a cold start uses every core. The extra threads load their own models and end with `close()`.
+ * Spreads enrollment photos over this thread's engine (`localLanes` photos at a time) and `extraThreads` more
+ * inference threads (one photo each at a time), so a cold start uses every core. The extra threads load their own
+ * models and end with `close()`.
  */
 export class DescriberPool {
   private readonly lanes: Lane[];
@@ -38,18 +39,20 @@ export class DescriberPool {
 
   private constructor(
     local: Describe,
+    localLanes: number,
     private readonly threads: Worker[],
   ) {
-    this.lanes = [local, ...threads.map((thread) => describeOn(thread))].map((describe) => ({ describe, busy: false }));
+    const describers = [...Array.from({ length: localLanes }, () => local), ...threads.map((thread) => describeOn(thread))];
+    this.lanes = describers.map((describe) => ({ describe, busy: false }));
   }
 
-  static async start(local: Describe, extraThreads: number, models: DescriberThreadData): Promise<DescriberPool> {
+  static async start(local: Describe, localLanes: number, extraThreads: number, models: DescriberThreadData): Promise<DescriberPool> {
     const threads = Array.from(
       { length: extraThreads },
       () => new Worker(THREAD_BOOTSTRAP, { argv: ['./describer-thread.ts'], workerData: models }),
     );
     await Promise.all(threads.map((thread) => once(thread, 'message')));
-    return new DescriberPool(local, threads);
+    return new DescriberPool(local, localLanes, threads);
   }
 
   readonly describe: Describe = async (bytes) => {

@@ -51,14 +51,16 @@ async function run(): Promise<void> {
 async function enroll(engine: FaceEngine): Promise<FaceMatcher> {
   const downloader = new PhotoDownloader(settings.photoDownload);
   // Extra inference threads pay for their model loading only when there are enough photos to encode.
-  // A native engine already spreads each inference over the cores: it takes several photos at once on this thread.
+  // A native engine already spreads each inference over the cores: instead of more threads with their own models,
+  // this thread works on several photos at once, so that decoding and cropping one overlaps inference on another.
   const enoughPhotos = uncachedPhotoCount(settings.students, settings.cachedPhotos) >= MIN_PHOTOS_FOR_EXTRA_THREADS;
   const extraThreads = enoughPhotos && !engine.nativeThreads ? settings.enrollmentThreads - 1 : 0;
-  const describer = await DescriberPool.start(describeWith(engine), extraThreads, { modelsDir: settings.modelsDir, backend: settings.inferenceBackend });
+  const localLanes = engine.nativeThreads ? settings.enrollmentThreads : 1;
+  const describer = await DescriberPool.start(describeWith(engine), localLanes, extraThreads, { modelsDir: settings.modelsDir, backend: settings.inferenceBackend });
   try {
     const started = Date.now();
     const { enrolled, problems, cacheUpdates } = await enrollStudents(settings.students, settings.cachedPhotos, describer.describe, downloader, stopping.signal);
-    log.info({ enrolled: enrolled.length, problems: problems.length, ms: Date.now() - started, threads: extraThreads + 1, backend: engine.backend }, 'enrollment finished');
+    log.info({ enrolled: enrolled.length, problems: problems.length, ms: Date.now() - started, threads: extraThreads + 1, photosAtOnce: localLanes + extraThreads, backend: engine.backend }, 'enrollment finished');
     for (const problem of problems) log.warn(problem, 'student photo unusable');
     // A student enrolled with several photos has several entries: count students, not photos.
     const enrolledRollNos = [...new Set(enrolled.map((face) => face.rollNo))];
