@@ -6,7 +6,12 @@ import { TinyFaceLocator, type TinyParams } from './tiny-face-locator.ts';
 
 export type FaceApi = typeof import('@vladmandic/face-api/dist/face-api.node-wasm.js');
 // face-api's bundled typings list only part of the tfjs namespace it re-exports.
-type TfRuntime = { setBackend(name: string): Promise<boolean>; ready(): Promise<void>; engine(): { backendInstance: unknown } };
+type TfRuntime = {
+  setBackend(name: string): Promise<boolean>;
+  ready(): Promise<void>;
+  engine(): { backendInstance: unknown };
+  env(): { set(flag: string, value: boolean): void };
+};
 
 /**
  * face-api with a TensorFlow.js backend ready: @tensorflow/tfjs-node where it installed (it needs a native download
@@ -27,7 +32,11 @@ export async function importFaceApi(weightsOnly = false): Promise<{ faceapi: Fac
   const faceapi = await import('@vladmandic/face-api/dist/face-api.node-wasm.js');
   const tf = faceapi.tf as unknown as TfRuntime;
   if (!weightsOnly) await tf.setBackend('wasm');
-  else if (tf.engine().backendInstance == null) await tf.setBackend('cpu');
+  else if (tf.engine().backendInstance == null) {
+    // PROD silences the CPU backend's advice, printed on every start, to install tfjs-node.
+    tf.env().set('PROD', true);
+    await tf.setBackend('cpu');
+  }
   await tf.ready();
   return { faceapi, backend: 'wasm' };
 }
