@@ -65,7 +65,8 @@ export async function loadTfjsNetworks(modelsDir: string, locatorInputSize: numb
 
   return {
     backend,
-    nativeThreads: backend === 'tensorflow',
+    // tfjs-node's own threading is not measured here: it keeps the extra enrollment threads it always had.
+    nativeThreads: false,
     detect: (image, minConfidence) => withImageTensor(image, (tensor) => detector.detect(tensor, minConfidence)),
     locate: (image, minScore) => withImageTensor(image, (tensor) => locator.locate(tensor, minScore)),
 
