@@ -31,7 +31,7 @@ const versionOf = (name: string) => (require(`${name}/package.json`) as { versio
 // Both backends side by side by default; BENCH_BACKENDS=onnx (or wasm) runs one.
 const BACKENDS = InferenceBackendSchema.array().parse((process.env.BENCH_BACKENDS ?? 'onnx,wasm').split(','));
 
-const config = loadConfig({ MODELS_DIR: path.join(ROOT, 'models') });
+const config = loadConfig({ MODELS_DIR: path.join(ROOT, 'models'), INFERENCE_THREADS: process.env.INFERENCE_THREADS });
 const rule = { threshold: config.MATCH_THRESHOLD, margin: config.MATCH_MARGIN };
 const work = await mkdtemp(path.join(os.tmpdir(), 'attendance-bench-'));
 const progress = (message: string) => process.stderr.write(`bench: ${message}\n`);
@@ -49,12 +49,13 @@ try {
     photos: 'test/fixtures',
     backends: {},
   };
+  await mkdir(path.dirname(RESULTS), { recursive: true });
   for (const backend of BACKENDS) {
     progress(`--- INFERENCE_BACKEND=${backend}`);
     results.backends[backend] = await benchBackend(backend);
+    // Written after each backend, so a later failure keeps what was measured.
+    await writeFile(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
   }
-  await mkdir(path.dirname(RESULTS), { recursive: true });
-  await writeFile(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
   printTables(results);
   console.log(`\nwritten to ${path.relative(process.cwd(), RESULTS)}`);
 } finally {
@@ -63,10 +64,10 @@ try {
 
 /** Every measurement on one backend: in this process for the stream, in service processes for the rest. */
 async function benchBackend(backend: InferenceBackend): Promise<Record<string, unknown>> {
-  const engine = await loadFaceEngine(config.MODELS_DIR, backend);
+  const engine = await loadFaceEngine(config.MODELS_DIR, backend, config.INFERENCE_THREADS);
   // The service processes inherit this environment.
   process.env.INFERENCE_BACKEND = backend;
-  const results: Record<string, unknown> = { backend: engine.backend };
+  const results: Record<string, unknown> = { backend: engine.backend, inferenceThreads: backend === 'wasm' ? 1 : config.INFERENCE_THREADS };
   progress('enrolling the stream roster and cutting face tiles');
   const enrolled: EnrolledFace[] = [];
   for (const person of PEOPLE) {

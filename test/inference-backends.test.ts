@@ -28,7 +28,7 @@ const LOCATOR_INPUT_SIZE = 416;
 const ROOT = path.resolve(import.meta.dirname, '..');
 const MODELS = path.join(ROOT, 'models');
 const wasm = await loadTfjsNetworks(MODELS, LOCATOR_INPUT_SIZE);
-const onnx = await loadOnnxNetworks((await importFaceApi(true)).faceapi, MODELS, LOCATOR_INPUT_SIZE);
+const onnx = await loadOnnxNetworks((await importFaceApi(true)).faceapi, MODELS, LOCATOR_INPUT_SIZE, os.availableParallelism());
 
 async function fixtureImages(): Promise<{ name: string; image: RgbImage }[]> {
   const folders = ['photos', 'frames', 'track-frames'];

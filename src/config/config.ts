@@ -87,6 +87,7 @@ export const ConfigSchema = z.object({
   PHOTO_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
   PHOTO_MAX_REDIRECTS: z.coerce.number().int().min(0).max(20).default(5),
   INFERENCE_BACKEND: InferenceBackendSchema.default('auto'),
+  INFERENCE_THREADS: z.coerce.number().int().min(1).max(64).default(() => os.availableParallelism()),
   ENROLLMENT_THREADS: z.coerce.number().int().min(1).max(16).default(() => os.availableParallelism()),
   MAX_STUDENTS_PER_REQUEST: z.coerce.number().int().positive().default(1000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -1,4 +1,5 @@
 import { access } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import type { InferenceBackend } from '../config/config.ts';
 import type { RgbImage } from './decode-image.ts';
@@ -80,22 +81,26 @@ const LOCATOR_MIN_SCORE = 0.5;
 // The cheap detector's input side: 416 keeps faces of about 40 px in a 640x480 frame (320 misses them).
 const LOCATOR_INPUT_SIZE = 416;
 
-const loading = new Map<InferenceBackend, Promise<FaceEngine>>();
+const loading = new Map<string, Promise<FaceEngine>>();
 
-/** Loads the detector, landmark and descriptor networks from `modelsDir` on `backend`, once per thread and backend. */
-export function loadFaceEngine(modelsDir: string, backend: InferenceBackend): Promise<FaceEngine> {
-  let engine = loading.get(backend);
+/**
+ * Loads the detector, landmark and descriptor networks from `modelsDir` on `backend`, once per thread, backend and
+ * thread count. `threads`: the cores one onnx inference is spread over (wasm always uses one).
+ */
+export function loadFaceEngine(modelsDir: string, backend: InferenceBackend, threads = os.availableParallelism()): Promise<FaceEngine> {
+  const key = `${backend}/${threads}`;
+  let engine = loading.get(key);
   if (!engine) {
-    engine = load(modelsDir, backend).catch((error) => {
-      loading.delete(backend);
+    engine = load(modelsDir, backend, threads).catch((error) => {
+      loading.delete(key);
       throw error;
     });
-    loading.set(backend, engine);
+    loading.set(key, engine);
   }
   return engine;
 }
 
-async function load(modelsDir: string, backend: InferenceBackend): Promise<FaceEngine> {
+async function load(modelsDir: string, backend: InferenceBackend, threads: number): Promise<FaceEngine> {
   for (const file of MODEL_FILES) {
     try {
       await access(path.join(modelsDir, file));
@@ -109,7 +114,7 @@ async function load(modelsDir: string, backend: InferenceBackend): Promise<FaceE
   try {
     const { loadOnnxNetworks } = await import('./onnx/onnx-networks.ts');
     const { faceapi } = await importFaceApi(true);
-    return engineOver(await loadOnnxNetworks(faceapi, modelsDir, LOCATOR_INPUT_SIZE));
+    return engineOver(await loadOnnxNetworks(faceapi, modelsDir, LOCATOR_INPUT_SIZE, threads));
   } catch (error) {
     if (backend === 'onnx') {
       throw new BackendUnavailableError(`INFERENCE_BACKEND=onnx but onnxruntime-node did not load: ${error instanceof Error ? error.message : String(error)}`, { cause: error });

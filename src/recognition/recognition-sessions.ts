@@ -205,6 +205,7 @@ export class RecognitionSessions {
       camera: config.CAMERA,
       modelsDir: config.MODELS_DIR,
       inferenceBackend: config.INFERENCE_BACKEND,
+      inferenceThreads: config.INFERENCE_THREADS,
       matchRule: { threshold: config.MATCH_THRESHOLD, margin: config.MATCH_MARGIN },
       matchMinFrames: config.MATCH_MIN_FRAMES,
       enrollmentThreads: config.ENROLLMENT_THREADS,

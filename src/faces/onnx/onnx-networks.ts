@@ -1,4 +1,3 @@
-import os from 'node:os';
 import type { InferenceSession } from 'onnxruntime-node';
 import type { RgbImage } from '../decode-image.ts';
 import type { Point } from '../face-chip.ts';
@@ -26,14 +25,14 @@ import { writeSquareInput, type SquareSource } from './network-input.ts';
 const FACE_MEAN_RGB = [122.782, 117.001, 104.298];
 
 /**
- * The four networks on onnxruntime-node's CPU provider, one session each, every session using all cores within an
- * inference (intra-op threads). The graphs are built from face-api's weight files when the engine loads (a second
+ * The four networks on onnxruntime-node's CPU provider, one session each, each inference spread over `threads`
+ * cores (intra-op threads). The graphs are built from face-api's weight files when the engine loads (a second
  * or so) and kept in memory only; the decoding and suppression of detections are the same functions the tfjs
  * backend runs.
  */
-export async function loadOnnxNetworks(faceapi: FaceApi, modelsDir: string, locatorInputSize: number): Promise<FaceNetworks> {
+export async function loadOnnxNetworks(faceapi: FaceApi, modelsDir: string, locatorInputSize: number, threads: number): Promise<FaceNetworks> {
   const ort = await import('onnxruntime-node');
-  const options: InferenceSession.SessionOptions = { intraOpNumThreads: os.availableParallelism(), interOpNumThreads: 1, graphOptimizationLevel: 'all' };
+  const options: InferenceSession.SessionOptions = { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' };
   // Private instances rather than faceapi.nets: their weights are freed once the graphs are built, and a tfjs engine
   // in the same process keeps its own.
   const ssd = new faceapi.SsdMobilenetv1();

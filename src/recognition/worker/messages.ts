@@ -16,6 +16,8 @@ export interface SessionSettings {
   camera: CameraSetting;
   modelsDir: string;
   inferenceBackend: InferenceBackend;
+  /** Cores one onnx inference is spread over. */
+  inferenceThreads: number;
   matchRule: MatchRule;
   /** Frames of one face track on which a student must win before being marked. */
   matchMinFrames: number;

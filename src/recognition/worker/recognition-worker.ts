@@ -41,7 +41,7 @@ port.on('message', (message: ControlMessage) => {
 });
 
 async function run(): Promise<void> {
-  const engine = await loadFaceEngine(settings.modelsDir, settings.inferenceBackend);
+  const engine = await loadFaceEngine(settings.modelsDir, settings.inferenceBackend, settings.inferenceThreads);
   const matcher = await enroll(engine);
   if (!stopping.signal.aborted) await watch(engine, matcher);
   await waitForStop();
@@ -51,11 +51,12 @@ async function run(): Promise<void> {
 async function enroll(engine: FaceEngine): Promise<FaceMatcher> {
   const downloader = new PhotoDownloader(settings.photoDownload);
   // Extra inference threads pay for their model loading only when there are enough photos to encode.
-  // A native engine already spreads each inference over the cores: instead of more threads with their own models,
-  // this thread works on several photos at once, so that decoding and cropping one overlaps inference on another.
+  // A native engine spreads each inference over INFERENCE_THREADS cores: instead of more threads with their own
+  // models, this thread works on as many photos at once as fill ENROLLMENT_THREADS cores without oversubscribing them
+  // (onnxruntime's thread pool slows down several times when its threads wait for a core).
   const enoughPhotos = uncachedPhotoCount(settings.students, settings.cachedPhotos) >= MIN_PHOTOS_FOR_EXTRA_THREADS;
   const extraThreads = enoughPhotos && !engine.nativeThreads ? settings.enrollmentThreads - 1 : 0;
-  const localLanes = engine.nativeThreads ? settings.enrollmentThreads : 1;
+  const localLanes = engine.nativeThreads ? Math.max(1, Math.floor(settings.enrollmentThreads / settings.inferenceThreads)) : 1;
   const describer = await DescriberPool.start(describeWith(engine), localLanes, extraThreads, { modelsDir: settings.modelsDir, backend: settings.inferenceBackend });
   try {
     const started = Date.now();
