@@ -33,6 +33,7 @@ test('a bad value is refused with the variable, the value and what is expected',
     [{ MATCH_THRESHOLD: '-1' }, /MATCH_THRESHOLD="-1"/],
     [{ ALLOW_PRIVATE_URLS: 'maybe' }, /ALLOW_PRIVATE_URLS="maybe"/],
     [{ INFERENCE_BACKEND: 'gpu' }, /INFERENCE_BACKEND="gpu": .*"onnx"\|"wasm"\|"auto"/],
+    [{ INFERENCE_THREADS: '0' }, /INFERENCE_THREADS="0"/],
   ];
   for (const [env, message] of cases) {
     assert.throws(() => loadConfig(env), (error: unknown) => error instanceof ConfigError && message.test(error.message), JSON.stringify(env));
