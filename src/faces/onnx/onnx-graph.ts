@@ -57,10 +57,13 @@ class ProtoWriter {
     return this.bytes(field, new TextEncoder().encode(value));
   }
 
+  // The inner message's chunks are taken over, not copied: the weights are copied once, by `finish`.
   message(field: number, write: (writer: ProtoWriter) => void): this {
     const inner = new ProtoWriter();
     write(inner);
-    return this.bytes(field, inner.finish());
+    this.key(field, 2).varint(inner.length);
+    for (const chunk of inner.chunks) this.push(chunk);
+    return this;
   }
 
   finish(): Uint8Array {
