@@ -68,6 +68,9 @@ async function benchBackend(backend: InferenceBackend): Promise<Record<string, u
   // The service processes inherit this environment.
   process.env.INFERENCE_BACKEND = backend;
   const results: Record<string, unknown> = { backend: engine.backend, inferenceThreads: backend === 'wasm' ? 1 : config.INFERENCE_THREADS };
+  // Each backend's service runs start from empty data folders: no descriptor cache or attendance of the other's.
+  const folder = path.join(work, backend);
+  await mkdir(folder, { recursive: true });
   progress('enrolling the stream roster and cutting face tiles');
   const enrolled: EnrolledFace[] = [];
   for (const person of PEOPLE) {
@@ -76,11 +79,11 @@ async function benchBackend(backend: InferenceBackend): Promise<Record<string, u
     }
   }
   const matcher = new FaceMatcher(enrolled, rule);
-  const tiles = await makeFaceTiles(engine, path.join(work, `tiles-${backend}`));
+  const tiles = await makeFaceTiles(engine, path.join(folder, 'tiles'));
 
   const stream: Record<string, unknown>[] = [];
   for (const faces of FACE_COUNTS) {
-    const video = await makeStream(tiles.slice(0, faces), STREAM_SECONDS, path.join(work, `stream-${backend}-${faces}.avi`));
+    const video = await makeStream(tiles.slice(0, faces), STREAM_SECONDS, path.join(folder, `stream-${faces}.avi`));
     progress(`stream with ${faces} face(s): naive pipeline`);
     const naive = await measureThroughput(video, naivePipeline(engine, matcher), BUDGET_MS);
     progress(`stream with ${faces} face(s): project pipeline`);
@@ -95,19 +98,19 @@ async function benchBackend(backend: InferenceBackend): Promise<Record<string, u
   results.matching = MATCH_SIZES.map((size) => ({ descriptors: size, ...matchingCost(enrolled.map((face) => face.descriptor), query, size, rule) }));
 
   progress('time to mark (recognition service process)');
-  results.timeToMark = await timeToMark(work, MARK_ROUNDS, progress);
+  results.timeToMark = await timeToMark(folder, MARK_ROUNDS, progress);
   const enrollment: Record<string, unknown>[] = [];
   for (const size of COLD_SIZES) {
     progress(`cold enrollment of ${size} students (recognition service process)`);
-    enrollment.push({ kind: 'cold', ...(await coldEnrollment(work, size)) });
+    enrollment.push({ kind: 'cold', ...(await coldEnrollment(folder, size)) });
   }
   for (const size of WARM_SIZES) {
     progress(`warm start with ${size} students (recognition service process)`);
-    enrollment.push({ kind: 'warm', ...(await warmStart(work, size, enrolled.map((face) => face.descriptor))) });
+    enrollment.push({ kind: 'warm', ...(await warmStart(folder, size, enrolled.map((face) => face.descriptor))) });
   }
   results.enrollment = enrollment;
   progress('registration service under 5 000 registrations');
-  const registration = await registrationLoad(work, 5_000);
+  const registration = await registrationLoad(folder, 5_000);
   const streamRunPeak = (results.timeToMark as { peakRssMb: number }).peakRssMb;
   results.memory = {
     recognitionStreamRunPeakRssMb: streamRunPeak,
