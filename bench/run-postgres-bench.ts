@@ -15,7 +15,7 @@ if (!process.env.TEST_DATABASE_URL) {
   console.error('TEST_DATABASE_URL is not set: it must name an account that may create databases (see docs/many-classrooms.md)');
   process.exit(1);
 }
-const engine = await loadFaceEngine(path.join(ROOT, 'models'));
+const engine = await loadFaceEngine(path.join(ROOT, 'models'), 'auto');
 const descriptors = await Promise.all(['obama.jpg', 'rick.jpg', 'biden.jpg'].map(async (name) => enrollmentDescriptor(await readFile(path.join(FIXTURES, 'photos', name)), engine)));
 const work = await mkdtemp(path.join(os.tmpdir(), 'attendance-bench-pg-'));
 try {

@@ -29,7 +29,7 @@ let classPhoto: Buffer;
 
 before(async () => {
   scratch = await mkdtemp(path.join(os.tmpdir(), 'attendance-class-photo-'));
-  const engine = await loadFaceEngine(path.resolve(import.meta.dirname, '../models'));
+  const engine = await loadFaceEngine(path.resolve(import.meta.dirname, '../models'), 'auto');
   const occupants: Occupant[] = [];
   for (const [file, person] of SEATED) {
     const photo = await readFile(path.join(FIXTURES, file));

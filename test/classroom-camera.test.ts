@@ -38,7 +38,7 @@ after(async () => {
 
 /** Frames of a seated class, each person shown by another photo than the one they are enrolled with. */
 async function classroomFrames(folder: string): Promise<void> {
-  const engine = await loadFaceEngine(path.resolve(import.meta.dirname, '../models'));
+  const engine = await loadFaceEngine(path.resolve(import.meta.dirname, '../models'), 'auto');
   const occupants: Occupant[] = [];
   for (const [file, person] of SEATED) {
     const photo = await readFile(path.join(FIXTURES, file));

@@ -13,6 +13,7 @@ test('defaults: ports 8000 and 8001 on loopback, ./data, the webcam, threshold 0
   assert.deepEqual(config.CAMERA, { kind: 'webcam' });
   assert.equal(config.MATCH_THRESHOLD, 0.5);
   assert.equal(config.ALLOW_PRIVATE_URLS, false);
+  assert.equal(config.INFERENCE_BACKEND, 'auto');
 });
 
 test('CAMERA selects the webcam device, an ffmpeg input or a folder of frames', () => {
@@ -31,6 +32,8 @@ test('a bad value is refused with the variable, the value and what is expected',
     [{ TIME_ZONE: 'Mars/Olympus' }, /TIME_ZONE="Mars\/Olympus": unknown IANA time zone/],
     [{ MATCH_THRESHOLD: '-1' }, /MATCH_THRESHOLD="-1"/],
     [{ ALLOW_PRIVATE_URLS: 'maybe' }, /ALLOW_PRIVATE_URLS="maybe"/],
+    [{ INFERENCE_BACKEND: 'gpu' }, /INFERENCE_BACKEND="gpu": .*"onnx"\|"wasm"\|"auto"/],
+    [{ INFERENCE_THREADS: '0' }, /INFERENCE_THREADS="0"/],
   ];
   for (const [env, message] of cases) {
     assert.throws(() => loadConfig(env), (error: unknown) => error instanceof ConfigError && message.test(error.message), JSON.stringify(env));

@@ -8,7 +8,7 @@ import { loadFaceEngine } from '../src/faces/face-engine.ts';
 import { enrollmentFace, findPortraitFaces } from '../src/faces/find-faces.ts';
 import { FIXTURES } from './helpers/photo-server.ts';
 
-const engine = await loadFaceEngine(path.resolve(import.meta.dirname, '../models'));
+const engine = await loadFaceEngine(path.resolve(import.meta.dirname, '../models'), 'auto');
 const fixture = (name: string) => readFile(path.join(FIXTURES, name));
 const distance = (a: Float32Array, b: Float32Array) => Math.hypot(...a.map((value, i) => value - b[i]!));
 

@@ -12,7 +12,7 @@ const ROOT = path.resolve(import.meta.dirname, '..');
 const FIXTURES = path.join(ROOT, 'test/fixtures');
 
 // Our detectors run face-api's weights layer by layer; face-api itself is the reference they must agree with.
-const engine = await loadFaceEngine(path.join(ROOT, 'models'));
+const engine = await loadFaceEngine(path.join(ROOT, 'models'), 'wasm');
 const faceapi = await import('@vladmandic/face-api/dist/face-api.node-wasm.js');
 const tf = faceapi.tf as unknown as Tf;
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
+import { loadConfig } from '../src/config/config.ts';
 import { decodeImage } from '../src/faces/decode-image.ts';
 import { loadFaceEngine } from '../src/faces/face-engine.ts';
 import { DESCRIPTOR_LENGTH, FaceMatcher, decide } from '../src/faces/face-matcher.ts';
@@ -146,7 +147,7 @@ test('refuses a descriptor of the wrong length at enrollment', () => {
 });
 
 test('on real faces, the same person matches across photos and a stranger matches nobody', async () => {
-  const engine = await loadFaceEngine(MODELS);
+  const engine = await loadFaceEngine(MODELS, loadConfig().INFERENCE_BACKEND);
   const facesIn = async (file: string) => engine.detectFaces(await decodeImage(await readFile(path.join(FIXTURES, file)), { maxSide: 1024 }));
   const [obama] = await facesIn('photos/obama.jpg');
   const [rick] = await facesIn('photos/rick.jpg');

@@ -70,6 +70,10 @@ const databaseUrl = z
 /** Settings whose value is never shown, even when it is wrong. */
 const SECRET_SETTINGS = new Set(['DATABASE_URL', 'API_KEY', 'REGISTRATION_API_KEY', 'RECOGNITION_API_KEY']);
 
+/** Which runtime runs the networks: onnxruntime-node, TensorFlow.js on WebAssembly, or onnx where it loads. */
+export const InferenceBackendSchema = z.enum(['onnx', 'wasm', 'auto']);
+export type InferenceBackend = z.infer<typeof InferenceBackendSchema>;
+
 const apiKey = z.string().min(16, 'an API key must be at least 16 characters (try: openssl rand -hex 24)').optional();
 
 const commaList = z
@@ -112,6 +116,8 @@ export const ConfigSchema = z.object({
   PHOTO_MAX_BYTES: z.coerce.number().int().positive().default(10 * 1024 * 1024),
   PHOTO_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
   PHOTO_MAX_REDIRECTS: z.coerce.number().int().min(0).max(20).default(5),
+  INFERENCE_BACKEND: InferenceBackendSchema.default('auto'),
+  INFERENCE_THREADS: z.coerce.number().int().min(1).max(64).default(() => os.availableParallelism()),
   ENROLLMENT_THREADS: z.coerce.number().int().min(1).max(16).default(() => os.availableParallelism()),
   MAX_STUDENTS_PER_REQUEST: z.coerce.number().int().positive().default(1000),
   DATABASE_URL: databaseUrl,

@@ -80,7 +80,7 @@ const isTightCrop = (analysis: Analysis) => !('error' in analysis) && Math.max(a
 const percent = (n: number, of: number) => (of === 0 ? 'n/a' : `${((100 * n) / of).toFixed(1)}%`);
 
 const set = await loadLabelledSet(location);
-const engine = await loadFaceEngine(config.MODELS_DIR);
+const engine = await loadFaceEngine(config.MODELS_DIR, config.INFERENCE_BACKEND, config.INFERENCE_THREADS);
 const started = Date.now();
 const analyses = new Map<string, Analysis>();
 for (const photo of set.photos.filter((p) => p.role === 'identity' || p.role === 'unknown')) {

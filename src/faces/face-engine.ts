@@ -1,10 +1,11 @@
 import { access } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
+import type { InferenceBackend } from '../config/config.ts';
 import type { RgbImage } from './decode-image.ts';
-import { CHIP_SIZE, extractFaceChip } from './face-chip.ts';
-import type { Tf } from './layer-by-layer.ts';
-import { SsdFaceDetector, type SsdParams } from './ssd-face-detector.ts';
-import { TinyFaceLocator, type TinyParams } from './tiny-face-locator.ts';
+import { extractFaceChip, type Point } from './face-chip.ts';
+import type { SsdDetection } from './ssd-face-detector.ts';
+import { importFaceApi, loadTfjsNetworks } from './tfjs-networks.ts';
 
 export interface FaceBox {
   x: number;
@@ -20,14 +21,30 @@ export interface DetectedFace {
 }
 
 export interface FaceEngine {
-  /** `tensorflow` (native, @tensorflow/tfjs-node) or `wasm`. */
+  /** `onnx` (onnxruntime-node), `tensorflow` (native, @tensorflow/tfjs-node) or `wasm`. */
   readonly backend: string;
+  /** Each inference already uses every core: more inference threads would only add memory. */
+  readonly nativeThreads: boolean;
   /** Every face in the image with its 128-d descriptor, largest first: the accurate detector (enrollment photos). */
   detectFaces(image: RgbImage): Promise<DetectedFace[]>;
   /** Where the faces are, from the cheap detector (about a tenth of the accurate one's time): for following faces. */
   locateFaces(image: RgbImage): Promise<FaceBox[]>;
   /** The aligned descriptor of the face inside each box (landmarks found within the box); each box must show part of the image. */
   describeFaces(image: RgbImage, boxes: readonly FaceBox[]): Promise<Float32Array[]>;
+}
+
+/** The four networks, run by one backend; the pipeline around them (crops, alignment, order) is the same for all. */
+export interface FaceNetworks {
+  readonly backend: string;
+  readonly nativeThreads: boolean;
+  /** The accurate detector (SSD MobileNet v1): faces scoring above `minConfidence`. */
+  detect(image: RgbImage, minConfidence: number): Promise<SsdDetection[]>;
+  /** The cheap detector (tiny YOLO): faces scoring above `minScore`. */
+  locate(image: RgbImage, minScore: number): Promise<FaceBox[]>;
+  /** The 68 landmarks of the face in each crop (whole pixels inside the image), in image pixels. */
+  landmarks(image: RgbImage, crops: readonly FaceBox[]): Promise<Point[][]>;
+  /** The descriptor of each aligned 150x150 face chip. */
+  describe(chips: readonly RgbImage[]): Promise<Float32Array[]>;
 }
 
 export const MODEL_FILES = [
@@ -45,6 +62,8 @@ export const MODEL_FILES = [
  * Names the weights and the steps descriptors come from: a cached descriptor is reused only under the same version.
  * `landmarks-in-crop`: enrollment landmarks are placed back from the crop they were found in (face-api shifted them by
  * the unrounded box, up to a pixel off; descriptors moved by up to 0.13).
+ * Both backends give the same descriptors (within 1e-4 in distance; test/inference-backends.test.ts), so the
+ * backend is not part of the version.
  */
 export const DESCRIPTOR_MODEL_VERSION = 'face-api-1/ssd-mobilenetv1+landmark68+dlib-resnet/aligned-150/landmarks-in-crop';
 
@@ -52,43 +71,36 @@ export class ModelsMissingError extends Error {
   readonly code = 'MODELS_MISSING';
 }
 
-type FaceApi = typeof import('@vladmandic/face-api/dist/face-api.node-wasm.js');
-// face-api's bundled typings list only part of the tfjs namespace it re-exports.
-type TfRuntime = { setBackend(name: string): Promise<boolean>; ready(): Promise<void> };
-
-// @tensorflow/tfjs-node needs a native download at install time; where it installed, it is several times faster.
-async function importFaceApi(): Promise<{ faceapi: FaceApi; backend: string }> {
-  try {
-    // @ts-ignore: optional, absent where it cannot install
-    await import('@tensorflow/tfjs-node');
-    const faceapi = (await import('@vladmandic/face-api')) as unknown as FaceApi;
-    return { faceapi, backend: 'tensorflow' };
-  } catch {
-    const faceapi = await import('@vladmandic/face-api/dist/face-api.node-wasm.js');
-    await (faceapi.tf as unknown as TfRuntime).setBackend('wasm');
-    return { faceapi, backend: 'wasm' };
-  }
+export class BackendUnavailableError extends Error {
+  readonly code = 'BACKEND_UNAVAILABLE';
 }
 
 const DETECTOR_MIN_CONFIDENCE = 0.5;
 const LOCATOR_MIN_SCORE = 0.5;
-type TfTensor3D = import('@tensorflow/tfjs').Tensor3D;
 
 // The cheap detector's input side: 416 keeps faces of about 40 px in a 640x480 frame (320 misses them).
 const LOCATOR_INPUT_SIZE = 416;
 
-let loading: Promise<FaceEngine> | undefined;
+const loading = new Map<string, Promise<FaceEngine>>();
 
-/** Loads the detector, landmark and descriptor networks from `modelsDir`, once per thread. */
-export function loadFaceEngine(modelsDir: string): Promise<FaceEngine> {
-  loading ??= load(modelsDir).catch((error) => {
-    loading = undefined;
-    throw error;
-  });
-  return loading;
+/**
+ * Loads the detector, landmark and descriptor networks from `modelsDir` on `backend`, once per thread, backend and
+ * thread count. `threads`: the cores one onnx inference is spread over (wasm always uses one).
+ */
+export function loadFaceEngine(modelsDir: string, backend: InferenceBackend, threads = os.availableParallelism()): Promise<FaceEngine> {
+  const key = `${backend}/${threads}`;
+  let engine = loading.get(key);
+  if (!engine) {
+    engine = load(modelsDir, backend, threads).catch((error) => {
+      loading.delete(key);
+      throw error;
+    });
+    loading.set(key, engine);
+  }
+  return engine;
 }
 
-async function load(modelsDir: string): Promise<FaceEngine> {
+async function load(modelsDir: string, backend: InferenceBackend, threads: number): Promise<FaceEngine> {
   for (const file of MODEL_FILES) {
     try {
       await access(path.join(modelsDir, file));
@@ -98,84 +110,54 @@ async function load(modelsDir: string): Promise<FaceEngine> {
       );
     }
   }
-  const { faceapi, backend } = await importFaceApi();
-  await (faceapi.tf as unknown as TfRuntime).ready();
-  await faceapi.nets.ssdMobilenetv1.loadFromDisk(modelsDir);
-  await faceapi.nets.faceLandmark68Net.loadFromDisk(modelsDir);
-  await faceapi.nets.faceRecognitionNet.loadFromDisk(modelsDir);
-  await faceapi.nets.tinyFaceDetector.loadFromDisk(modelsDir);
-  const tf = faceapi.tf as unknown as Tf;
-  const detector = SsdFaceDetector.fromFaceApiParams(tf, faceapi.nets.ssdMobilenetv1.params as unknown as SsdParams);
-  const locator = new TinyFaceLocator(tf, faceapi.nets.tinyFaceDetector.params as unknown as TinyParams, LOCATOR_INPUT_SIZE);
+  if (backend === 'wasm') return engineOver(await loadTfjsNetworks(modelsDir, LOCATOR_INPUT_SIZE));
+  try {
+    const { loadOnnxNetworks } = await import('./onnx/onnx-networks.ts');
+    const { faceapi } = await importFaceApi(true);
+    return engineOver(await loadOnnxNetworks(faceapi, modelsDir, LOCATOR_INPUT_SIZE, threads));
+  } catch (error) {
+    if (backend === 'onnx') {
+      throw new BackendUnavailableError(`INFERENCE_BACKEND=onnx but onnxruntime-node did not load: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+    return engineOver(await loadTfjsNetworks(modelsDir, LOCATOR_INPUT_SIZE));
+  }
+}
 
+/** The pipeline over the networks: crops in whole pixels, landmarks within each crop, dlib-aligned chips, descriptors. */
+function engineOver(networks: FaceNetworks): FaceEngine {
   // The descriptor network carries dlib's weights, trained on landmark-aligned chips rather than detector boxes.
-  const describeAligned = async (image: RgbImage, landmarks: readonly { x: number; y: number }[]): Promise<Float32Array> => {
-    const chip = extractFaceChip(image, landmarks);
-    const input = tf.tensor3d(chip.data, [CHIP_SIZE, CHIP_SIZE, 3], 'int32');
-    try {
-      return (await faceapi.nets.faceRecognitionNet.computeFaceDescriptor(input as never)) as Float32Array;
-    } finally {
-      input.dispose();
-    }
-  };
-
-  /** Landmarks found inside each crop (`cropOf`) of `tensor` (the image's), then the aligned descriptor of each face. */
-  const describeInCrops = async (tensor: TfTensor3D, image: RgbImage, cropped: readonly FaceBox[]): Promise<Float32Array[]> => {
-    // Whole pixels inside the image, so that the crop and the shift back to image coordinates agree at its edges.
-    const rects = cropped.map((crop) => new faceapi.Rect(crop.x, crop.y, crop.width, crop.height));
-    const crops = await faceapi.extractFaceTensors(tensor as never, rects);
-    try {
-      const descriptors: Float32Array[] = [];
-      for (const [i, crop] of crops.entries()) {
-        const landmarks = (await faceapi.nets.faceLandmark68Net.detectLandmarks(crop)) as InstanceType<FaceApi['FaceLandmarks68']>;
-        descriptors.push(await describeAligned(image, landmarks.shiftBy(rects[i]!.x, rects[i]!.y).positions));
-      }
-      return descriptors;
-    } finally {
-      for (const crop of crops) crop.dispose();
-    }
+  const describeInCrops = async (image: RgbImage, crops: readonly FaceBox[]): Promise<Float32Array[]> => {
+    const landmarks = await networks.landmarks(image, crops);
+    return networks.describe(landmarks.map((points) => extractFaceChip(image, points)));
   };
 
   return {
-    backend,
+    backend: networks.backend,
+    nativeThreads: networks.nativeThreads,
+
     async detectFaces(image: RgbImage): Promise<DetectedFace[]> {
-      const tensor = tf.tensor3d(image.data, [image.height, image.width, 3], 'int32');
-      try {
-        const detections = (await detector.detect(tensor, DETECTOR_MIN_CONFIDENCE)).flatMap((detection) => {
-          const crop = cropOf(detection.box, image);
-          return crop ? [{ ...detection, crop }] : [];
-        });
-        const descriptors = await describeInCrops(tensor, image, detections.map(({ crop }) => crop));
-        return detections
-          .map(({ box, score }, i) => ({ box, score, descriptor: descriptors[i]! }))
-          .sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);
-      } finally {
-        tensor.dispose();
-      }
+      const detections = (await networks.detect(image, DETECTOR_MIN_CONFIDENCE)).flatMap((detection) => {
+        const crop = cropOf(detection.box, image);
+        return crop ? [{ ...detection, crop }] : [];
+      });
+      const descriptors = await describeInCrops(image, detections.map(({ crop }) => crop));
+      return detections
+        .map(({ box, score }, i) => ({ box, score, descriptor: descriptors[i]! }))
+        .sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);
     },
 
     async locateFaces(image: RgbImage): Promise<FaceBox[]> {
-      const tensor = tf.tensor3d(image.data, [image.height, image.width, 3], 'int32');
-      try {
-        return (await locator.locate(tensor, LOCATOR_MIN_SCORE)).filter((box) => cropOf(box, image));
-      } finally {
-        tensor.dispose();
-      }
+      return (await networks.locate(image, LOCATOR_MIN_SCORE)).filter((box) => cropOf(box, image));
     },
 
     async describeFaces(image: RgbImage, boxes: readonly FaceBox[]): Promise<Float32Array[]> {
       if (boxes.length === 0) return [];
-      const cropped = boxes.map((box) => {
+      const crops = boxes.map((box) => {
         const crop = cropOf(box, image);
         if (!crop) throw new RangeError(`face box ${JSON.stringify(box)} shows no pixel of the ${image.width}x${image.height} image`);
         return crop;
       });
-      const tensor = tf.tensor3d(image.data, [image.height, image.width, 3], 'int32');
-      try {
-        return await describeInCrops(tensor, image, cropped);
-      } finally {
-        tensor.dispose();
-      }
+      return describeInCrops(image, crops);
     },
   };
 }

@@ -73,19 +73,7 @@ export class SsdFaceDetector {
     const [height, width] = image.shape;
     const { boxEncodings, classScores } = this.forward(this.tf.tidy(() => tf.sub(tf.div(toSquareInput(tf, image, INPUT_SIZE), 127.5), 1)));
     try {
-      const encodings = (await boxEncodings.data()) as Float32Array;
-      const scores = (await classScores.data()) as Float32Array;
-      const boxes = this.decodeBoxes(encodings);
-      const share = imageShareOfSquare(width, height, INPUT_SIZE);
-      const padX = 1 / share.across;
-      const padY = 1 / share.down;
-      return suppressOverlaps(boxes, scores, minConfidence).map((index) => {
-        const top = Math.max(0, boxes[index * 4]!) * padY;
-        const left = Math.max(0, boxes[index * 4 + 1]!) * padX;
-        const bottom = Math.min(1, boxes[index * 4 + 2]!) * padY;
-        const right = Math.min(1, boxes[index * 4 + 3]!) * padX;
-        return { score: scores[index]!, box: { x: left * width, y: top * height, width: (right - left) * width, height: (bottom - top) * height } };
-      });
+      return detectionsFromEncodings((await boxEncodings.data()) as Float32Array, (await classScores.data()) as Float32Array, this.anchors, width, height, minConfidence);
     } finally {
       boxEncodings.dispose();
       classScores.dispose();
@@ -134,27 +122,51 @@ export class SsdFaceDetector {
   private depthwiseConv(x: Tensor4D, { filter, bias }: FusedConv, stride: number): Tensor4D {
     return this.tf.fused.depthwiseConv2d({ x, filter, bias, strides: [stride, stride], pad: 'same', activation: 'relu6' });
   }
+}
 
-  /** Anchor-relative encodings to [top, left, bottom, right] fractions of the padded square (face-api's decoding). */
-  private decodeBoxes(encodings: Float32Array): Float32Array {
-    const boxes = new Float32Array(encodings.length);
-    const anchors = this.anchors;
-    for (let i = 0; i < encodings.length; i += 4) {
-      const anchorHeight = anchors[i + 2]! - anchors[i]!;
-      const anchorWidth = anchors[i + 3]! - anchors[i + 1]!;
-      const centerY = anchors[i]! + anchorHeight / 2;
-      const centerX = anchors[i + 1]! + anchorWidth / 2;
-      const halfHeight = (Math.exp(encodings[i + 2]! / 5) * anchorHeight) / 2;
-      const halfWidth = (Math.exp(encodings[i + 3]! / 5) * anchorWidth) / 2;
-      const y = (encodings[i]! / 10) * anchorHeight + centerY;
-      const x = (encodings[i + 1]! / 10) * anchorWidth + centerX;
-      boxes[i] = y - halfHeight;
-      boxes[i + 1] = x - halfWidth;
-      boxes[i + 2] = y + halfHeight;
-      boxes[i + 3] = x + halfWidth;
-    }
-    return boxes;
+/**
+ * face-api's decoding and suppression of the network's outputs (box encodings [anchors × 4] and face scores
+ * [anchors] for the padded square input): the faces above `minConfidence`, in pixels of the `width` x `height` image.
+ */
+export function detectionsFromEncodings(
+  encodings: Float32Array,
+  scores: Float32Array,
+  anchors: Float32Array,
+  width: number,
+  height: number,
+  minConfidence: number,
+): SsdDetection[] {
+  const boxes = decodeBoxes(encodings, anchors);
+  const share = imageShareOfSquare(width, height, INPUT_SIZE);
+  const padX = 1 / share.across;
+  const padY = 1 / share.down;
+  return suppressOverlaps(boxes, scores, minConfidence).map((index) => {
+    const top = Math.max(0, boxes[index * 4]!) * padY;
+    const left = Math.max(0, boxes[index * 4 + 1]!) * padX;
+    const bottom = Math.min(1, boxes[index * 4 + 2]!) * padY;
+    const right = Math.min(1, boxes[index * 4 + 3]!) * padX;
+    return { score: scores[index]!, box: { x: left * width, y: top * height, width: (right - left) * width, height: (bottom - top) * height } };
+  });
+}
+
+/** Anchor-relative encodings to [top, left, bottom, right] fractions of the padded square (face-api's decoding). */
+function decodeBoxes(encodings: Float32Array, anchors: Float32Array): Float32Array {
+  const boxes = new Float32Array(encodings.length);
+  for (let i = 0; i < encodings.length; i += 4) {
+    const anchorHeight = anchors[i + 2]! - anchors[i]!;
+    const anchorWidth = anchors[i + 3]! - anchors[i + 1]!;
+    const centerY = anchors[i]! + anchorHeight / 2;
+    const centerX = anchors[i + 1]! + anchorWidth / 2;
+    const halfHeight = (Math.exp(encodings[i + 2]! / 5) * anchorHeight) / 2;
+    const halfWidth = (Math.exp(encodings[i + 3]! / 5) * anchorWidth) / 2;
+    const y = (encodings[i]! / 10) * anchorHeight + centerY;
+    const x = (encodings[i + 1]! / 10) * anchorWidth + centerX;
+    boxes[i] = y - halfHeight;
+    boxes[i + 1] = x - halfWidth;
+    boxes[i + 2] = y + halfHeight;
+    boxes[i + 3] = x + halfWidth;
   }
+  return boxes;
 }
 
 /** Greedy non-maximum suppression as face-api does it: indices of the kept boxes, best score first. */

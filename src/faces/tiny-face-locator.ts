@@ -4,7 +4,7 @@ import type { FaceBox } from './face-engine.ts';
 import { freeingInput, imageShareOfSquare, toSquareInput, type Tf } from './layer-by-layer.ts';
 
 // face-api's TinyFaceDetector constants (tinyFaceDetector/const.ts).
-const MEAN_RGB = [117.001, 114.697, 97.404];
+export const MEAN_RGB = [117.001, 114.697, 97.404];
 const ANCHORS = [
   [1.603231, 2.094468],
   [6.041143, 7.080126],
@@ -66,39 +66,43 @@ export class TinyFaceLocator {
     } finally {
       prediction.dispose();
     }
-    return this.decode(encodings, cells, imageShareOfSquare(width, height, this.inputSize), minScore).map(({ left, top, right, bottom }) => ({
-      x: left * width,
-      y: top * height,
-      width: (right - left) * width,
-      height: (bottom - top) * height,
-    }));
+    return boxesFromGrid(encodings, cells, width, height, this.inputSize, minScore);
   }
 
   private conv(x: tfjs.Tensor4D, filter: tfjs.Tensor4D, bias: tfjs.Tensor1D, pad: 'same' | 'valid', activation: 'leakyrelu' | 'linear'): tfjs.Tensor4D {
     return this.tf.fused.conv2d({ x, filter, bias, strides: [1, 1], pad, activation, leakyreluAlpha: LEAKY_SLOPE });
   }
+}
 
-  /** Grid cells × anchors × (x, y, w, h, score) to boxes as fractions of the image, overlaps suppressed. */
-  private decode(encodings: Float32Array, cells: number, share: { across: number; down: number }, minScore: number): Edges[] {
-    const found: { box: Edges; score: number }[] = [];
-    for (let row = 0; row < cells; row++) {
-      for (let col = 0; col < cells; col++) {
-        for (const [anchor, [anchorWidth, anchorHeight]] of ANCHORS.entries()) {
-          const offset = ((row * cells + col) * ANCHORS.length + anchor) * 5;
-          const score = sigmoid(encodings[offset + 4]!);
-          if (score <= minScore) continue;
-          const centerX = (col + sigmoid(encodings[offset]!)) / cells / share.across;
-          const centerY = (row + sigmoid(encodings[offset + 1]!)) / cells / share.down;
-          const boxWidth = (Math.exp(encodings[offset + 2]!) * anchorWidth) / cells / share.across;
-          const boxHeight = (Math.exp(encodings[offset + 3]!) * anchorHeight) / cells / share.down;
-          const left = centerX - boxWidth / 2;
-          const top = centerY - boxHeight / 2;
-          found.push({ box: { left, top, right: left + boxWidth, bottom: top + boxHeight }, score });
-        }
+/**
+ * face-api's decoding of the network's grid (cells × cells × anchors × (x, y, w, h, score), NHWC) for an `inputSize`
+ * square: the faces scoring above `minScore`, overlaps suppressed, in pixels of the `width` x `height` image.
+ */
+export function boxesFromGrid(encodings: Float32Array, cells: number, width: number, height: number, inputSize: number, minScore: number): FaceBox[] {
+  const share = imageShareOfSquare(width, height, inputSize);
+  const found: { box: Edges; score: number }[] = [];
+  for (let row = 0; row < cells; row++) {
+    for (let col = 0; col < cells; col++) {
+      for (const [anchor, [anchorWidth, anchorHeight]] of ANCHORS.entries()) {
+        const offset = ((row * cells + col) * ANCHORS.length + anchor) * 5;
+        const score = sigmoid(encodings[offset + 4]!);
+        if (score <= minScore) continue;
+        const centerX = (col + sigmoid(encodings[offset]!)) / cells / share.across;
+        const centerY = (row + sigmoid(encodings[offset + 1]!)) / cells / share.down;
+        const boxWidth = (Math.exp(encodings[offset + 2]!) * anchorWidth) / cells / share.across;
+        const boxHeight = (Math.exp(encodings[offset + 3]!) * anchorHeight) / cells / share.down;
+        const left = centerX - boxWidth / 2;
+        const top = centerY - boxHeight / 2;
+        found.push({ box: { left, top, right: left + boxWidth, bottom: top + boxHeight }, score });
       }
     }
-    return suppressOverlaps(found);
   }
+  return suppressOverlaps(found).map(({ left, top, right, bottom }) => ({
+    x: left * width,
+    y: top * height,
+    width: (right - left) * width,
+    height: (bottom - top) * height,
+  }));
 }
 
 /** face-api's greedy suppression for this detector: the best remaining box wins (the later one of equal scores). */

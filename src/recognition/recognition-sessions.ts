@@ -297,6 +297,8 @@ export class RecognitionSessions {
       alreadyPresent: present.map((record) => record.rollNo),
       camera: config.CAMERA.kind === 'dir' ? config.CAMERA : { ...config.CAMERA, size: config.CAMERA_SIZE },
       modelsDir: config.MODELS_DIR,
+      inferenceBackend: config.INFERENCE_BACKEND,
+      inferenceThreads: config.INFERENCE_THREADS,
       matchRule: { threshold: config.MATCH_THRESHOLD, margin: config.MATCH_MARGIN },
       matchMinFrames: config.MATCH_MIN_FRAMES,
       enrollmentThreads: config.ENROLLMENT_THREADS,

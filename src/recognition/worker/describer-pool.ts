@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
+import type { InferenceBackend } from '../../config/config.ts';
 import { EnrollmentError, type EnrollmentErrorCode } from '../../errors.ts';
 
 const THREAD_BOOTSTRAP = new URL('./start-worker.mjs', import.meta.url);
@@ -14,6 +15,12 @@ export type DescribeReply =
   | { id: number; problem: { code: EnrollmentErrorCode; message: string } }
   | { id: number; failure: string };
 
+/** What an extra inference thread loads its engine from. */
+export interface DescriberThreadData {
+  modelsDir: string;
+  backend: InferenceBackend;
+}
+
 type Describe = (bytes: Uint8Array) => Promise<Float32Array>;
 
 interface Lane {
@@ -22,8 +29,9 @@ interface Lane {
 }
 
 /**
- * Spreads enrollment photos over this thread's engine and `extraThreads` more inference threads, one photo per
- * thread at a time, so a cold start uses every core. The extra threads load their own models and end with `close()`.
+ * Spreads enrollment photos over this thread's engine (`localLanes` photos at a time) and `extraThreads` more
+ * inference threads (one photo each at a time), so a cold start uses every core. The extra threads load their own
+ * models and end with `close()`.
  */
 export class DescriberPool {
   private readonly lanes: Lane[];
@@ -31,18 +39,20 @@ export class DescriberPool {
 
   private constructor(
     local: Describe,
+    localLanes: number,
     private readonly threads: Worker[],
   ) {
-    this.lanes = [local, ...threads.map((thread) => describeOn(thread))].map((describe) => ({ describe, busy: false }));
+    const describers = [...Array.from({ length: localLanes }, () => local), ...threads.map((thread) => describeOn(thread))];
+    this.lanes = describers.map((describe) => ({ describe, busy: false }));
   }
 
-  static async start(local: Describe, extraThreads: number, modelsDir: string): Promise<DescriberPool> {
+  static async start(local: Describe, localLanes: number, extraThreads: number, models: DescriberThreadData): Promise<DescriberPool> {
     const threads = Array.from(
       { length: extraThreads },
-      () => new Worker(THREAD_BOOTSTRAP, { argv: ['./describer-thread.ts'], workerData: { modelsDir } }),
+      () => new Worker(THREAD_BOOTSTRAP, { argv: ['./describer-thread.ts'], workerData: models }),
     );
     await Promise.all(threads.map((thread) => once(thread, 'message')));
-    return new DescriberPool(local, threads);
+    return new DescriberPool(local, localLanes, threads);
   }
 
   readonly describe: Describe = async (bytes) => {

@@ -3,10 +3,11 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { EnrollmentError } from '../../errors.ts';
 import { loadFaceEngine } from '../../faces/face-engine.ts';
 import { enrollmentDescriptor } from '../../faces/find-faces.ts';
-import type { DescribeReply, DescribeRequest } from './describer-pool.ts';
+import type { DescribeReply, DescribeRequest, DescriberThreadData } from './describer-pool.ts';
 
 const port = parentPort!;
-const engine = await loadFaceEngine((workerData as { modelsDir: string }).modelsDir);
+const { modelsDir, backend } = workerData as DescriberThreadData;
+const engine = await loadFaceEngine(modelsDir, backend);
 
 port.on('message', async ({ id, bytes }: DescribeRequest) => {
   let reply: DescribeReply;

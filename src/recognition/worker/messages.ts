@@ -1,4 +1,4 @@
-import type { CameraSetting } from '../../config/config.ts';
+import type { CameraSetting, InferenceBackend } from '../../config/config.ts';
 import type { EnrollmentErrorCode } from '../../errors.ts';
 import type { MatchRule } from '../../faces/face-matcher.ts';
 import type { PhotoDownloadOptions } from '../../photos/download-photo.ts';
@@ -16,6 +16,9 @@ export interface SessionSettings {
   alreadyPresent: string[];
   camera: CameraSetting;
   modelsDir: string;
+  inferenceBackend: InferenceBackend;
+  /** Cores one onnx inference is spread over. */
+  inferenceThreads: number;
   matchRule: MatchRule;
   /** Frames of one face track on which a student must win before being marked. */
   matchMinFrames: number;

@@ -44,7 +44,7 @@ port.on('message', (message: ControlMessage) => {
 });
 
 async function run(): Promise<void> {
-  const engine = await loadFaceEngine(settings.modelsDir);
+  const engine = await loadFaceEngine(settings.modelsDir, settings.inferenceBackend, settings.inferenceThreads);
   const matcher = await enroll(engine);
   if (!stopping.signal.aborted) {
     if (settings.classPhoto) await examineClassPhoto(engine, matcher, settings.classPhoto);
@@ -57,12 +57,17 @@ async function run(): Promise<void> {
 async function enroll(engine: FaceEngine): Promise<FaceMatcher> {
   const downloader = new PhotoDownloader(settings.photoDownload);
   // Extra inference threads pay for their model loading only when there are enough photos to encode.
-  const extraThreads = uncachedPhotoCount(settings.students, settings.cachedPhotos) >= MIN_PHOTOS_FOR_EXTRA_THREADS ? settings.enrollmentThreads - 1 : 0;
-  const describer = await DescriberPool.start(describeWith(engine), extraThreads, settings.modelsDir);
+  // A native engine spreads each inference over INFERENCE_THREADS cores: instead of more threads with their own
+  // models, this thread works on as many photos at once as fill ENROLLMENT_THREADS cores without oversubscribing them
+  // (onnxruntime's thread pool slows down several times when its threads wait for a core).
+  const enoughPhotos = uncachedPhotoCount(settings.students, settings.cachedPhotos) >= MIN_PHOTOS_FOR_EXTRA_THREADS;
+  const extraThreads = enoughPhotos && !engine.nativeThreads ? settings.enrollmentThreads - 1 : 0;
+  const localLanes = engine.nativeThreads ? Math.max(1, Math.floor(settings.enrollmentThreads / settings.inferenceThreads)) : 1;
+  const describer = await DescriberPool.start(describeWith(engine), localLanes, extraThreads, { modelsDir: settings.modelsDir, backend: settings.inferenceBackend });
   try {
     const started = Date.now();
     const { enrolled, problems, cacheUpdates } = await enrollStudents(settings.students, settings.cachedPhotos, describer.describe, downloader, stopping.signal);
-    log.info({ enrolled: enrolled.length, problems: problems.length, ms: Date.now() - started, threads: extraThreads + 1, backend: engine.backend }, 'enrollment finished');
+    log.info({ enrolled: enrolled.length, problems: problems.length, ms: Date.now() - started, threads: extraThreads + 1, photosAtOnce: localLanes + extraThreads, backend: engine.backend }, 'enrollment finished');
     for (const problem of problems) log.warn(problem, 'student photo unusable');
     // A student enrolled with several photos has several entries: count students, not photos.
     const enrolledRollNos = [...new Set(enrolled.map((face) => face.rollNo))];

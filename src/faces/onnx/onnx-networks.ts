@@ -1,0 +1,125 @@
+import type { InferenceSession } from 'onnxruntime-node';
+import type { RgbImage } from '../decode-image.ts';
+import type { Point } from '../face-chip.ts';
+import type { FaceBox, FaceNetworks } from '../face-engine.ts';
+import { detectionsFromEncodings } from '../ssd-face-detector.ts';
+import { boxesFromGrid, MEAN_RGB as LOCATOR_MEAN_RGB } from '../tiny-face-locator.ts';
+import type { FaceApi } from '../tfjs-networks.ts';
+import {
+  DESCRIPTOR_INPUT_SIZE,
+  descriptorGraph,
+  LANDMARK_INPUT_SIZE,
+  landmarkGraph,
+  SSD_INPUT_SIZE,
+  ssdGraph,
+  tinyGraph,
+  type LandmarkParams,
+  type RecognitionParams,
+  type SsdGraphParams,
+  type TinyGraphParams,
+  type WeightTensor,
+} from './face-api-graphs.ts';
+import { writeSquareInput, type SquareSource } from './network-input.ts';
+
+// face-api's normalization of face crops (landmarks) and chips (descriptors).
+const FACE_MEAN_RGB = [122.782, 117.001, 104.298];
+
+/**
+ * The four networks on onnxruntime-node's CPU provider, one session each, each inference spread over `threads`
+ * cores (intra-op threads). The graphs are built from face-api's weight files when the engine loads (a second
+ * or so) and kept in memory only; the decoding and suppression of detections are the same functions the tfjs
+ * backend runs.
+ */
+export async function loadOnnxNetworks(faceapi: FaceApi, modelsDir: string, locatorInputSize: number, threads: number): Promise<FaceNetworks> {
+  const ort = await import('onnxruntime-node');
+  const options: InferenceSession.SessionOptions = { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' };
+  // Private instances rather than faceapi.nets: their weights are freed once the graphs are built, and a tfjs engine
+  // in the same process keeps its own.
+  const ssd = new faceapi.SsdMobilenetv1();
+  const landmarks = new faceapi.FaceLandmark68Net();
+  const recognition = new faceapi.FaceRecognitionNet();
+  const tiny = new faceapi.TinyFaceDetector();
+  const nets = [ssd, landmarks, recognition, tiny];
+  try {
+    await Promise.all(nets.map((net) => net.loadFromDisk(modelsDir)));
+    const ssdParams = ssd.params as unknown as SsdGraphParams & { output_layer: { extra_dim: WeightTensor } };
+    const anchors = Float32Array.from(ssdParams.output_layer.extra_dim.dataSync());
+    // One at a time: each graph's bytes are freed before the next is built, which keeps the loading peak down.
+    const detector = await ort.InferenceSession.create(ssdGraph(ssdParams), options);
+    const locator = await ort.InferenceSession.create(tinyGraph(tiny.params as unknown as TinyGraphParams, locatorInputSize), options);
+    const marker = await ort.InferenceSession.create(
+      landmarkGraph({ features: landmarks.faceFeatureExtractor.params as unknown as LandmarkParams['features'], fc: (landmarks.params as unknown as LandmarkParams).fc }),
+      options,
+    );
+    const describer = await ort.InferenceSession.create(descriptorGraph(recognition.params as unknown as RecognitionParams), options);
+    const run = async (session: InferenceSession, input: Float32Array, dims: number[]) =>
+      session.run({ input: new ort.Tensor('float32', input, dims) });
+
+    return {
+      backend: 'onnx',
+      nativeThreads: true,
+
+      async detect(image, minConfidence) {
+        const input = new Float32Array(3 * SSD_INPUT_SIZE * SSD_INPUT_SIZE);
+        writeSquareInput(whole(image), SSD_INPUT_SIZE, (value) => value / 127.5 - 1, input, 0);
+        const { boxes, scores } = await run(detector, input, [1, 3, SSD_INPUT_SIZE, SSD_INPUT_SIZE]);
+        return detectionsFromEncodings(boxes!.data as Float32Array, scores!.data as Float32Array, anchors, image.width, image.height, minConfidence);
+      },
+
+      async locate(image, minScore) {
+        const input = new Float32Array(3 * locatorInputSize * locatorInputSize);
+        writeSquareInput(whole(image), locatorInputSize, (value, c) => (value - LOCATOR_MEAN_RGB[c]!) / 255, input, 0);
+        const { grid } = await run(locator, input, [1, 3, locatorInputSize, locatorInputSize]);
+        return boxesFromGrid(grid!.data as Float32Array, grid!.dims[1]!, image.width, image.height, locatorInputSize, minScore);
+      },
+
+      async landmarks(image, crops) {
+        if (crops.length === 0) return [];
+        const size = LANDMARK_INPUT_SIZE;
+        const input = new Float32Array(crops.length * 3 * size * size);
+        crops.forEach((region, i) => writeSquareInput({ image, region, padding: 'centre' }, size, faceNormalized, input, i * 3 * size * size));
+        const { landmarks: output } = await run(marker, input, [crops.length, 3, size, size]);
+        const points = output!.data as Float32Array;
+        return crops.map((crop, i) => pointsInImage(points.subarray(i * 136, (i + 1) * 136), crop));
+      },
+
+      async describe(chips) {
+        if (chips.length === 0) return [];
+        const size = DESCRIPTOR_INPUT_SIZE;
+        const input = new Float32Array(chips.length * 3 * size * size);
+        chips.forEach((chip, i) =>
+          writeSquareInput({ image: chip, region: { x: 0, y: 0, width: chip.width, height: chip.height }, padding: 'centre' }, size, faceNormalized, input, i * 3 * size * size),
+        );
+        const { descriptor } = await run(describer, input, [chips.length, 3, size, size]);
+        const all = descriptor!.data as Float32Array;
+        return chips.map((_, i) => all.slice(i * 128, (i + 1) * 128));
+      },
+    };
+  } finally {
+    for (const net of nets) net.dispose();
+  }
+}
+
+function whole(image: RgbImage): SquareSource {
+  return { image, region: { x: 0, y: 0, width: image.width, height: image.height }, padding: 'end' };
+}
+
+function faceNormalized(value: number, channel: number): number {
+  return (value - FACE_MEAN_RGB[channel]!) / 255;
+}
+
+/**
+ * The network's 68 points (fractions of the centred square it saw) in image pixels, as face-api's postProcess and
+ * `shiftBy` place them: its padding taken as exactly half the difference of the sides.
+ */
+function pointsInImage(relative: Float32Array, crop: FaceBox): Point[] {
+  const scale = LANDMARK_INPUT_SIZE / Math.max(crop.width, crop.height);
+  const width = crop.width * scale;
+  const height = crop.height * scale;
+  const padX = width < height ? Math.abs(width - height) / 2 : 0;
+  const padY = height < width ? Math.abs(width - height) / 2 : 0;
+  return Array.from({ length: 68 }, (_, i) => ({
+    x: ((relative[2 * i]! * LANDMARK_INPUT_SIZE - padX) / width) * crop.width + crop.x,
+    y: ((relative[2 * i + 1]! * LANDMARK_INPUT_SIZE - padY) / height) * crop.height + crop.y,
+  }));
+}
