@@ -54,6 +54,7 @@ const expectedRoutes = {
     'GET /roster',
     'GET /snapshot.jpg',
     'GET /status',
+    'POST /recognize-photo',
     'POST /start-recognition',
     'POST /stop-recognition',
   ],

@@ -178,8 +178,8 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       const acknowledged = (await Promise.all(registrations)).filter((rollNo) => rollNo !== undefined);
       const stored = new Set((JSON.parse(await readFile(path.join(dir, 'students_data.json'), 'utf8')) as { rollNo: string }[]).map((student) => student.rollNo));
       for (const rollNo of acknowledged) assert.ok(stored.has(rollNo), `acknowledged ${rollNo} is on disk`);
-      const attendance = JSON.parse(await readFile(path.join(dir, 'attendance.json'), 'utf8')) as Record<string, { rollNo: string }[]>;
-      assert.deepEqual(Object.values(attendance).flat().map((record) => record.rollNo), ['obama'], 'the mark made as the signal arrived is on disk');
+      const attendance = JSON.parse(await readFile(path.join(dir, 'attendance.json'), 'utf8')) as { days: Record<string, { rollNo: string }[]> };
+      assert.deepEqual(Object.values(attendance.days).flat().map((record) => record.rollNo), ['obama'], 'the mark made as the signal arrived is on disk');
       assert.ok(services.logs.some((record) => record.msg === 'student marked present'), 'the service acknowledged the mark');
     } finally {
       await services.stop();
