@@ -19,6 +19,14 @@ export interface DetectedFace {
   descriptor: Float32Array;
 }
 
+/** What inference holds right now: for telling a steady session from a leaking one. */
+export interface InferenceMemory {
+  tensors: number;
+  tensorBytes: number;
+  /** The WebAssembly heap on the wasm backend (it grows to its peak and never shrinks); null where there is none. */
+  heapBytes: number | null;
+}
+
 export interface FaceEngine {
   /** `tensorflow` (native, @tensorflow/tfjs-node) or `wasm`. */
   readonly backend: string;
@@ -28,6 +36,7 @@ export interface FaceEngine {
   locateFaces(image: RgbImage): Promise<FaceBox[]>;
   /** The aligned descriptor of the face inside each box (landmarks found within the box); each box must show part of the image. */
   describeFaces(image: RgbImage, boxes: readonly FaceBox[]): Promise<Float32Array[]>;
+  memory(): InferenceMemory;
 }
 
 export const MODEL_FILES = [
@@ -54,7 +63,12 @@ export class ModelsMissingError extends Error {
 
 type FaceApi = typeof import('@vladmandic/face-api/dist/face-api.node-wasm.js');
 // face-api's bundled typings list only part of the tfjs namespace it re-exports.
-type TfRuntime = { setBackend(name: string): Promise<boolean>; ready(): Promise<void> };
+type TfRuntime = {
+  setBackend(name: string): Promise<boolean>;
+  ready(): Promise<void>;
+  memory(): { numTensors: number; numBytes: number };
+  backend(): { wasm?: { HEAP8?: Int8Array } };
+};
 
 // @tensorflow/tfjs-node needs a native download at install time; where it installed, it is several times faster.
 async function importFaceApi(): Promise<{ faceapi: FaceApi; backend: string }> {
@@ -105,6 +119,7 @@ async function load(modelsDir: string): Promise<FaceEngine> {
   await faceapi.nets.faceRecognitionNet.loadFromDisk(modelsDir);
   await faceapi.nets.tinyFaceDetector.loadFromDisk(modelsDir);
   const tf = faceapi.tf as unknown as Tf;
+  const runtime = faceapi.tf as unknown as TfRuntime;
   const detector = SsdFaceDetector.fromFaceApiParams(tf, faceapi.nets.ssdMobilenetv1.params as unknown as SsdParams);
   const locator = new TinyFaceLocator(tf, faceapi.nets.tinyFaceDetector.params as unknown as TinyParams, LOCATOR_INPUT_SIZE);
 
@@ -138,6 +153,11 @@ async function load(modelsDir: string): Promise<FaceEngine> {
 
   return {
     backend,
+    memory(): InferenceMemory {
+      const { numTensors, numBytes } = runtime.memory();
+      return { tensors: numTensors, tensorBytes: numBytes, heapBytes: runtime.backend().wasm?.HEAP8?.length ?? null };
+    },
+
     async detectFaces(image: RgbImage): Promise<DetectedFace[]> {
       const tensor = tf.tensor3d(image.data, [image.height, image.width, 3], 'int32');
       try {

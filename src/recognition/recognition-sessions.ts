@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { describeCamera } from '../camera/open-frame-source.ts';
@@ -11,7 +12,7 @@ import { DESCRIPTOR_MODEL_VERSION } from '../faces/face-engine.ts';
 import { photoUrls, type Student, type StudentStore } from '../storage/student-store.ts';
 import { dayIn, toTimestamp } from './attendance-clock.ts';
 import { SessionEvents } from './session-events.ts';
-import type { ControlMessage, EnrollmentProblem, SessionSettings, WorkerMessage } from './worker/messages.ts';
+import type { ControlMessage, EnrollmentProblem, SessionSettings, WorkerDiagnostics, WorkerMessage } from './worker/messages.ts';
 
 const WORKER_URL = new URL('./worker/start-worker.mjs', import.meta.url);
 const STOP_TIMEOUT_MS = 15_000;
@@ -48,6 +49,20 @@ export interface RecognitionStatus {
   enrollmentErrors: EnrollmentProblem[];
   recognizedThisSession: number;
   lastError: string | null;
+  diagnostics: Diagnostics;
+}
+
+/** Memory and the counters that must stay level for the service to run all day (README, "Running all day"). */
+export interface Diagnostics {
+  /** This process: resident memory, the main thread's JavaScript heap, memory held outside it, open file descriptors (null where unknown). */
+  process: { rssBytes: number; heapUsedBytes: number; externalBytes: number; arrayBuffersBytes: number; openFiles: number | null };
+  /** Attendance, enrollment and descriptor writes of the session not finished yet. */
+  pendingWrites: number;
+  /** Clients following `GET /events`, and the events kept for them to catch up. */
+  eventClients: number;
+  keptEvents: number;
+  /** The recognition worker's counters as of its latest frame; null before its first frame and when no session runs. */
+  worker: WorkerDiagnostics | null;
 }
 
 interface Session {
@@ -89,7 +104,9 @@ export class RecognitionSessions {
   }
 
   status(): RecognitionStatus {
-    return structuredClone(this.session?.status ?? this.lastStatus);
+    const status = structuredClone(this.session?.status ?? this.lastStatus);
+    status.diagnostics = this.diagnostics(this.session?.status.running ? status.diagnostics.worker : null);
+    return status;
   }
 
   start(): Promise<void> {
@@ -161,6 +178,17 @@ export class RecognitionSessions {
     if (this.session) await this.stop();
   }
 
+  private diagnostics(worker: WorkerDiagnostics | null): Diagnostics {
+    const { rss, heapUsed, external, arrayBuffers } = process.memoryUsage();
+    return {
+      process: { rssBytes: rss, heapUsedBytes: heapUsed, externalBytes: external, arrayBuffersBytes: arrayBuffers, openFiles: openFileCount() },
+      pendingWrites: this.session?.pendingWrites.size ?? 0,
+      eventClients: this.events.listenerCount,
+      keptEvents: this.events.keptCount,
+      worker,
+    };
+  }
+
   private today(): string {
     return dayIn(this.options.config.TIME_ZONE, this.now());
   }
@@ -179,6 +207,7 @@ export class RecognitionSessions {
       enrollmentErrors: [],
       recognizedThisSession: 0,
       lastError: null,
+      diagnostics: this.diagnostics(null),
     };
   }
 
@@ -266,6 +295,7 @@ export class RecognitionSessions {
         break;
       case 'frame':
         status.framesProcessed = message.framesProcessed;
+        status.diagnostics.worker = message.diagnostics;
         break;
       case 'recognized':
         this.record(session, message.rollNo, new Date(message.seenAt), log);
@@ -376,6 +406,15 @@ export class RecognitionSessions {
     }
     this.lastStatus = session.status;
     this.session = undefined;
+  }
+}
+
+/** Open file descriptors of this process (Linux's /proc), or null where they cannot be counted. */
+function openFileCount(): number | null {
+  try {
+    return readdirSync('/proc/self/fd').length;
+  } catch {
+    return null;
   }
 }
 

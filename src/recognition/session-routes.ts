@@ -7,6 +7,28 @@ const StartReplySchema = z.object({ status: z.literal('success'), message: z.str
 const ConflictReplySchema = z.object({ status: z.literal('error'), code: z.string(), message: z.string() });
 const StopReplySchema = z.object({ recognizedStudents: z.array(AttendanceRecordSchema) });
 
+const bytes = z.number().int();
+const DiagnosticsSchema = z
+  .object({
+    process: z.object({ rssBytes: bytes, heapUsedBytes: bytes, externalBytes: bytes, arrayBuffersBytes: bytes, openFiles: z.number().int().nullable() }),
+    pendingWrites: z.number().int(),
+    eventClients: z.number().int(),
+    keptEvents: z.number().int(),
+    worker: z
+      .object({
+        tracks: z.number().int(),
+        queuedFrames: z.number().int(),
+        heapUsedBytes: bytes,
+        externalBytes: bytes,
+        arrayBuffersBytes: bytes,
+        tensors: z.number().int(),
+        tensorBytes: bytes,
+        inferenceHeapBytes: bytes.nullable(),
+      })
+      .nullable(),
+  })
+  .describe('Memory and the counters that stay level in a session that runs all day (see the README, "Running all day")');
+
 const StatusReplySchema = z.object({
   running: z.boolean(),
   sessionId: z.string().nullable(),
@@ -20,6 +42,7 @@ const StatusReplySchema = z.object({
   enrollmentErrors: z.array(z.object({ rollNo: z.string(), code: z.string(), message: z.string() })),
   recognizedThisSession: z.number().int(),
   lastError: z.string().nullable(),
+  diagnostics: DiagnosticsSchema,
 });
 
 /** `POST /start-recognition`, `POST /stop-recognition` and `GET /status`. */

@@ -14,7 +14,7 @@ import { DescriberPool } from './describer-pool.ts';
 import { describeWith, enrollStudents, uncachedPhotoCount } from './enroll-students.ts';
 import { FaceTracks } from './face-tracks.ts';
 import { FrameRecognizer } from './frame-recognizer.ts';
-import type { ControlMessage, SessionSettings, WorkerMessage } from './messages.ts';
+import type { ControlMessage, SessionSettings, WorkerDiagnostics, WorkerMessage } from './messages.ts';
 
 const CAMERA_RETRY_MAX_MS = 30_000;
 const SNAPSHOT_INTEREST_MS = 5_000;
@@ -117,12 +117,27 @@ async function watch(engine: FaceEngine, matcher: FaceMatcher): Promise<void> {
         reportProblem(error, 'frame skipped');
       }
       framesProcessed += 1;
-      send({ type: 'frame', framesProcessed });
+      send({ type: 'frame', framesProcessed, diagnostics: diagnostics(engine, tracks, source) });
     }
   } finally {
     await source.close();
     log.info({ framesProcessed }, 'camera released');
   }
+}
+
+function diagnostics(engine: FaceEngine, tracks: FaceTracks, source: FrameSource): WorkerDiagnostics {
+  const { heapUsed, external, arrayBuffers } = process.memoryUsage();
+  const inference = engine.memory();
+  return {
+    tracks: tracks.size,
+    queuedFrames: source.queuedFrames,
+    heapUsedBytes: heapUsed,
+    externalBytes: external,
+    arrayBuffersBytes: arrayBuffers,
+    tensors: inference.tensors,
+    tensorBytes: inference.tensorBytes,
+    inferenceHeapBytes: inference.heapBytes,
+  };
 }
 
 function reportProblem(error: unknown, consequence: string): void {
