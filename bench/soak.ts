@@ -2,7 +2,7 @@
 // The real service as a child process (src/recognition/server.ts, its worker thread, real inference) watching a
 // looped ffmpeg stream for SOAK_MINUTES per stream, with an /events client connected, a snapshot each minute and
 // /status polled; then ten start/stop cycles. Per minute: RSS, JS heaps, the inference heap, tensors, open fds.
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -21,6 +21,8 @@ const WARM_UP_MINUTES = Math.min(5, Math.max(0, MINUTES - 2));
 const MINUTE_MS = Number(process.env.SOAK_MINUTE_MS ?? 60_000);
 const CYCLES = Number(process.env.SOAK_CYCLES ?? 10);
 const STATUS_POLL_MS = 2_000;
+// Each start/stop cycle watches this many frames: models loaded, the inference heap at its peak, tracks formed.
+const CYCLE_FRAMES = 10;
 const CLIP_SECONDS = 60;
 // 4 students seen in the stream (enrolled from another photo of them) and 37 more who are not, as the issue's school had.
 const ROSTER_EXTRA = 37;
@@ -59,7 +61,12 @@ async function rssMb(pid: number): Promise<number> {
   return round(Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024, 1);
 }
 
-const openFiles = async (pid: number) => (await readdir(`/proc/${pid}/fd`)).length;
+/** Open file descriptors other than sockets: the HTTP clients' connections come and go, a leaked file or pipe stays. */
+async function openFiles(pid: number): Promise<number> {
+  const fds = await readdir(`/proc/${pid}/fd`);
+  const targets = await Promise.all(fds.map((fd) => readlink(`/proc/${pid}/fd/${fd}`).catch(() => 'gone')));
+  return targets.filter((target) => !target.startsWith('socket:') && target !== 'gone').length;
+}
 
 /** Least-squares slope of `value` over `minute`, per minute. */
 function slope(points: { minute: number; value: number }[]): number {
@@ -189,7 +196,7 @@ async function soak(name: StreamName, work: string, tiles: string[], photos: { o
     const cycles: { cycle: number; rssWatchingMb: number; rssStoppedMb: number; openFilesStopped: number }[] = [];
     for (let cycle = 1; cycle <= CYCLES; cycle += 1) {
       await startSession(service);
-      await waitFor(async () => ((await getJson(`${service.recognition}/status`)).json.framesProcessed >= 30 ? true : undefined), '30 frames', 600_000);
+      await waitFor(async () => ((await getJson(`${service.recognition}/status`)).json.framesProcessed >= CYCLE_FRAMES ? true : undefined), 'frames', 600_000);
       const rssWatchingMb = await rssMb(service.child.pid!);
       const stopped = await postJson(`${service.recognition}/stop-recognition`);
       if (stopped.status !== 200) throw new Error(`stop-recognition: ${JSON.stringify(stopped.json)}`);
