@@ -31,8 +31,8 @@ export const PEOPLE: BenchPerson[] = [
 
 export const TILE_SIZE = 112;
 
-/** Cuts each stream photo down to its largest face with some context around it, as a square JPEG tile. */
-export async function makeFaceTiles(engine: FaceEngine, folder: string): Promise<string[]> {
+/** Cuts each stream photo down to its largest face with some context around it, as a square JPEG tile `size` px wide. */
+export async function makeFaceTiles(engine: FaceEngine, folder: string, size = TILE_SIZE): Promise<string[]> {
   await mkdir(folder, { recursive: true });
   const tiles: string[] = [];
   for (const [i, person] of PEOPLE.entries()) {
@@ -47,7 +47,7 @@ export async function makeFaceTiles(engine: FaceEngine, folder: string): Promise
     const tile = path.join(folder, `tile-${i}.jpg`);
     await writeFile(
       tile,
-      await sharp(image.data, { raw: { width, height, channels: 3 } }).extract({ left, top, width: side, height: side }).resize(TILE_SIZE, TILE_SIZE).jpeg({ quality: 92 }).toBuffer(),
+      await sharp(image.data, { raw: { width, height, channels: 3 } }).extract({ left, top, width: side, height: side }).resize(size, size).jpeg({ quality: 92 }).toBuffer(),
     );
     tiles.push(tile);
   }

@@ -12,6 +12,7 @@ const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.gif', '.ti
 export class DirectorySource implements FrameSource {
   private files: string[] | undefined;
   private position = 0;
+  readonly queuedFrames = 0;
 
   constructor(private readonly folder: string) {}
 

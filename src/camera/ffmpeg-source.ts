@@ -43,6 +43,10 @@ export class FfmpegSource implements FrameSource {
     this.live = !isRegularFile(input);
   }
 
+  get queuedFrames(): number {
+    return this.frames.length;
+  }
+
   nextFrame(): Promise<Buffer | undefined> {
     this.process ??= this.start();
     const frame = this.frames.shift();

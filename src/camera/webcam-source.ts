@@ -27,6 +27,7 @@ async function isOnPath(command: string): Promise<boolean> {
 export class WebcamSource implements FrameSource {
   private webcam: Webcam | undefined;
   private folder: string | undefined;
+  readonly queuedFrames = 0;
 
   constructor(
     private readonly device: string | undefined,

@@ -20,6 +20,14 @@ export interface DetectedFace {
   descriptor: Float32Array;
 }
 
+/** What inference holds right now: for telling a steady session from a leaking one. */
+export interface InferenceMemory {
+  tensors: number;
+  tensorBytes: number;
+  /** The WebAssembly heap on the wasm backend (it grows to its peak and never shrinks); null where there is none. */
+  heapBytes: number | null;
+}
+
 export interface FaceEngine {
   /** `onnx` (onnxruntime-node), `tensorflow` (native, @tensorflow/tfjs-node) or `wasm`. */
   readonly backend: string;
@@ -31,12 +39,15 @@ export interface FaceEngine {
   locateFaces(image: RgbImage): Promise<FaceBox[]>;
   /** The aligned descriptor of the face inside each box (landmarks found within the box); each box must show part of the image. */
   describeFaces(image: RgbImage, boxes: readonly FaceBox[]): Promise<Float32Array[]>;
+  memory(): InferenceMemory;
 }
 
 /** The four networks, run by one backend; the pipeline around them (crops, alignment, order) is the same for all. */
 export interface FaceNetworks {
   readonly backend: string;
   readonly nativeThreads: boolean;
+  /** What the runtime holds now, for `/status` diagnostics. */
+  memory(): InferenceMemory;
   /** The accurate detector (SSD MobileNet v1): faces scoring above `minConfidence`. */
   detect(image: RgbImage, minConfidence: number): Promise<SsdDetection[]>;
   /** The cheap detector (tiny YOLO): faces scoring above `minScore`. */
@@ -134,6 +145,7 @@ function engineOver(networks: FaceNetworks): FaceEngine {
   return {
     backend: networks.backend,
     nativeThreads: networks.nativeThreads,
+    memory: () => networks.memory(),
 
     async detectFaces(image: RgbImage): Promise<DetectedFace[]> {
       const detections = (await networks.detect(image, DETECTOR_MIN_CONFIDENCE)).flatMap((detection) => {

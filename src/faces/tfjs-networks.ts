@@ -1,5 +1,5 @@
 import type { Point } from './face-chip.ts';
-import type { FaceNetworks } from './face-engine.ts';
+import type { FaceNetworks, InferenceMemory } from './face-engine.ts';
 import type { Tf } from './layer-by-layer.ts';
 import { SsdFaceDetector, type SsdParams } from './ssd-face-detector.ts';
 import { TinyFaceLocator, type TinyParams } from './tiny-face-locator.ts';
@@ -11,7 +11,16 @@ type TfRuntime = {
   ready(): Promise<void>;
   engine(): { backendInstance: unknown };
   env(): { set(flag: string, value: boolean): void };
+  memory(): { numTensors: number; numBytes: number };
+  backend(): { wasm?: { HEAP8?: Int8Array } };
 };
+
+/** TensorFlow.js's tensors alive, and its WebAssembly heap where it runs on wasm. */
+export function tfjsMemory(faceapi: FaceApi): InferenceMemory {
+  const tf = faceapi.tf as unknown as TfRuntime;
+  const { numTensors, numBytes } = tf.memory();
+  return { tensors: numTensors, tensorBytes: numBytes, heapBytes: tf.backend().wasm?.HEAP8?.length ?? null };
+}
 
 /**
  * face-api with a TensorFlow.js backend ready: @tensorflow/tfjs-node where it installed (it needs a native download
@@ -67,6 +76,7 @@ export async function loadTfjsNetworks(modelsDir: string, locatorInputSize: numb
     backend,
     // tfjs-node's own threading is not measured here: it keeps the extra enrollment threads it always had.
     nativeThreads: false,
+    memory: () => tfjsMemory(faceapi),
     detect: (image, minConfidence) => withImageTensor(image, (tensor) => detector.detect(tensor, minConfidence)),
     locate: (image, minScore) => withImageTensor(image, (tensor) => locator.locate(tensor, minScore)),
 

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { describeCamera } from '../camera/open-frame-source.ts';
@@ -12,7 +13,7 @@ import { ownEntry, photoUrls, studentsOfClass, type RosterLookup, type Student, 
 import { dayIn, toTimestamp } from './attendance-clock.ts';
 import { SessionEvents } from './session-events.ts';
 import type { PhotoFace } from './worker/class-photo.ts';
-import type { ClassPhotoRequest, ControlMessage, EnrollmentProblem, SessionSettings, WorkerMessage } from './worker/messages.ts';
+import type { ClassPhotoRequest, ControlMessage, EnrollmentProblem, SessionSettings, WorkerDiagnostics, WorkerMessage } from './worker/messages.ts';
 
 const WORKER_URL = new URL('./worker/start-worker.mjs', import.meta.url);
 const STOP_TIMEOUT_MS = 15_000;
@@ -73,6 +74,20 @@ export interface RecognitionStatus {
   /** Marks not kept because the queue was full (MARK_QUEUE_LIMIT) during an outage: those students were not marked. */
   droppedMarks: number;
   lastError: string | null;
+  diagnostics: Diagnostics;
+}
+
+/** Memory and the counters that must stay level for the service to run all day (README, "Running all day"). */
+export interface Diagnostics {
+  /** This process: resident memory, the main thread's JavaScript heap, memory held outside it, open file descriptors (null where unknown). */
+  process: { rssBytes: number; heapUsedBytes: number; externalBytes: number; arrayBuffersBytes: number; openFiles: number | null };
+  /** Attendance, enrollment and descriptor writes of the session not finished yet. */
+  pendingWrites: number;
+  /** Clients following `GET /events`, and the events kept for them to catch up. */
+  eventClients: number;
+  keptEvents: number;
+  /** The recognition worker's counters as of its latest frame; null before its first frame and when no session runs. */
+  worker: WorkerDiagnostics | null;
 }
 
 export interface IgnoredRecognition {
@@ -137,7 +152,9 @@ export class RecognitionSessions {
   }
 
   status(): RecognitionStatus {
-    return { ...structuredClone(this.session?.status ?? this.lastStatus), queuedMarks: this.markQueue.length, droppedMarks: this.droppedMarks };
+    const status = structuredClone(this.session?.status ?? this.lastStatus);
+    status.diagnostics = this.diagnostics(this.session?.status.running ? status.diagnostics.worker : null);
+    return { ...status, queuedMarks: this.markQueue.length, droppedMarks: this.droppedMarks };
   }
 
   start(): Promise<void> {
@@ -247,6 +264,17 @@ export class RecognitionSessions {
     }
   }
 
+  private diagnostics(worker: WorkerDiagnostics | null): Diagnostics {
+    const { rss, heapUsed, external, arrayBuffers } = process.memoryUsage();
+    return {
+      process: { rssBytes: rss, heapUsedBytes: heapUsed, externalBytes: external, arrayBuffersBytes: arrayBuffers, openFiles: openFileCount() },
+      pendingWrites: this.session?.pendingWrites.size ?? 0,
+      eventClients: this.events.listenerCount,
+      keptEvents: this.events.keptCount,
+      worker,
+    };
+  }
+
   private today(): string {
     return dayIn(this.options.config.TIME_ZONE, this.now());
   }
@@ -270,6 +298,7 @@ export class RecognitionSessions {
       queuedMarks: 0,
       droppedMarks: 0,
       lastError: null,
+      diagnostics: this.diagnostics(null),
     };
   }
 
@@ -364,6 +393,7 @@ export class RecognitionSessions {
         break;
       case 'frame':
         status.framesProcessed = message.framesProcessed;
+        status.diagnostics.worker = message.diagnostics;
         break;
       case 'recognized':
         this.record({ session, rollNo: message.rollNo, distance: message.distance, seenAt: new Date(message.seenAt) }, log);
@@ -543,6 +573,15 @@ export class RecognitionSessions {
     }
     this.lastStatus = session.status;
     this.session = undefined;
+  }
+}
+
+/** Open file descriptors of this process (Linux's /proc), or null where they cannot be counted. */
+function openFileCount(): number | null {
+  try {
+    return readdirSync('/proc/self/fd').length;
+  } catch {
+    return null;
   }
 }
 

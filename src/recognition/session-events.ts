@@ -48,6 +48,16 @@ export class SessionEvents {
   private readonly recent: PublishedEvent[] = [];
   private readonly listeners = new Set<(published: PublishedEvent) => void>();
 
+  /** Subscribers now (one per open `GET /events` stream). */
+  get listenerCount(): number {
+    return this.listeners.size;
+  }
+
+  /** Events kept for replay (at most REPLAYABLE_EVENTS). */
+  get keptCount(): number {
+    return this.recent.length;
+  }
+
   publish(event: SessionEvent, at: Date = new Date()): void {
     const published = { id: this.nextId++, at: at.toISOString(), event };
     this.recent.push(published);

@@ -8,6 +8,28 @@ const StartReplySchema = z.object({ status: z.literal('success'), message: z.str
 const ConflictReplySchema = z.object({ status: z.literal('error'), code: z.string(), message: z.string() });
 const StopReplySchema = z.object({ recognizedStudents: z.array(AttendanceRecordSchema) });
 
+const bytes = z.number().int();
+const DiagnosticsSchema = z
+  .object({
+    process: z.object({ rssBytes: bytes, heapUsedBytes: bytes, externalBytes: bytes, arrayBuffersBytes: bytes, openFiles: z.number().int().nullable() }),
+    pendingWrites: z.number().int(),
+    eventClients: z.number().int(),
+    keptEvents: z.number().int(),
+    worker: z
+      .object({
+        tracks: z.number().int(),
+        queuedFrames: z.number().int(),
+        heapUsedBytes: bytes,
+        externalBytes: bytes,
+        arrayBuffersBytes: bytes,
+        tensors: z.number().int(),
+        tensorBytes: bytes,
+        inferenceHeapBytes: bytes.nullable(),
+      })
+      .nullable(),
+  })
+  .describe('Memory and the counters that stay level in a session that runs all day (see the README, "Running all day")');
+
 const StatusReplySchema = z.object({
   room: z.string().nullable().describe('ROOM: where this service\'s camera is'),
   classId: z.string().nullable().describe('CLASS_ID: the class whose students this service enrolls; null for the whole roster'),
@@ -33,6 +55,7 @@ const StatusReplySchema = z.object({
   queuedMarks: z.number().int().describe('Marks waiting in memory for the database to come back'),
   droppedMarks: z.number().int().describe('Marks not kept during an outage because MARK_QUEUE_LIMIT marks were already waiting'),
   lastError: z.string().nullable(),
+  diagnostics: DiagnosticsSchema,
 });
 
 /** `POST /start-recognition`, `POST /stop-recognition` and `GET /status`. */

@@ -4,7 +4,7 @@ import type { Point } from '../face-chip.ts';
 import type { FaceBox, FaceNetworks } from '../face-engine.ts';
 import { detectionsFromEncodings } from '../ssd-face-detector.ts';
 import { boxesFromGrid, MEAN_RGB as LOCATOR_MEAN_RGB } from '../tiny-face-locator.ts';
-import type { FaceApi } from '../tfjs-networks.ts';
+import { tfjsMemory, type FaceApi } from '../tfjs-networks.ts';
 import {
   DESCRIPTOR_INPUT_SIZE,
   descriptorGraph,
@@ -58,6 +58,8 @@ export async function loadOnnxNetworks(faceapi: FaceApi, modelsDir: string, loca
     return {
       backend: 'onnx',
       nativeThreads: true,
+      // onnxruntime's own memory is native and not visible from here; TensorFlow.js only read the weights.
+      memory: () => ({ ...tfjsMemory(faceapi), heapBytes: null }),
 
       async detect(image, minConfidence) {
         const input = new Float32Array(3 * SSD_INPUT_SIZE * SSD_INPUT_SIZE);

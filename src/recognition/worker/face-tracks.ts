@@ -42,6 +42,11 @@ export class FaceTracks {
 
   constructor(private readonly rule: TrackRule) {}
 
+  /** Tracks alive: faces in view plus those missed for at most `maxGapFrames` frames. */
+  get size(): number {
+    return this.tracks.length;
+  }
+
   /** Feeds the faces of the next frame; returns the matches confirmed by it. */
   observe(faces: readonly FrameFace[]): FaceMatch[] {
     const tracks = this.follow(faces.map((face) => face.box));

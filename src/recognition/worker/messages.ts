@@ -43,9 +43,25 @@ export interface EnrollmentProblem {
   message: string;
 }
 
+/** The worker's own counters, as of its latest frame: each stays level in a session that can run all day. */
+export interface WorkerDiagnostics {
+  /** Face tracks alive. */
+  tracks: number;
+  /** Frames read from the camera and not yet analysed. */
+  queuedFrames: number;
+  /** The worker thread's JavaScript heap and the memory its objects hold outside it. */
+  heapUsedBytes: number;
+  externalBytes: number;
+  arrayBuffersBytes: number;
+  /** Tensors alive and their bytes, and the inference heap (WebAssembly memory; null on a backend without one). */
+  tensors: number;
+  tensorBytes: number;
+  inferenceHeapBytes: number | null;
+}
+
 export type WorkerMessage =
   | { type: 'enrolled'; backend: string; enrolled: number; enrolledRollNos: string[]; problems: EnrollmentProblem[]; cacheUpdates: Map<string, DescribedPhoto[]> }
-  | { type: 'frame'; framesProcessed: number }
+  | { type: 'frame'; framesProcessed: number; diagnostics: WorkerDiagnostics }
   | { type: 'recognized'; rollNo: string; distance: number; seenAt: number }
   | { type: 'source-ended' }
   | { type: 'problem'; code: string; message: string }

@@ -15,7 +15,7 @@ import { describeWith, enrollStudents, uncachedPhotoCount } from './enroll-stude
 import { FaceTracks } from './face-tracks.ts';
 import { FrameRecognizer } from './frame-recognizer.ts';
 import { recognizeClassPhoto } from './class-photo.ts';
-import type { ClassPhotoRequest, ControlMessage, SessionSettings, WorkerMessage } from './messages.ts';
+import type { ClassPhotoRequest, ControlMessage, SessionSettings, WorkerDiagnostics, WorkerMessage } from './messages.ts';
 
 const CAMERA_RETRY_MAX_MS = 30_000;
 const SNAPSHOT_INTEREST_MS = 5_000;
@@ -128,7 +128,7 @@ async function watch(engine: FaceEngine, matcher: FaceMatcher): Promise<void> {
         reportProblem(error, 'frame skipped');
       }
       framesProcessed += 1;
-      send({ type: 'frame', framesProcessed });
+      send({ type: 'frame', framesProcessed, diagnostics: diagnostics(engine, tracks, source) });
     }
   } finally {
     await source.close();
@@ -157,6 +157,21 @@ async function examineClassPhoto(engine: FaceEngine, matcher: FaceMatcher, reque
   } finally {
     await downloader.close();
   }
+}
+
+function diagnostics(engine: FaceEngine, tracks: FaceTracks, source: FrameSource): WorkerDiagnostics {
+  const { heapUsed, external, arrayBuffers } = process.memoryUsage();
+  const inference = engine.memory();
+  return {
+    tracks: tracks.size,
+    queuedFrames: source.queuedFrames,
+    heapUsedBytes: heapUsed,
+    externalBytes: external,
+    arrayBuffersBytes: arrayBuffers,
+    tensors: inference.tensors,
+    tensorBytes: inference.tensorBytes,
+    inferenceHeapBytes: inference.heapBytes,
+  };
 }
 
 function reportProblem(error: unknown, consequence: string): void {
