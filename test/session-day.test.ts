@@ -56,8 +56,8 @@ test('a session marks the day of TIME_ZONE, not of the system, including just af
     assert.equal(dayIn(timeZone, new Date(mark!.timestamp)), day, `marked at ${mark!.timestamp}, on ${day} in ${timeZone}`);
     assert.ok(minutesIntoDay(timeZone, new Date(mark!.timestamp)) < 70, 'just after local midnight');
 
-    const stored = JSON.parse(await readFile(path.join(dataDir, 'attendance.json'), 'utf8')) as Record<string, { rollNo: string }[]>;
-    assert.deepEqual(Object.keys(stored), [day], `filed under ${timeZone}'s date, not ${systemZone}'s ${dayIn(systemZone!, now)}`);
+    const stored = JSON.parse(await readFile(path.join(dataDir, 'attendance.json'), 'utf8')) as { days: Record<string, { rollNo: string }[]> };
+    assert.deepEqual(Object.keys(stored.days), [day], `filed under ${timeZone}'s date, not ${systemZone}'s ${dayIn(systemZone!, now)}`);
     const today = await getJson(`${services.recognition}/attendance`);
     assert.deepEqual(today.json.days.map((entry: { date: string; present: { rollNo: string }[] }) => [entry.date, entry.present.map((record) => record.rollNo)]), [[day, ['obama']]]);
     assert.equal((await getJson(`${services.recognition}/roster`)).json.day, day);
