@@ -1,42 +1,28 @@
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import sharp from 'sharp';
-import { composeClassroom, type Occupant } from '../src/evaluation/classroom-scene.ts';
-import { loadFaceEngine } from '../src/faces/face-engine.ts';
-import { findPortraitFaces } from '../src/faces/find-faces.ts';
+import { composeClassroom } from '../src/evaluation/classroom-scene.ts';
 import { FIXTURES, startPhotoServer, type PhotoServer } from './helpers/photo-server.ts';
 import { recognitionApp } from './helpers/recognition-app.ts';
+import { emptyRoom, PRESENT_STUDENTS, seatedClass } from './helpers/seated-class.ts';
 
-// A class photo: two rows of four, faces 100 to 140 px wide in a 2400x1600 picture; each student shown by another
-// photo than the one they are enrolled with, among strangers.
-const SEATED = [
-  ['frames/02-obama.jpg', 'obama'],
-  ['frames/03-stranger.jpg', undefined],
-  ['frames/04-kit_harington.jpg', 'kit_harington'],
-  ['frames/06-stranger.jpg', undefined],
-  ['track-frames/07-rick.jpg', 'rick'],
-  ['frames/10-stranger.jpg', undefined],
-  ['track-frames/10-daryl.jpg', 'daryl'],
-] as const;
-const PRESENT = ['daryl', 'kit_harington', 'obama', 'rick'];
+// A class photo: two rows of four, faces 100 to 140 px wide in a 2400x1600 picture (test/helpers/seated-class.ts).
+const PRESENT = PRESENT_STUDENTS;
 
 let scratch: string;
 let photos: PhotoServer;
 let classPhoto: Buffer;
+let seated: number;
 
 before(async () => {
   scratch = await mkdtemp(path.join(os.tmpdir(), 'attendance-class-photo-'));
-  const engine = await loadFaceEngine(path.resolve(import.meta.dirname, '../models'), 'auto');
-  const occupants: Occupant[] = [];
-  for (const [file, person] of SEATED) {
-    const photo = await readFile(path.join(FIXTURES, file));
-    occupants.push({ photo, face: (await findPortraitFaces(photo, engine)).faces[0]!.box, person });
-  }
+  const occupants = await seatedClass();
+  seated = occupants.length;
   const layout = { width: 2400, height: 1600, rows: 2, columns: 4, backFaceWidth: 100, frontFaceWidth: 140 };
-  classPhoto = (await composeClassroom(await readFile(path.join(FIXTURES, 'frames/01-empty-room.jpg')), occupants, layout, 0, 1)).jpeg;
+  classPhoto = (await composeClassroom(await emptyRoom(), occupants, layout, 0, 1)).jpeg;
   photos = await startPhotoServer({
     '/class.jpg': (_request, response) => response.writeHead(200, { 'content-type': 'image/jpeg' }).end(classPhoto),
   });
@@ -69,7 +55,7 @@ test('a class photo marks exactly the students in it, lists every face, and a se
     assert.equal(answer.statusCode, 200, answer.body);
     const body = answer.json();
     assert.deepEqual([body.width, body.height], [2400, 1600]);
-    assert.equal(body.faces.length, SEATED.length, 'every face of the photo is listed');
+    assert.equal(body.faces.length, seated, 'every face of the photo is listed');
     assert.deepEqual(recognizedIn(body.faces), PRESENT);
     assert.deepEqual(body.marked.map((record: { rollNo: string }) => record.rollNo).sort(), PRESENT);
     const today = (await app.inject({ method: 'GET', url: '/attendance' })).json().days[0].present.map((r: { rollNo: string }) => r.rollNo).sort();

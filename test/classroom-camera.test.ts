@@ -1,27 +1,17 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { composeClassroom, type ClassroomLayout, type Occupant } from '../src/evaluation/classroom-scene.ts';
-import { loadFaceEngine } from '../src/faces/face-engine.ts';
-import { findPortraitFaces } from '../src/faces/find-faces.ts';
-import { FIXTURES, startPhotoServer, type PhotoServer } from './helpers/photo-server.ts';
+import { composeClassroom, type ClassroomLayout } from '../src/evaluation/classroom-scene.ts';
+import { startPhotoServer, type PhotoServer } from './helpers/photo-server.ts';
 import { recognitionApp } from './helpers/recognition-app.ts';
+import { emptyRoom, PRESENT_STUDENTS, seatedClass } from './helpers/seated-class.ts';
 import { waitFor } from './helpers/service-process.ts';
 
 // Two rows of four seats at 1280x720, faces 44 px wide at the back and 56 at the front: far too small for the cheap
 // detector over the whole frame (it sees it at 416 px, where they shrink to 14 to 18 px).
 const CLASSROOM: ClassroomLayout = { width: 1280, height: 720, rows: 2, columns: 4, backFaceWidth: 44, frontFaceWidth: 56 };
-const SEATED = [
-  ['frames/02-obama.jpg', 'obama'],
-  ['frames/03-stranger.jpg', undefined],
-  ['frames/04-kit_harington.jpg', 'kit_harington'],
-  ['frames/06-stranger.jpg', undefined],
-  ['track-frames/07-rick.jpg', 'rick'],
-  ['frames/10-stranger.jpg', undefined],
-  ['track-frames/10-daryl.jpg', 'daryl'],
-] as const;
 const FRAMES = 6;
 
 let scratch: string;
@@ -38,16 +28,10 @@ after(async () => {
 
 /** Frames of a seated class, each person shown by another photo than the one they are enrolled with. */
 async function classroomFrames(folder: string): Promise<void> {
-  const engine = await loadFaceEngine(path.resolve(import.meta.dirname, '../models'), 'auto');
-  const occupants: Occupant[] = [];
-  for (const [file, person] of SEATED) {
-    const photo = await readFile(path.join(FIXTURES, file));
-    const [face] = (await findPortraitFaces(photo, engine)).faces;
-    occupants.push({ photo, face: face!.box, person });
-  }
+  const occupants = await seatedClass();
   await mkdir(folder);
   for (let frame = 1; frame <= FRAMES; frame++) {
-    const { jpeg, faces } = await composeClassroom(await readFile(path.join(FIXTURES, 'frames/01-empty-room.jpg')), occupants, CLASSROOM, 3, frame);
+    const { jpeg, faces } = await composeClassroom(await emptyRoom(), occupants, CLASSROOM, 3, frame);
     assert.ok(faces.every((face) => face.box.width >= 43 && face.box.width <= 57), 'faces 44 to 56 px wide');
     await writeFile(path.join(folder, `${frame}.jpg`), jpeg);
   }
@@ -73,7 +57,7 @@ test('a 1280x720 classroom with 44 to 56 px faces: exactly the present students 
     assert.equal(ended.enrolled, 5);
     assert.equal(ended.framesProcessed, FRAMES);
     const report = (await app.inject({ method: 'POST', url: '/stop-recognition' })).json();
-    assert.deepEqual(report.recognizedStudents.map((r: { rollNo: string }) => r.rollNo).sort(), ['daryl', 'kit_harington', 'obama', 'rick']);
+    assert.deepEqual(report.recognizedStudents.map((r: { rollNo: string }) => r.rollNo).sort(), PRESENT_STUDENTS);
   } finally {
     await app.close();
   }
