@@ -131,8 +131,10 @@ test('a click marks a missed student by hand, Undo with a reason removes the mar
   assert.equal(await teacher.inputValue('#roster tr[data-roll-no="toString"] .correction input'), 'left at noon');
   await teacher.click('#roster tr[data-roll-no="toString"] .correction button[type=submit]');
   await rowIs(watcher, 'toString', 'removed-by-person', 'the other page to unmark toString');
+  await rowIs(teacher, 'toString', 'removed-by-person', 'the teacher page to unmark toString');
 
-  assert.match((await teacher.textContent('#counts')) ?? '', /1 of 4 present/);
+  // The counts follow the rows: wait for them rather than read them the moment the other page has caught up.
+  await waitFor(async () => (/1 of 4 present/.test((await teacher.textContent('#counts')) ?? '') ? true : undefined), 'the teacher page to count 1 of 4 present', 20_000);
   await teacher.setViewportSize({ width: 375, height: 740 });
   const overflow = await teacher.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `the correction buttons fit a phone-sized screen (${overflow}px)`);
