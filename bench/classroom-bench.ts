@@ -8,7 +8,7 @@ import { loadLabelledSet } from '../src/evaluation/labelled-photos.ts';
 import type { FaceEngine } from '../src/faces/face-engine.ts';
 import { findPortraitFaces } from '../src/faces/find-faces.ts';
 import { FIXTURES } from './bench-faces.ts';
-import { peakRssMb, servePhotos, startRecognition } from './service-bench.ts';
+import { markedIn, peakRssMb, servePhotos, startRecognition } from './service-bench.ts';
 import { round } from './stream-throughput.ts';
 
 const SHARED_MANIFEST = path.resolve(import.meta.dirname, '../../shared/faces/MANIFEST.tsv');
@@ -111,10 +111,8 @@ async function classroomRun(work: string, cast: Cast, layout: ClassroomLayout, p
       last = await status();
       const now = Date.now();
       if (watchingSince === undefined && last.framesProcessed >= 1) watchingSince = now;
-      const attendance = await readFile(path.join(dataDir, 'attendance.json'), 'utf8').catch(() => '{}');
-      for (const records of Object.values(JSON.parse(attendance) as Record<string, { rollNo: string }[]>)) {
-        for (const { rollNo } of records) if (!markedAt.has(rollNo)) markedAt.set(rollNo, now);
-      }
+      const attendance = await readFile(path.join(dataDir, 'attendance.json'), 'utf8').catch(() => '{"days":{}}');
+      for (const rollNo of markedIn(attendance)) if (!markedAt.has(rollNo)) markedAt.set(rollNo, now);
       const allMarked = [...presentRollNos].every((rollNo) => markedAt.has(rollNo));
       if (last.sourceEnded || last.phase === 'failed' || allMarked) break;
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));

@@ -13,6 +13,12 @@ import { round } from './stream-throughput.ts';
 
 const POLL_MS = 5;
 
+/** Every rollNo with a record in an `attendance.json` (`{"days":{day:[records]},"changes":[…]}`), any day. */
+export function markedIn(attendanceJson: string): string[] {
+  const { days } = JSON.parse(attendanceJson) as { days: Record<string, { rollNo: string }[]> };
+  return Object.values(days).flatMap((records) => records.map((record) => record.rollNo));
+}
+
 /** Peak resident set (VmHWM) of a process so far, in MB. */
 export async function peakRssMb(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
@@ -114,9 +120,7 @@ export async function timeToMark(work: string, rounds: number, progress: (messag
             const now = Date.now();
             if (text) {
               try {
-                for (const records of Object.values(JSON.parse(text) as Record<string, { rollNo: string }[]>)) {
-                  for (const { rollNo } of records) if (!markedAt.has(rollNo)) markedAt.set(rollNo, now);
-                }
+                for (const rollNo of markedIn(text)) if (!markedAt.has(rollNo)) markedAt.set(rollNo, now);
               } catch {
                 // caught mid-write is impossible (atomic rename), but never let the poller die
               }
