@@ -3,8 +3,6 @@
 // looped ffmpeg stream for SOAK_MINUTES per stream, with an /events client connected, a snapshot each minute and
 // /status polled; then ten start/stop cycles. Per minute: RSS, JS heaps, the inference heap, tensors, open fds.
 import { mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { ffmpegBinary } from '../src/camera/ffmpeg-source.ts';
@@ -14,6 +12,7 @@ import { getJson, postJson, startServices, waitFor, type RunningServices } from 
 import { FIXTURES, makeFaceTiles, PEOPLE, TILE_SIZE } from './bench-faces.ts';
 import { makeStream } from './make-stream.ts';
 import { round } from './stream-throughput.ts';
+import { servePhotos } from './service-bench.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const MINUTES = Number(process.env.SOAK_MINUTES ?? 30);
@@ -79,17 +78,6 @@ function slope(points: { minute: number; value: number }[]): number {
   const num = points.reduce((s, p) => s + (p.minute - mx) * (p.value - my), 0);
   const den = points.reduce((s, p) => s + (p.minute - mx) ** 2, 0);
   return num / den;
-}
-
-async function servePhotos(bodies: Map<string, Buffer>) {
-  const server = createServer((request, response) => {
-    const body = bodies.get(request.url ?? '');
-    if (!body) return void response.writeHead(404).end('not found');
-    response.writeHead(200, { 'content-type': 'image/jpeg', 'content-length': body.length }).end(body);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { origin, close: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))) };
 }
 
 function withComment(jpeg: Buffer, comment: string): Buffer {

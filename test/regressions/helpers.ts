@@ -11,16 +11,6 @@ export function scratchFolder(name: string): Promise<string> {
   return mkdtemp(path.join(os.tmpdir(), `attendance-${name}-`));
 }
 
-export async function waitUntil<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 /** How each folder was made unwritable, to undo it the same way. */
 const unwritable = new Map<string, 'immutable' | 'read-only-mount' | 'mode'>();
 

@@ -17,7 +17,8 @@ import { JsonEnrollmentStore } from '../../src/storage/json-enrollment-store.ts'
 import { JsonStudentStore } from '../../src/storage/json-student-store.ts';
 import { FIXTURES, startPhotoServer, type PhotoServer } from '../helpers/photo-server.ts';
 import { recognitionApp } from '../helpers/recognition-app.ts';
-import { scratchFolder, waitUntil } from './helpers.ts';
+import { waitFor } from '../helpers/service-process.ts';
+import { scratchFolder } from './helpers.ts';
 
 const BUILT_IN_NAMES = ['toString', 'constructor', 'valueOf', 'hasOwnProperty', 'isPrototypeOf', 'propertyIsEnumerable', 'toLocaleString'];
 const allowAll = async (rollNos: string[]) => new Set(rollNos);
@@ -147,7 +148,7 @@ test('a recognition session enrolls, recognises and reports students named after
   const runSession = async () => {
     const started = await recognition.call('POST', '/start-recognition');
     assert.equal(started.status, 200, JSON.stringify(started.json));
-    const ended = await waitUntil(async () => {
+    const ended = await waitFor(async () => {
       const status = await recognition.status();
       return status.phase === 'source-ended' || status.phase === 'failed' ? status : undefined;
     }, 'the frames to be read');

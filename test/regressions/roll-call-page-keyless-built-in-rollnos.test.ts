@@ -10,7 +10,8 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { FIXTURES, startPhotoServer, type PhotoServer } from '../helpers/photo-server.ts';
-import { scratchFolder, startServer, waitUntil, type RunningServer } from './helpers.ts';
+import { scratchFolder, startServer, type RunningServer } from './helpers.ts';
+import { waitFor } from '../helpers/service-process.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SKIP = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM}: install it with "apt-get install chromium" (or set CHROMIUM_PATH) to run the browser test`;
@@ -77,7 +78,7 @@ test('keyless, the page starts and stops a session and shows constructor and toS
 
   await page.click('#start');
   for (const rollNo of ['constructor', 'toString']) {
-    await waitUntil(async () => ((await rowState(page, rollNo)) === 'present' ? true : undefined), `${rollNo} to turn present on the page`, 120_000);
+    await waitFor(async () => ((await rowState(page, rollNo)) === 'present' ? true : undefined), `${rollNo} to turn present on the page`, 120_000);
   }
   assert.equal(await rowState(page, 'hasOwnProperty'), 'photo-problem');
   assert.equal(await rowState(page, 'valueOf'), 'not-yet-seen');
