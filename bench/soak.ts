@@ -19,6 +19,7 @@ const MINUTES = Number(process.env.SOAK_MINUTES ?? 30);
 const WARM_UP_MINUTES = Math.min(5, Math.max(0, MINUTES - 2));
 const MINUTE_MS = Number(process.env.SOAK_MINUTE_MS ?? 60_000);
 const CYCLES = Number(process.env.SOAK_CYCLES ?? 10);
+const BACKEND = process.env.SOAK_BACKEND ?? 'auto';
 const STATUS_POLL_MS = 2_000;
 // Each start/stop cycle watches this many frames: models loaded, the inference heap at its peak, tracks formed.
 const CYCLE_FRAMES = 10;
@@ -45,6 +46,10 @@ interface Sample {
   framesProcessed: number;
   framesPerSecond: number;
   rssMb: number;
+  /** RSS read every 2 s through the minute: one reading swings ±15 MB as the worker's heap is collected. */
+  rssMedianMb: number;
+  rssMinMb: number;
+  rssMaxMb: number;
   mainHeapMb: number;
   workerHeapMb: number | null;
   inferenceHeapMb: number | null;
@@ -109,8 +114,16 @@ async function loopingFfmpeg(work: string): Promise<string> {
   return script;
 }
 
-async function sample(service: RunningServices, minute: number, framesBefore: number, elapsedMs: number): Promise<Sample> {
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+async function sample(service: RunningServices, minute: number, framesBefore: number, elapsedMs: number, rssReadings: number[]): Promise<Sample> {
   const pid = service.child.pid!;
+  const rss = await rssMb(pid);
+  const readings = [...rssReadings, rss];
   const { json } = await getJson(`${service.recognition}/status`);
   const { diagnostics } = json;
   const worker = diagnostics.worker;
@@ -118,7 +131,10 @@ async function sample(service: RunningServices, minute: number, framesBefore: nu
     minute,
     framesProcessed: json.framesProcessed,
     framesPerSecond: round((json.framesProcessed - framesBefore) / (elapsedMs / 1000), 1),
-    rssMb: await rssMb(pid),
+    rssMb: rss,
+    rssMedianMb: round(median(readings), 1),
+    rssMinMb: Math.min(...readings),
+    rssMaxMb: Math.max(...readings),
     mainHeapMb: mb(diagnostics.process.heapUsedBytes)!,
     workerHeapMb: mb(worker?.heapUsedBytes),
     inferenceHeapMb: mb(worker?.inferenceHeapBytes),
@@ -152,21 +168,26 @@ async function soak(name: StreamName, work: string, tiles: (size: number) => Pro
   await mkdir(dataDir, { recursive: true });
   await writeFile(path.join(dataDir, 'students_data.json'), JSON.stringify([...photos.bodies.keys()].map((url) => ({ rollNo: path.basename(url, '.jpg'), url: `${photos.origin}${url}` }))));
   const service = await startServices(
-    { DATA_DIR: dataDir, CAMERA: `ffmpeg:${clip}`, FFMPEG_PATH: ffmpeg, ALLOW_PRIVATE_URLS: '1', RATE_LIMIT_PER_MINUTE: '1000000' },
+    { DATA_DIR: dataDir, CAMERA: `ffmpeg:${clip}`, FFMPEG_PATH: ffmpeg, ALLOW_PRIVATE_URLS: '1', RATE_LIMIT_PER_MINUTE: '1000000', INFERENCE_BACKEND: BACKEND },
     'recognition',
   );
   const events = await openEventStream(`${service.recognition}/events`);
   let polling = true;
+  let rssReadings: number[] = [];
   const poller = (async () => {
     while (polling) {
       await getJson(`${service.recognition}/status`);
+      rssReadings.push(await rssMb(service.child.pid!));
       await new Promise((resolve) => setTimeout(resolve, STATUS_POLL_MS));
     }
   })();
   try {
     progress(`${name}: enrolling ${photos.bodies.size} students`);
     await startSession(service);
-    const samples: Sample[] = [await sample(service, 0, 0, 1)];
+    const samples: Sample[] = [await sample(service, 0, 0, 1, [])];
+    const { json: status } = await getJson(`${service.recognition}/status`);
+    const backend: string = status.backend ?? BACKEND;
+    rssReadings = [];
     let snapshots = 0;
     const started = Date.now();
     for (let minute = 1; minute <= MINUTES; minute += 1) {
@@ -174,9 +195,10 @@ async function soak(name: StreamName, work: string, tiles: (size: number) => Pro
       if (snapshot.status === 200 && (await snapshot.arrayBuffer()).byteLength > 0) snapshots += 1;
       await new Promise((resolve) => setTimeout(resolve, started + minute * MINUTE_MS - Date.now()));
       const previous = samples.at(-1)!;
-      samples.push(await sample(service, minute, previous.framesProcessed, MINUTE_MS));
+      samples.push(await sample(service, minute, previous.framesProcessed, MINUTE_MS, rssReadings));
+      rssReadings = [];
       const last = samples.at(-1)!;
-      progress(`${name} minute ${minute}/${MINUTES}: ${last.framesPerSecond} frames/s, RSS ${last.rssMb} MB, worker heap ${last.workerHeapMb} MB, inference heap ${last.inferenceHeapMb} MB, ${last.tensors} tensors, ${last.openFiles} fds, ${last.tracks} tracks`);
+      progress(`${name} minute ${minute}/${MINUTES}: ${last.framesPerSecond} frames/s, RSS ${last.rssMedianMb} MB (${last.rssMinMb}–${last.rssMaxMb}), worker heap ${last.workerHeapMb} MB, inference heap ${last.inferenceHeapMb} MB, ${last.tensors} tensors, ${last.openFiles} fds, ${last.tracks} tracks`);
     }
     const watched = samples.filter((s) => s.minute >= WARM_UP_MINUTES);
     const first = watched[0]!;
@@ -196,8 +218,8 @@ async function soak(name: StreamName, work: string, tiles: (size: number) => Pro
     }
     const summary = {
       warmUpMinutes: WARM_UP_MINUTES,
-      rssGrowthAfterWarmUpMb: round(last.rssMb - first.rssMb, 1),
-      rssSlopeMbPerMinute: round(slope(watched.map((s) => ({ minute: s.minute, value: s.rssMb }))), 2),
+      rssGrowthAfterWarmUpMb: round(last.rssMedianMb - first.rssMedianMb, 1),
+      rssSlopeMbPerMinute: round(slope(watched.map((s) => ({ minute: s.minute, value: s.rssMedianMb }))), 2),
       workerHeapSlopeMbPerMinute: round(slope(watched.map((s) => ({ minute: s.minute, value: s.workerHeapMb ?? NaN }))), 2),
       mainHeapSlopeMbPerMinute: round(slope(watched.map((s) => ({ minute: s.minute, value: s.mainHeapMb }))), 2),
       inferenceHeapMb: [...new Set(watched.map((s) => s.inferenceHeapMb))],
@@ -223,7 +245,7 @@ async function soak(name: StreamName, work: string, tiles: (size: number) => Pro
     summary.flat =
       summary.rssGrowthAfterWarmUpMb <= 10 && summary.tensors.length === 1 && summary.openFiles.length === 1 &&
       (summary.startStop.rssAfterCyclesMb ?? Infinity) <= (cycles[0]?.rssStoppedMb ?? -Infinity) + 10;
-    return { stream: { name, width, height, tileSize, faces, clipSeconds: CLIP_SECONDS, looped: true }, roster: photos.bodies.size, minutes: MINUTES, samples, cycles, summary };
+    return { backend, stream: { name, width, height, tileSize, faces, clipSeconds: CLIP_SECONDS, looped: true }, roster: photos.bodies.size, minutes: MINUTES, samples, cycles, summary };
   } finally {
     polling = false;
     await poller;
@@ -244,12 +266,12 @@ try {
     for (const name of chosen) {
       const result = await soak(name, work, tiles, { origin: host.origin, bodies }, ffmpeg);
       const machine = { cores: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', loadAverage: os.loadavg().map((load) => round(load, 2)) };
-      const file = path.join(ROOT, `bench/results/soak-${name}.json`);
+      const file = path.join(ROOT, `bench/results/soak-${name}-${result.backend}.json`);
       await mkdir(path.dirname(file), { recursive: true });
       await writeFile(file, `${JSON.stringify({ date: new Date().toISOString(), machine, ...result }, null, 2)}\n`);
       const s = result.summary;
       console.log(
-        `${name} (${result.stream.width}x${result.stream.height}, ${result.stream.faces} faces, ${MINUTES} min at ${s.meanFramesPerSecond} frames/s): ` +
+        `${name} on ${result.backend} (${result.stream.width}x${result.stream.height}, ${result.stream.faces} faces, ${MINUTES} min at ${s.meanFramesPerSecond} frames/s): ` +
           `RSS +${s.rssGrowthAfterWarmUpMb} MB after minute ${s.warmUpMinutes} (slope ${s.rssSlopeMbPerMinute} MB/min), ` +
           `inference heap ${s.inferenceHeapMb.join('/')} MB, tensors ${s.tensors.join('/')}, fds ${s.openFiles.join('/')}; ` +
           `stopped: RSS ${s.startStop.rssAfterFirstStopMb} MB, after the first of ${CYCLES} start/stop cycles ${s.startStop.rssAfterFirstCycleMb} MB, after the last ${s.startStop.rssAfterCyclesMb} MB; ${s.flat ? 'flat' : 'NOT flat'} (${path.relative(ROOT, file)})`,

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { loadConfig, type Config } from './config/config.ts';
+import { mallocTuningWarning } from './config/malloc-tuning.ts';
 import { AttendanceError, ConfigError, DataFileNotWritableError } from './errors.ts';
 import type { ServiceName } from './http/create-app.ts';
 import { createLogger } from './logger.ts';
@@ -35,6 +36,8 @@ export async function runServices(names: readonly ServiceName[]): Promise<void> 
   }
   const logger = createLogger(config.LOG_LEVEL);
   for (const warning of exposureWarnings(config, names)) logger.warn(warning);
+  const mallocWarning = names.includes('recognition') ? mallocTuningWarning() : undefined;
+  if (mallocWarning) logger.warn(mallocWarning);
   try {
     const { apps, stores } = await startServices(config, logger, names);
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {

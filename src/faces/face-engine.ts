@@ -40,6 +40,12 @@ export interface FaceEngine {
   /** The aligned descriptor of the face inside each box (landmarks found within the box); each box must show part of the image. */
   describeFaces(image: RgbImage, boxes: readonly FaceBox[]): Promise<Float32Array[]>;
   memory(): InferenceMemory;
+  /**
+   * Frees what the runtime holds outside JavaScript; the engine is unusable afterwards and the next load builds a new
+   * one. A worker thread calls it before it ends: onnxruntime's sessions are native memory that a thread's exit does
+   * not free (each start/stop cycle kept about 180 MB).
+   */
+  release(): Promise<void>;
 }
 
 /** The four networks, run by one backend; the pipeline around them (crops, alignment, order) is the same for all. */
@@ -56,6 +62,7 @@ export interface FaceNetworks {
   landmarks(image: RgbImage, crops: readonly FaceBox[]): Promise<Point[][]>;
   /** The descriptor of each aligned 150x150 face chip. */
   describe(chips: readonly RgbImage[]): Promise<Float32Array[]>;
+  release(): Promise<void>;
 }
 
 export const MODEL_FILES = [
@@ -102,7 +109,8 @@ export function loadFaceEngine(modelsDir: string, backend: InferenceBackend, thr
   const key = `${backend}/${threads}`;
   let engine = loading.get(key);
   if (!engine) {
-    engine = load(modelsDir, backend, threads).catch((error) => {
+    const forget = () => loading.delete(key);
+    engine = load(modelsDir, backend, threads, forget).catch((error) => {
       loading.delete(key);
       throw error;
     });
@@ -111,7 +119,7 @@ export function loadFaceEngine(modelsDir: string, backend: InferenceBackend, thr
   return engine;
 }
 
-async function load(modelsDir: string, backend: InferenceBackend, threads: number): Promise<FaceEngine> {
+async function load(modelsDir: string, backend: InferenceBackend, threads: number, forget: () => void): Promise<FaceEngine> {
   for (const file of MODEL_FILES) {
     try {
       await access(path.join(modelsDir, file));
@@ -121,21 +129,21 @@ async function load(modelsDir: string, backend: InferenceBackend, threads: numbe
       );
     }
   }
-  if (backend === 'wasm') return engineOver(await loadTfjsNetworks(modelsDir, LOCATOR_INPUT_SIZE));
+  if (backend === 'wasm') return engineOver(await loadTfjsNetworks(modelsDir, LOCATOR_INPUT_SIZE), forget);
   try {
     const { loadOnnxNetworks } = await import('./onnx/onnx-networks.ts');
     const { faceapi } = await importFaceApi(true);
-    return engineOver(await loadOnnxNetworks(faceapi, modelsDir, LOCATOR_INPUT_SIZE, threads));
+    return engineOver(await loadOnnxNetworks(faceapi, modelsDir, LOCATOR_INPUT_SIZE, threads), forget);
   } catch (error) {
     if (backend === 'onnx') {
       throw new BackendUnavailableError(`INFERENCE_BACKEND=onnx but onnxruntime-node did not load: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     }
-    return engineOver(await loadTfjsNetworks(modelsDir, LOCATOR_INPUT_SIZE));
+    return engineOver(await loadTfjsNetworks(modelsDir, LOCATOR_INPUT_SIZE), forget);
   }
 }
 
 /** The pipeline over the networks: crops in whole pixels, landmarks within each crop, dlib-aligned chips, descriptors. */
-function engineOver(networks: FaceNetworks): FaceEngine {
+function engineOver(networks: FaceNetworks, forget: () => void): FaceEngine {
   // The descriptor network carries dlib's weights, trained on landmark-aligned chips rather than detector boxes.
   const describeInCrops = async (image: RgbImage, crops: readonly FaceBox[]): Promise<Float32Array[]> => {
     const landmarks = await networks.landmarks(image, crops);
@@ -146,6 +154,11 @@ function engineOver(networks: FaceNetworks): FaceEngine {
     backend: networks.backend,
     nativeThreads: networks.nativeThreads,
     memory: () => networks.memory(),
+
+    async release() {
+      forget();
+      await networks.release();
+    },
 
     async detectFaces(image: RgbImage): Promise<DetectedFace[]> {
       const detections = (await networks.detect(image, DETECTOR_MIN_CONFIDENCE)).flatMap((detection) => {

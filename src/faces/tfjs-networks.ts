@@ -77,6 +77,8 @@ export async function loadTfjsNetworks(modelsDir: string, locatorInputSize: numb
     // tfjs-node's own threading is not measured here: it keeps the extra enrollment threads it always had.
     nativeThreads: false,
     memory: () => tfjsMemory(faceapi),
+    // The weights are face-api's shared nets, kept for the thread's next engine; the WebAssembly heap ends with the thread.
+    release: async () => {},
     detect: (image, minConfidence) => withImageTensor(image, (tensor) => detector.detect(tensor, minConfidence)),
     locate: (image, minScore) => withImageTensor(image, (tensor) => locator.locate(tensor, minScore)),
 

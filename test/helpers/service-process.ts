@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { MALLOC_TUNING } from '../../src/config/malloc-tuning.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 /** tsx's loader by absolute URL: the services run from a working directory that is not the repository. */
@@ -44,6 +45,7 @@ function serviceEnvironment(settings: Record<string, string>): Record<string, st
     HOST: '127.0.0.1',
     LOG_LEVEL: 'info',
     MODELS_DIR: path.join(ROOT, 'models'),
+    ...MALLOC_TUNING,
     ...settings,
   };
 }

@@ -60,6 +60,9 @@ export async function loadOnnxNetworks(faceapi: FaceApi, modelsDir: string, loca
       nativeThreads: true,
       // onnxruntime's own memory is native and not visible from here; TensorFlow.js only read the weights.
       memory: () => ({ ...tfjsMemory(faceapi), heapBytes: null }),
+      release: async () => {
+        await Promise.all([detector, locator, marker, describer].map((session) => session.release()));
+      },
 
       async detect(image, minConfidence) {
         const input = new Float32Array(3 * SSD_INPUT_SIZE * SSD_INPUT_SIZE);

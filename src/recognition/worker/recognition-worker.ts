@@ -45,10 +45,14 @@ port.on('message', (message: ControlMessage) => {
 
 async function run(): Promise<void> {
   const engine = await loadFaceEngine(settings.modelsDir, settings.inferenceBackend, settings.inferenceThreads);
-  const matcher = await enroll(engine);
-  if (!stopping.signal.aborted) {
-    if (settings.classPhoto) await examineClassPhoto(engine, matcher, settings.classPhoto);
-    else await watch(engine, matcher);
+  try {
+    const matcher = await enroll(engine);
+    if (!stopping.signal.aborted) {
+      if (settings.classPhoto) await examineClassPhoto(engine, matcher, settings.classPhoto);
+      else await watch(engine, matcher);
+    }
+  } finally {
+    await engine.release();
   }
   await waitForStop();
   send({ type: 'stopped' });

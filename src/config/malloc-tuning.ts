@@ -1,0 +1,20 @@
+/**
+ * glibc's malloc raises its mmap threshold each time a large block is freed (up to 32 MB). After the first session the
+ * frame and inference buffers (1 to 8 MB each) then come from the heap arenas of the worker's and onnxruntime's threads,
+ * and what they free stays with the process: resident memory rose by about 190 MB with each start/stop cycle and sat
+ * about 150 MB higher while watching. A fixed trim threshold turns that adjustment off, so large buffers go back to the
+ * system when freed. glibc reads it once, before the process runs any code: `npm start` sets it; whoever starts
+ * `node` another way (systemd, a container) sets it in the environment.
+ */
+export const MALLOC_TUNING = { MALLOC_TRIM_THRESHOLD_: '131072' } as const;
+
+/** A warning for the log when this process runs on glibc without the tuning; undefined when it has it or needs none. */
+export function mallocTuningWarning(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (process.platform !== 'linux' || env.MALLOC_TRIM_THRESHOLD_ !== undefined || env.MALLOC_MMAP_THRESHOLD_ !== undefined) return undefined;
+  const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header;
+  if (!header?.glibcVersionRuntime) return undefined;
+  return (
+    `MALLOC_TRIM_THRESHOLD_ is not set: on glibc the recognition service keeps memory it has freed and grows with each ` +
+    `session. Start it with \`npm start\`, or set MALLOC_TRIM_THRESHOLD_=${MALLOC_TUNING.MALLOC_TRIM_THRESHOLD_} in its environment (docs/performance.md).`
+  );
+}
