@@ -206,15 +206,17 @@ async function soak(name: StreamName, work: string, tiles: (size: number) => Pro
     const beforeCycles = { rssMb: await rssMb(service.child.pid!), openFiles: await openFiles(service.child.pid!) };
     await postJson(`${service.recognition}/stop-recognition`);
     const afterFirstStop = { rssMb: await rssMb(service.child.pid!), openFiles: await openFiles(service.child.pid!) };
-    const cycles: { cycle: number; rssWatchingMb: number; rssStoppedMb: number; openFilesStopped: number }[] = [];
+    const cycles: { cycle: number; rssWatchingMb: number; rssStoppedMb: number; mainHeapStoppedMb: number; openFilesStopped: number }[] = [];
     for (let cycle = 1; cycle <= CYCLES; cycle += 1) {
       await startSession(service);
       await waitFor(async () => ((await getJson(`${service.recognition}/status`)).json.framesProcessed >= CYCLE_FRAMES ? true : undefined), 'frames', 600_000);
       const rssWatchingMb = await rssMb(service.child.pid!);
       const stopped = await postJson(`${service.recognition}/stop-recognition`);
       if (stopped.status !== 200) throw new Error(`stop-recognition: ${JSON.stringify(stopped.json)}`);
-      cycles.push({ cycle, rssWatchingMb, rssStoppedMb: await rssMb(service.child.pid!), openFilesStopped: await openFiles(service.child.pid!) });
-      progress(`${name} start/stop cycle ${cycle}/${CYCLES}: RSS ${rssWatchingMb} MB watching, ${cycles.at(-1)!.rssStoppedMb} MB stopped`);
+      const { diagnostics } = (await getJson(`${service.recognition}/status`)).json;
+      const mainHeapStoppedMb = mb(diagnostics.process.heapUsedBytes)!;
+      cycles.push({ cycle, rssWatchingMb, rssStoppedMb: await rssMb(service.child.pid!), mainHeapStoppedMb, openFilesStopped: await openFiles(service.child.pid!) });
+      progress(`${name} start/stop cycle ${cycle}/${CYCLES}: RSS ${rssWatchingMb} MB watching, ${cycles.at(-1)!.rssStoppedMb} MB stopped, main heap ${mainHeapStoppedMb} MB`);
     }
     const summary = {
       warmUpMinutes: WARM_UP_MINUTES,

@@ -3,10 +3,11 @@
  * frame and inference buffers (1 to 8 MB each) then come from the heap arenas of the worker's and onnxruntime's threads,
  * and what they free stays with the process: resident memory rose by about 190 MB with each start/stop cycle and sat
  * about 150 MB higher while watching. A fixed trim threshold turns that adjustment off, so large buffers go back to the
- * system when freed. glibc reads it once, before the process runs any code: `npm start` sets it; whoever starts
- * `node` another way (systemd, a container) sets it in the environment.
+ * system when freed; two arenas instead of one per thread let what a finished session's threads freed serve the next
+ * one (without, each cycle still kept about 10 MB). glibc reads these once, before the process runs any code:
+ * `npm start` sets them; whoever starts `node` another way (systemd, a container) sets them in the environment.
  */
-export const MALLOC_TUNING = { MALLOC_TRIM_THRESHOLD_: '131072' } as const;
+export const MALLOC_TUNING = { MALLOC_TRIM_THRESHOLD_: '131072', MALLOC_ARENA_MAX: '2' } as const;
 
 /** A warning for the log when this process runs on glibc without the tuning; undefined when it has it or needs none. */
 export function mallocTuningWarning(env: NodeJS.ProcessEnv = process.env): string | undefined {
@@ -15,6 +16,6 @@ export function mallocTuningWarning(env: NodeJS.ProcessEnv = process.env): strin
   if (!header?.glibcVersionRuntime) return undefined;
   return (
     `MALLOC_TRIM_THRESHOLD_ is not set: on glibc the recognition service keeps memory it has freed and grows with each ` +
-    `session. Start it with \`npm start\`, or set MALLOC_TRIM_THRESHOLD_=${MALLOC_TUNING.MALLOC_TRIM_THRESHOLD_} in its environment (docs/performance.md).`
+    `session. Start it with \`npm start\`, or set ${Object.entries(MALLOC_TUNING).map(([name, value]) => `${name}=${value}`).join(' ')} in its environment (docs/performance.md).`
   );
 }
