@@ -10,18 +10,20 @@ export interface SquareSource {
   padding: 'end' | 'centre';
 }
 
+/** How pixel values become network inputs: `value * scale + offsets[channel]`, channels in RGB order. */
+export interface ChannelScaling {
+  scale: number;
+  offsets: readonly [number, number, number];
+}
+
 /**
  * Writes one network input into `into` at `offset` as NCHW float32: the region padded to a square, resized to
  * `size` x `size` the way tfjs's `resizeBilinear` does without corner alignment or half-pixel centres (what face-api
- * calls), then each channel value mapped by `normalize`.
+ * calls), then each channel value scaled by `scaling`. Black padding is sampled as value 0, as face-api pads.
+ * Runs for every frame (the 416x416 locator input is half a million values), so the sampled rows and columns are
+ * worked out once and the loop reads them from typed arrays.
  */
-export function writeSquareInput(
-  { image, region, padding }: SquareSource,
-  size: number,
-  normalize: (value: number, channel: number) => number,
-  into: Float32Array,
-  offset: number,
-): void {
+export function writeSquareInput({ image, region, padding }: SquareSource, size: number, scaling: ChannelScaling, into: Float32Array, offset: number): void {
   const { data, width } = image;
   const side = Math.max(region.width, region.height);
   const missing = side - Math.min(region.width, region.height);
@@ -29,33 +31,49 @@ export function writeSquareInput(
   const before = padding === 'centre' ? missing - Math.round(missing * 0.5) : 0;
   const left = region.x - (region.width < side ? before : 0);
   const top = region.y - (region.height < side ? before : 0);
-  const plane = size * size;
   const scale = side / size;
   // Offsets into the image data of each sampled row and column of the padded square; -1 where it is black padding.
-  const rowOffset = (y: number) => (y >= region.y - top && y < region.y - top + region.height ? (top + y) * width * 3 : -1);
-  const columnOffset = (x: number) => (x >= region.x - left && x < region.x - left + region.width ? (left + x) * 3 : -1);
-  const rows = Array.from({ length: size }, (_, r) => axisSample(r * scale, side, rowOffset));
-  const columns = Array.from({ length: size }, (_, c) => axisSample(c * scale, side, columnOffset));
-  const pixel = (row: number, column: number, c: number) => (row < 0 || column < 0 ? 0 : data[row + column + c]!);
+  const rows = axisSamples(size, scale, side, (y) => (y >= region.y - top && y < region.y - top + region.height ? (top + y) * width * 3 : -1));
+  const columns = axisSamples(size, scale, side, (x) => (x >= region.x - left && x < region.x - left + region.width ? (left + x) * 3 : -1));
+  const plane = size * size;
+  const { scale: valueScale, offsets } = scaling;
   for (let r = 0; r < size; r++) {
-    const row = rows[r]!;
+    const rowLow = rows.low[r]!;
+    const rowHigh = rows.high[r]!;
+    const rowFraction = rows.fraction[r]!;
+    const rowStart = offset + r * size;
     for (let col = 0; col < size; col++) {
-      const column = columns[col]!;
+      const columnLow = columns.low[col]!;
+      const columnHigh = columns.high[col]!;
+      const columnFraction = columns.fraction[col]!;
+      const topLeft = rowLow < 0 || columnLow < 0 ? -1 : rowLow + columnLow;
+      const topRight = rowLow < 0 || columnHigh < 0 ? -1 : rowLow + columnHigh;
+      const bottomLeft = rowHigh < 0 || columnLow < 0 ? -1 : rowHigh + columnLow;
+      const bottomRight = rowHigh < 0 || columnHigh < 0 ? -1 : rowHigh + columnHigh;
       for (let c = 0; c < 3; c++) {
-        const topLeft = pixel(row.low, column.low, c);
-        const topRight = pixel(row.low, column.high, c);
-        const bottomLeft = pixel(row.high, column.low, c);
-        const bottomRight = pixel(row.high, column.high, c);
-        const upper = topLeft + (topRight - topLeft) * column.fraction;
-        const lower = bottomLeft + (bottomRight - bottomLeft) * column.fraction;
-        into[offset + c * plane + r * size + col] = normalize(upper + (lower - upper) * row.fraction, c);
+        const a = topLeft < 0 ? 0 : data[topLeft + c]!;
+        const b = topRight < 0 ? 0 : data[topRight + c]!;
+        const d = bottomLeft < 0 ? 0 : data[bottomLeft + c]!;
+        const e = bottomRight < 0 ? 0 : data[bottomRight + c]!;
+        const upper = a + (b - a) * columnFraction;
+        const lower = d + (e - d) * columnFraction;
+        into[rowStart + c * plane + col] = (upper + (lower - upper) * rowFraction) * valueScale + offsets[c]!;
       }
     }
   }
 }
 
-/** Where the two source indices an output index samples between are, and the weight of the second. */
-function axisSample(source: number, length: number, offsetOf: (index: number) => number): { low: number; high: number; fraction: number } {
-  const low = Math.floor(source);
-  return { low: offsetOf(low), high: offsetOf(Math.min(length - 1, Math.ceil(source))), fraction: source - low };
+/** For each output index: the offsets of the two source indices it samples between, and the weight of the second. */
+function axisSamples(size: number, scale: number, length: number, offsetOf: (index: number) => number) {
+  const low = new Int32Array(size);
+  const high = new Int32Array(size);
+  const fraction = new Float64Array(size);
+  for (let i = 0; i < size; i++) {
+    const source = i * scale;
+    const lowIndex = Math.floor(source);
+    low[i] = offsetOf(lowIndex);
+    high[i] = offsetOf(Math.min(length - 1, Math.ceil(source)));
+    fraction[i] = source - lowIndex;
+  }
+  return { low, high, fraction };
 }

@@ -19,10 +19,14 @@ import {
   type TinyGraphParams,
   type WeightTensor,
 } from './face-api-graphs.ts';
-import { writeSquareInput, type SquareSource } from './network-input.ts';
+import { writeSquareInput, type ChannelScaling, type SquareSource } from './network-input.ts';
 
-// face-api's normalization of face crops (landmarks) and chips (descriptors).
-const FACE_MEAN_RGB = [122.782, 117.001, 104.298];
+// face-api's normalizations: SSD maps 0..255 to -1..1; the tiny locator, face crops (landmarks) and chips
+// (descriptors) subtract a mean per channel and divide by 255.
+const SSD_SCALING: ChannelScaling = { scale: 1 / 127.5, offsets: [-1, -1, -1] };
+const meanScaling = ([r, g, b]: readonly number[]): ChannelScaling => ({ scale: 1 / 255, offsets: [-r! / 255, -g! / 255, -b! / 255] });
+const LOCATOR_SCALING = meanScaling(LOCATOR_MEAN_RGB);
+const FACE_SCALING = meanScaling([122.782, 117.001, 104.298]);
 
 /**
  * The four networks on onnxruntime-node's CPU provider, one session each, each inference spread over `threads`
@@ -66,14 +70,14 @@ export async function loadOnnxNetworks(faceapi: FaceApi, modelsDir: string, loca
 
       async detect(image, minConfidence) {
         const input = new Float32Array(3 * SSD_INPUT_SIZE * SSD_INPUT_SIZE);
-        writeSquareInput(whole(image), SSD_INPUT_SIZE, (value) => value / 127.5 - 1, input, 0);
+        writeSquareInput(whole(image), SSD_INPUT_SIZE, SSD_SCALING, input, 0);
         const { boxes, scores } = await run(detector, input, [1, 3, SSD_INPUT_SIZE, SSD_INPUT_SIZE]);
         return detectionsFromEncodings(boxes!.data as Float32Array, scores!.data as Float32Array, anchors, image.width, image.height, minConfidence);
       },
 
       async locate(image, minScore) {
         const input = new Float32Array(3 * locatorInputSize * locatorInputSize);
-        writeSquareInput(whole(image), locatorInputSize, (value, c) => (value - LOCATOR_MEAN_RGB[c]!) / 255, input, 0);
+        writeSquareInput(whole(image), locatorInputSize, LOCATOR_SCALING, input, 0);
         const { grid } = await run(locator, input, [1, 3, locatorInputSize, locatorInputSize]);
         return boxesFromGrid(grid!.data as Float32Array, grid!.dims[1]!, image.width, image.height, locatorInputSize, minScore);
       },
@@ -82,7 +86,7 @@ export async function loadOnnxNetworks(faceapi: FaceApi, modelsDir: string, loca
         if (crops.length === 0) return [];
         const size = LANDMARK_INPUT_SIZE;
         const input = new Float32Array(crops.length * 3 * size * size);
-        crops.forEach((region, i) => writeSquareInput({ image, region, padding: 'centre' }, size, faceNormalized, input, i * 3 * size * size));
+        crops.forEach((region, i) => writeSquareInput({ image, region, padding: 'centre' }, size, FACE_SCALING, input, i * 3 * size * size));
         const { landmarks: output } = await run(marker, input, [crops.length, 3, size, size]);
         const points = output!.data as Float32Array;
         return crops.map((crop, i) => pointsInImage(points.subarray(i * 136, (i + 1) * 136), crop));
@@ -93,7 +97,7 @@ export async function loadOnnxNetworks(faceapi: FaceApi, modelsDir: string, loca
         const size = DESCRIPTOR_INPUT_SIZE;
         const input = new Float32Array(chips.length * 3 * size * size);
         chips.forEach((chip, i) =>
-          writeSquareInput({ image: chip, region: { x: 0, y: 0, width: chip.width, height: chip.height }, padding: 'centre' }, size, faceNormalized, input, i * 3 * size * size),
+          writeSquareInput({ image: chip, region: { x: 0, y: 0, width: chip.width, height: chip.height }, padding: 'centre' }, size, FACE_SCALING, input, i * 3 * size * size),
         );
         const { descriptor } = await run(describer, input, [chips.length, 3, size, size]);
         const all = descriptor!.data as Float32Array;
@@ -107,10 +111,6 @@ export async function loadOnnxNetworks(faceapi: FaceApi, modelsDir: string, loca
 
 function whole(image: RgbImage): SquareSource {
   return { image, region: { x: 0, y: 0, width: image.width, height: image.height }, padding: 'end' };
-}
-
-function faceNormalized(value: number, channel: number): number {
-  return (value - FACE_MEAN_RGB[channel]!) / 255;
 }
 
 /**
