@@ -56,8 +56,22 @@ export async function loadOnnxNetworks(faceapi: FaceApi, modelsDir: string, loca
       options,
     );
     const describer = await ort.InferenceSession.create(descriptorGraph(recognition.params as unknown as RecognitionParams), options);
-    const run = async (session: InferenceSession, input: Float32Array, dims: number[]) =>
-      session.run({ input: new ort.Tensor('float32', input, dims) });
+    // Input buffers are reused: the locator's alone is 2 MB a frame, and with malloc's trim threshold fixed (see
+    // src/config/malloc-tuning.ts) each fresh one would be mapped and unmapped again. Several runs may be under way at
+    // once (enrollment lanes), so each takes a buffer of its own from the free ones.
+    const freeInputs = new Map<number, Float32Array[]>();
+    const run = async (session: InferenceSession, dims: number[], fill: (input: Float32Array) => void) => {
+      const length = dims.reduce((product, dim) => product * dim, 1);
+      const free = freeInputs.get(length) ?? [];
+      freeInputs.set(length, free);
+      const input = free.pop() ?? new Float32Array(length);
+      try {
+        fill(input);
+        return await session.run({ input: new ort.Tensor('float32', input, dims) });
+      } finally {
+        free.push(input);
+      }
+    };
 
     return {
       backend: 'onnx',
@@ -69,25 +83,21 @@ export async function loadOnnxNetworks(faceapi: FaceApi, modelsDir: string, loca
       },
 
       async detect(image, minConfidence) {
-        const input = new Float32Array(3 * SSD_INPUT_SIZE * SSD_INPUT_SIZE);
-        writeSquareInput(whole(image), SSD_INPUT_SIZE, SSD_SCALING, input, 0);
-        const { boxes, scores } = await run(detector, input, [1, 3, SSD_INPUT_SIZE, SSD_INPUT_SIZE]);
+        const { boxes, scores } = await run(detector, [1, 3, SSD_INPUT_SIZE, SSD_INPUT_SIZE], (input) => writeSquareInput(whole(image), SSD_INPUT_SIZE, SSD_SCALING, input, 0));
         return detectionsFromEncodings(boxes!.data as Float32Array, scores!.data as Float32Array, anchors, image.width, image.height, minConfidence);
       },
 
       async locate(image, minScore) {
-        const input = new Float32Array(3 * locatorInputSize * locatorInputSize);
-        writeSquareInput(whole(image), locatorInputSize, LOCATOR_SCALING, input, 0);
-        const { grid } = await run(locator, input, [1, 3, locatorInputSize, locatorInputSize]);
+        const { grid } = await run(locator, [1, 3, locatorInputSize, locatorInputSize], (input) => writeSquareInput(whole(image), locatorInputSize, LOCATOR_SCALING, input, 0));
         return boxesFromGrid(grid!.data as Float32Array, grid!.dims[1]!, image.width, image.height, locatorInputSize, minScore);
       },
 
       async landmarks(image, crops) {
         if (crops.length === 0) return [];
         const size = LANDMARK_INPUT_SIZE;
-        const input = new Float32Array(crops.length * 3 * size * size);
-        crops.forEach((region, i) => writeSquareInput({ image, region, padding: 'centre' }, size, FACE_SCALING, input, i * 3 * size * size));
-        const { landmarks: output } = await run(marker, input, [crops.length, 3, size, size]);
+        const { landmarks: output } = await run(marker, [crops.length, 3, size, size], (input) =>
+          crops.forEach((region, i) => writeSquareInput({ image, region, padding: 'centre' }, size, FACE_SCALING, input, i * 3 * size * size)),
+        );
         const points = output!.data as Float32Array;
         return crops.map((crop, i) => pointsInImage(points.subarray(i * 136, (i + 1) * 136), crop));
       },
@@ -95,11 +105,11 @@ export async function loadOnnxNetworks(faceapi: FaceApi, modelsDir: string, loca
       async describe(chips) {
         if (chips.length === 0) return [];
         const size = DESCRIPTOR_INPUT_SIZE;
-        const input = new Float32Array(chips.length * 3 * size * size);
-        chips.forEach((chip, i) =>
-          writeSquareInput({ image: chip, region: { x: 0, y: 0, width: chip.width, height: chip.height }, padding: 'centre' }, size, FACE_SCALING, input, i * 3 * size * size),
+        const { descriptor } = await run(describer, [chips.length, 3, size, size], (input) =>
+          chips.forEach((chip, i) =>
+            writeSquareInput({ image: chip, region: { x: 0, y: 0, width: chip.width, height: chip.height }, padding: 'centre' }, size, FACE_SCALING, input, i * 3 * size * size),
+          ),
         );
-        const { descriptor } = await run(describer, input, [chips.length, 3, size, size]);
         const all = descriptor!.data as Float32Array;
         return chips.map((_, i) => all.slice(i * 128, (i + 1) * 128));
       },
