@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { decodeImage, type RgbImage } from '../src/faces/decode-image.ts';
 import { extractFaceChip, type Point } from '../src/faces/face-chip.ts';
 import type { FaceBox } from '../src/faces/face-engine.ts';
+import { readFaceApiWeights, ssdParamPath, type WeightTree } from '../src/faces/onnx/face-api-weights.ts';
 import { loadOnnxNetworks } from '../src/faces/onnx/onnx-networks.ts';
 import { importFaceApi, loadTfjsNetworks } from '../src/faces/tfjs-networks.ts';
 import { FIXTURES, startPhotoServer } from './helpers/photo-server.ts';
@@ -28,7 +29,7 @@ const LOCATOR_INPUT_SIZE = 416;
 const ROOT = path.resolve(import.meta.dirname, '..');
 const MODELS = path.join(ROOT, 'models');
 const wasm = await loadTfjsNetworks(MODELS, LOCATOR_INPUT_SIZE);
-const onnx = await loadOnnxNetworks((await importFaceApi(true)).faceapi, MODELS, LOCATOR_INPUT_SIZE, os.availableParallelism());
+const onnx = await loadOnnxNetworks(MODELS, LOCATOR_INPUT_SIZE, os.availableParallelism());
 
 async function fixtureImages(): Promise<{ name: string; image: RgbImage }[]> {
   const folders = ['photos', 'frames', 'track-frames'];
@@ -40,6 +41,39 @@ const largestDifference = (a: readonly number[], b: readonly number[]) => Math.m
 const edges = (box: FaceBox) => [box.x, box.y, box.width, box.height];
 const coordinates = (points: readonly Point[]) => points.flatMap((point) => [point.x, point.y]);
 const distance = (a: Float32Array, b: Float32Array) => Math.hypot(...a.map((value, i) => value - b[i]!));
+
+test('the onnx graphs read exactly the weights face-api loads, without TensorFlow.js', async () => {
+  const { faceapi } = await importFaceApi();
+  const leaves = (tree: WeightTree, prefix = ''): [string, { shape: number[]; dataSync(): ArrayLike<number> }][] =>
+    Object.entries(tree).flatMap(([key, value]) => ('dataSync' in value ? [[`${prefix}${key}`, value as never]] : leaves(value as WeightTree, `${prefix}${key}/`)));
+  const lookup = (params: unknown, name: string) => name.split('/').reduce((node, part) => (node as Record<string, unknown>)[part], params) as { shape: number[]; dataSync(): ArrayLike<number> };
+  const ssd = new faceapi.SsdMobilenetv1();
+  const tiny = new faceapi.TinyFaceDetector();
+  const landmarks = new faceapi.FaceLandmark68Net();
+  const recognition = new faceapi.FaceRecognitionNet();
+  await Promise.all([ssd, tiny, landmarks, recognition].map((net) => net.loadFromDisk(MODELS)));
+  const { fc, ...features } = await readFaceApiWeights(MODELS, 'face_landmark_68_model');
+  const pairs: [WeightTree, unknown][] = [
+    [await readFaceApiWeights(MODELS, 'ssd_mobilenetv1_model', ssdParamPath), ssd.params],
+    [await readFaceApiWeights(MODELS, 'tiny_face_detector_model'), tiny.params],
+    [features, landmarks.faceFeatureExtractor.params],
+    [{ fc: fc! }, landmarks.params],
+    [await readFaceApiWeights(MODELS, 'face_recognition_model'), recognition.params],
+  ];
+  let compared = 0;
+  for (const [ours, theirs] of pairs) {
+    for (const [name, tensor] of leaves(ours)) {
+      const expected = lookup(theirs, name);
+      assert.ok(expected, `face-api has no parameter ${name}`);
+      assert.deepEqual(tensor.shape, expected.shape, name);
+      assert.deepEqual(Float32Array.from(tensor.dataSync()), Float32Array.from(expected.dataSync()), name);
+      compared += 1;
+    }
+  }
+  // Every parameter the four networks have (SSD: 14 MobileNet layers, 8 prediction convolutions, 6 box predictors).
+  assert.ok(compared > 300, `only ${compared} parameters compared`);
+  for (const net of [ssd, tiny, landmarks, recognition]) net.dispose();
+});
 
 test('onnx and wasm find the same faces, landmarks and descriptors on every fixture image', async () => {
   const worst = { box: 0, located: 0, landmark: 0, descriptor: 0, faces: 0 };

@@ -5,7 +5,7 @@ import type { InferenceBackend } from '../config/config.ts';
 import type { RgbImage } from './decode-image.ts';
 import { extractFaceChip, type Point } from './face-chip.ts';
 import type { SsdDetection } from './ssd-face-detector.ts';
-import { importFaceApi, loadTfjsNetworks } from './tfjs-networks.ts';
+import { loadTfjsNetworks } from './tfjs-networks.ts';
 
 export interface FaceBox {
   x: number;
@@ -132,8 +132,7 @@ async function load(modelsDir: string, backend: InferenceBackend, threads: numbe
   if (backend === 'wasm') return engineOver(await loadTfjsNetworks(modelsDir, LOCATOR_INPUT_SIZE), forget);
   try {
     const { loadOnnxNetworks } = await import('./onnx/onnx-networks.ts');
-    const { faceapi } = await importFaceApi(true);
-    return engineOver(await loadOnnxNetworks(faceapi, modelsDir, LOCATOR_INPUT_SIZE, threads), forget);
+    return engineOver(await loadOnnxNetworks(modelsDir, LOCATOR_INPUT_SIZE, threads), forget);
   } catch (error) {
     if (backend === 'onnx') {
       throw new BackendUnavailableError(`INFERENCE_BACKEND=onnx but onnxruntime-node did not load: ${error instanceof Error ? error.message : String(error)}`, { cause: error });

@@ -9,8 +9,6 @@ export type FaceApi = typeof import('@vladmandic/face-api/dist/face-api.node-was
 type TfRuntime = {
   setBackend(name: string): Promise<boolean>;
   ready(): Promise<void>;
-  engine(): { backendInstance: unknown };
-  env(): { set(flag: string, value: boolean): void };
   memory(): { numTensors: number; numBytes: number };
   backend(): { wasm?: { HEAP8?: Int8Array } };
 };
@@ -24,28 +22,20 @@ export function tfjsMemory(faceapi: FaceApi): InferenceMemory {
 
 /**
  * face-api with a TensorFlow.js backend ready: @tensorflow/tfjs-node where it installed (it needs a native download
- * at install time), else WebAssembly. `weightsOnly`: tfjs only reads weight files (for the ONNX graphs), so the
- * plain-JS CPU backend does, unless another engine in this process already chose one.
+ * at install time), else WebAssembly.
  */
-export async function importFaceApi(weightsOnly = false): Promise<{ faceapi: FaceApi; backend: string }> {
-  if (!weightsOnly) {
-    try {
-      // @ts-ignore: optional, absent where it cannot install
-      await import('@tensorflow/tfjs-node');
-      const faceapi = (await import('@vladmandic/face-api')) as unknown as FaceApi;
-      return { faceapi, backend: 'tensorflow' };
-    } catch {
-      // the WebAssembly build below
-    }
+export async function importFaceApi(): Promise<{ faceapi: FaceApi; backend: string }> {
+  try {
+    // @ts-ignore: optional, absent where it cannot install
+    await import('@tensorflow/tfjs-node');
+    const faceapi = (await import('@vladmandic/face-api')) as unknown as FaceApi;
+    return { faceapi, backend: 'tensorflow' };
+  } catch {
+    // the WebAssembly build below
   }
   const faceapi = await import('@vladmandic/face-api/dist/face-api.node-wasm.js');
   const tf = faceapi.tf as unknown as TfRuntime;
-  if (!weightsOnly) await tf.setBackend('wasm');
-  else if (tf.engine().backendInstance == null) {
-    // PROD silences the CPU backend's advice, printed on every start, to install tfjs-node.
-    tf.env().set('PROD', true);
-    await tf.setBackend('cpu');
-  }
+  await tf.setBackend('wasm');
   await tf.ready();
   return { faceapi, backend: 'wasm' };
 }

@@ -4,7 +4,6 @@ import type { Point } from '../face-chip.ts';
 import type { FaceBox, FaceNetworks } from '../face-engine.ts';
 import { detectionsFromEncodings } from '../ssd-face-detector.ts';
 import { boxesFromGrid, MEAN_RGB as LOCATOR_MEAN_RGB } from '../tiny-face-locator.ts';
-import { tfjsMemory, type FaceApi } from '../tfjs-networks.ts';
 import {
   DESCRIPTOR_INPUT_SIZE,
   descriptorGraph,
@@ -19,6 +18,7 @@ import {
   type TinyGraphParams,
   type WeightTensor,
 } from './face-api-graphs.ts';
+import { readFaceApiWeights, ssdParamPath, type WeightTree } from './face-api-weights.ts';
 import { writeSquareInput, type ChannelScaling, type SquareSource } from './network-input.ts';
 
 // face-api's normalizations: SSD maps 0..255 to -1..1; the tiny locator, face crops (landmarks) and chips
@@ -31,92 +31,80 @@ const FACE_SCALING = meanScaling([122.782, 117.001, 104.298]);
 /**
  * The four networks on onnxruntime-node's CPU provider, one session each, each inference spread over `threads`
  * cores (intra-op threads). The graphs are built from face-api's weight files when the engine loads (a second
- * or so) and kept in memory only; the decoding and suppression of detections are the same functions the tfjs
- * backend runs.
+ * or so, without TensorFlow.js) and kept in memory only; the decoding and suppression of detections are the same
+ * functions the tfjs backend runs.
  */
-export async function loadOnnxNetworks(faceapi: FaceApi, modelsDir: string, locatorInputSize: number, threads: number): Promise<FaceNetworks> {
+export async function loadOnnxNetworks(modelsDir: string, locatorInputSize: number, threads: number): Promise<FaceNetworks> {
   const ort = await import('onnxruntime-node');
   const options: InferenceSession.SessionOptions = { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' };
-  // Private instances rather than faceapi.nets: their weights are freed once the graphs are built, and a tfjs engine
-  // in the same process keeps its own.
-  const ssd = new faceapi.SsdMobilenetv1();
-  const landmarks = new faceapi.FaceLandmark68Net();
-  const recognition = new faceapi.FaceRecognitionNet();
-  const tiny = new faceapi.TinyFaceDetector();
-  const nets = [ssd, landmarks, recognition, tiny];
-  try {
-    await Promise.all(nets.map((net) => net.loadFromDisk(modelsDir)));
-    const ssdParams = ssd.params as unknown as SsdGraphParams & { output_layer: { extra_dim: WeightTensor } };
-    const anchors = Float32Array.from(ssdParams.output_layer.extra_dim.dataSync());
-    // One at a time: each graph's bytes are freed before the next is built, which keeps the loading peak down.
-    const detector = await ort.InferenceSession.create(ssdGraph(ssdParams), options);
-    const locator = await ort.InferenceSession.create(tinyGraph(tiny.params as unknown as TinyGraphParams, locatorInputSize), options);
-    const marker = await ort.InferenceSession.create(
-      landmarkGraph({ features: landmarks.faceFeatureExtractor.params as unknown as LandmarkParams['features'], fc: (landmarks.params as unknown as LandmarkParams).fc }),
-      options,
-    );
-    const describer = await ort.InferenceSession.create(descriptorGraph(recognition.params as unknown as RecognitionParams), options);
-    // Input buffers are reused: the locator's alone is 2 MB a frame, and with malloc's trim threshold fixed (see
-    // src/config/malloc-tuning.ts) each fresh one would be mapped and unmapped again. Several runs may be under way at
-    // once (enrollment lanes), so each takes a buffer of its own from the free ones.
-    const freeInputs = new Map<number, Float32Array[]>();
-    const run = async (session: InferenceSession, dims: number[], fill: (input: Float32Array) => void) => {
-      const length = dims.reduce((product, dim) => product * dim, 1);
-      const free = freeInputs.get(length) ?? [];
-      freeInputs.set(length, free);
-      const input = free.pop() ?? new Float32Array(length);
-      try {
-        fill(input);
-        return await session.run({ input: new ort.Tensor('float32', input, dims) });
-      } finally {
-        free.push(input);
-      }
-    };
+  // One network at a time: each one's weights and graph bytes are garbage once its session exists.
+  const ssdWeights = await readFaceApiWeights(modelsDir, 'ssd_mobilenetv1_model', ssdParamPath);
+  const anchors = Float32Array.from(((ssdWeights.output_layer as WeightTree).extra_dim as WeightTensor).dataSync());
+  const detector = await ort.InferenceSession.create(ssdGraph(ssdWeights as unknown as SsdGraphParams), options);
+  const tinyWeights = await readFaceApiWeights(modelsDir, 'tiny_face_detector_model');
+  const locator = await ort.InferenceSession.create(tinyGraph(tinyWeights as unknown as TinyGraphParams, locatorInputSize), options);
+  const { fc, ...features } = await readFaceApiWeights(modelsDir, 'face_landmark_68_model');
+  const marker = await ort.InferenceSession.create(landmarkGraph({ features, fc } as unknown as LandmarkParams), options);
+  const recognitionWeights = await readFaceApiWeights(modelsDir, 'face_recognition_model');
+  const describer = await ort.InferenceSession.create(descriptorGraph(recognitionWeights as unknown as RecognitionParams), options);
+  // Input buffers are reused: the locator's alone is 2 MB a frame, and with malloc's trim threshold fixed (see
+  // src/config/malloc-tuning.ts) each fresh one would be mapped and unmapped again. Several runs may be under way at
+  // once (enrollment lanes), so each takes a buffer of its own from the free ones.
+  const freeInputs = new Map<number, Float32Array[]>();
+  const run = async (session: InferenceSession, dims: number[], fill: (input: Float32Array) => void) => {
+    const length = dims.reduce((product, dim) => product * dim, 1);
+    const free = freeInputs.get(length) ?? [];
+    freeInputs.set(length, free);
+    const input = free.pop() ?? new Float32Array(length);
+    try {
+      fill(input);
+      return await session.run({ input: new ort.Tensor('float32', input, dims) });
+    } finally {
+      free.push(input);
+    }
+  };
 
-    return {
-      backend: 'onnx',
-      nativeThreads: true,
-      // onnxruntime's own memory is native and not visible from here; TensorFlow.js only read the weights.
-      memory: () => ({ ...tfjsMemory(faceapi), heapBytes: null }),
-      release: async () => {
-        await Promise.all([detector, locator, marker, describer].map((session) => session.release()));
-      },
+  return {
+    backend: 'onnx',
+    nativeThreads: true,
+    // No tensor outlives an inference, and onnxruntime's own memory is native and not visible from here.
+    memory: () => ({ tensors: 0, tensorBytes: 0, heapBytes: null }),
+    release: async () => {
+      await Promise.all([detector, locator, marker, describer].map((session) => session.release()));
+    },
 
-      async detect(image, minConfidence) {
-        const { boxes, scores } = await run(detector, [1, 3, SSD_INPUT_SIZE, SSD_INPUT_SIZE], (input) => writeSquareInput(whole(image), SSD_INPUT_SIZE, SSD_SCALING, input, 0));
-        return detectionsFromEncodings(boxes!.data as Float32Array, scores!.data as Float32Array, anchors, image.width, image.height, minConfidence);
-      },
+    async detect(image, minConfidence) {
+      const { boxes, scores } = await run(detector, [1, 3, SSD_INPUT_SIZE, SSD_INPUT_SIZE], (input) => writeSquareInput(whole(image), SSD_INPUT_SIZE, SSD_SCALING, input, 0));
+      return detectionsFromEncodings(boxes!.data as Float32Array, scores!.data as Float32Array, anchors, image.width, image.height, minConfidence);
+    },
 
-      async locate(image, minScore) {
-        const { grid } = await run(locator, [1, 3, locatorInputSize, locatorInputSize], (input) => writeSquareInput(whole(image), locatorInputSize, LOCATOR_SCALING, input, 0));
-        return boxesFromGrid(grid!.data as Float32Array, grid!.dims[1]!, image.width, image.height, locatorInputSize, minScore);
-      },
+    async locate(image, minScore) {
+      const { grid } = await run(locator, [1, 3, locatorInputSize, locatorInputSize], (input) => writeSquareInput(whole(image), locatorInputSize, LOCATOR_SCALING, input, 0));
+      return boxesFromGrid(grid!.data as Float32Array, grid!.dims[1]!, image.width, image.height, locatorInputSize, minScore);
+    },
 
-      async landmarks(image, crops) {
-        if (crops.length === 0) return [];
-        const size = LANDMARK_INPUT_SIZE;
-        const { landmarks: output } = await run(marker, [crops.length, 3, size, size], (input) =>
-          crops.forEach((region, i) => writeSquareInput({ image, region, padding: 'centre' }, size, FACE_SCALING, input, i * 3 * size * size)),
-        );
-        const points = output!.data as Float32Array;
-        return crops.map((crop, i) => pointsInImage(points.subarray(i * 136, (i + 1) * 136), crop));
-      },
+    async landmarks(image, crops) {
+      if (crops.length === 0) return [];
+      const size = LANDMARK_INPUT_SIZE;
+      const { landmarks: output } = await run(marker, [crops.length, 3, size, size], (input) =>
+        crops.forEach((region, i) => writeSquareInput({ image, region, padding: 'centre' }, size, FACE_SCALING, input, i * 3 * size * size)),
+      );
+      const points = output!.data as Float32Array;
+      return crops.map((crop, i) => pointsInImage(points.subarray(i * 136, (i + 1) * 136), crop));
+    },
 
-      async describe(chips) {
-        if (chips.length === 0) return [];
-        const size = DESCRIPTOR_INPUT_SIZE;
-        const { descriptor } = await run(describer, [chips.length, 3, size, size], (input) =>
-          chips.forEach((chip, i) =>
-            writeSquareInput({ image: chip, region: { x: 0, y: 0, width: chip.width, height: chip.height }, padding: 'centre' }, size, FACE_SCALING, input, i * 3 * size * size),
-          ),
-        );
-        const all = descriptor!.data as Float32Array;
-        return chips.map((_, i) => all.slice(i * 128, (i + 1) * 128));
-      },
-    };
-  } finally {
-    for (const net of nets) net.dispose();
-  }
+    async describe(chips) {
+      if (chips.length === 0) return [];
+      const size = DESCRIPTOR_INPUT_SIZE;
+      const { descriptor } = await run(describer, [chips.length, 3, size, size], (input) =>
+        chips.forEach((chip, i) =>
+          writeSquareInput({ image: chip, region: { x: 0, y: 0, width: chip.width, height: chip.height }, padding: 'centre' }, size, FACE_SCALING, input, i * 3 * size * size),
+        ),
+      );
+      const all = descriptor!.data as Float32Array;
+      return chips.map((_, i) => all.slice(i * 128, (i + 1) * 128));
+    },
+  };
 }
 
 function whole(image: RgbImage): SquareSource {
