@@ -1,9 +1,9 @@
-// `npm run bench`'s classroom runs: a seated class at 1280x720 (24 and 40 seats) through the real recognition service,
+// `npm run bench`'s classroom runs: a seated class at 1280x720 (24 and 40 seats) and at 1920x1080 (40 seats) through the real recognition service,
 // from ../shared/faces when it is there (enough people for 21 present students), else from the test fixtures.
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { CLASSROOM_24, CLASSROOM_40, composeClassroom, type ClassroomLayout, type Occupant } from '../src/evaluation/classroom-scene.ts';
+import { CLASSROOM_24, CLASSROOM_40, CLASSROOM_40_1080P, composeClassroom, type ClassroomLayout, type Occupant } from '../src/evaluation/classroom-scene.ts';
 import { loadLabelledSet } from '../src/evaluation/labelled-photos.ts';
 import type { FaceEngine } from '../src/faces/face-engine.ts';
 import { findPortraitFaces } from '../src/faces/find-faces.ts';
@@ -18,6 +18,7 @@ const FRAMES = 60;
 const POLL_MS = 50;
 
 export interface ClassroomRun {
+  frame: string;
   seats: number;
   faceWidths: string;
   registered: number;
@@ -85,7 +86,7 @@ function seating(cast: Cast, seats: number): Occupant[] {
 
 async function classroomRun(work: string, cast: Cast, layout: ClassroomLayout, progress: (message: string) => void): Promise<ClassroomRun> {
   const seats = layout.rows * layout.columns;
-  const name = `classroom-${seats}`;
+  const name = `classroom-${seats}-${layout.height}p`;
   const occupants = seating(cast, seats);
   const folder = path.join(work, `${name}-frames`);
   await mkdir(folder, { recursive: true });
@@ -120,6 +121,7 @@ async function classroomRun(work: string, cast: Cast, layout: ClassroomLayout, p
     const ended = Date.now();
     const right = [...markedAt].filter(([rollNo]) => presentRollNos.has(rollNo)).map(([, at]) => at - watchingSince!).sort((a, b) => a - b);
     return {
+      frame: `${layout.width}x${layout.height}`,
       seats,
       faceWidths: `${layout.backFaceWidth}-${layout.frontFaceWidth} px`,
       registered: cast.roster.size,
@@ -137,10 +139,10 @@ async function classroomRun(work: string, cast: Cast, layout: ClassroomLayout, p
   }
 }
 
-/** Both classroom layouts, from ../shared/faces when present. */
+/** The classroom layouts, from ../shared/faces when present. */
 export async function classroomBench(work: string, engine: FaceEngine, progress: (message: string) => void): Promise<{ source: string; runs: ClassroomRun[] }> {
   const cast = await castFrom(existsSync(SHARED_MANIFEST) ? SHARED_MANIFEST : FIXTURE_MANIFEST, engine);
   const runs: ClassroomRun[] = [];
-  for (const layout of [CLASSROOM_24, CLASSROOM_40]) runs.push(await classroomRun(work, cast, layout, progress));
+  for (const layout of [CLASSROOM_24, CLASSROOM_40, CLASSROOM_40_1080P]) runs.push(await classroomRun(work, cast, layout, progress));
   return { source: cast.source, runs };
 }

@@ -26,7 +26,7 @@ const MARK_ROUNDS = Number(process.env.BENCH_MARK_ROUNDS ?? 4);
 // 1000 cold students take about 3.5 minutes on 2 cores: BENCH_COLD_1000=0 leaves them out.
 const COLD_SIZES = process.env.BENCH_COLD_1000 === '0' ? [100] : [100, 1_000];
 const WARM_SIZES = [1_000, 10_000];
-// The classroom runs (24 and 40 seats at 1280x720) take a few minutes: BENCH_CLASSROOM=0 leaves them out.
+// The classroom runs (24 and 40 seats at 1280x720, 40 at 1920x1080) take a few minutes: BENCH_CLASSROOM=0 leaves them out.
 const CLASSROOM = process.env.BENCH_CLASSROOM !== '0';
 
 const require = createRequire(import.meta.url);
@@ -163,9 +163,9 @@ function printTable(results: Record<string, any>): void {
     console.log(`${row.kind.padEnd(15)} | ${String(row.students).padStart(8)} | ${String(row.enrolled).padStart(8)} | ${String(row.startToFirstFrameMs).padStart(23)} | ${String(row.enrollmentMs).padStart(20)} | ${String(row.studentsPerSecond ?? '').padStart(10)} | ${String(row.coresUsed).padStart(10)} | ${row.peakRssMb}`);
   }
   if (results.classroom) {
-    console.log(`\nclassroom, 1280x720 frames replayed as fast as the worker takes them (${results.classroom.source}): seats | faces | present | marked | wrong | s to mark half | s to mark all | frames/s | peak RSS MB`);
+    console.log(`\nclassroom, frames replayed as fast as the worker takes them (${results.classroom.source}): frame | seats | faces | present | marked | wrong | s to mark half | s to mark all | frames/s | peak RSS MB`);
     for (const run of results.classroom.runs) {
-      console.log(`${run.seats} | ${run.faceWidths} | ${run.present} | ${run.marked} | ${run.wrong} | ${run.secondsToMarkHalf ?? '-'} | ${run.secondsToMarkAll ?? '-'} | ${run.framesPerSecond} | ${run.peakRssMb}`);
+      console.log(`${run.frame} | ${run.seats} | ${run.faceWidths} | ${run.present} | ${run.marked} | ${run.wrong} | ${run.secondsToMarkHalf ?? '-'} | ${run.secondsToMarkAll ?? '-'} | ${run.framesPerSecond} | ${run.peakRssMb}`);
     }
   }
   const memory = results.memory;
