@@ -1,0 +1,146 @@
+// npm run eval:classroom [-- <MANIFEST.tsv | folder of <person>/<photo>>] [--out eval/results]
+// Faces by size band in seated-class frames (1280x720): how many the camera path finds, and how many of those it
+// recognises right, wrong, or (strangers) accepts. Without a set it reads ../shared/faces/MANIFEST.tsv, or the test
+// fixtures on a clone without ../shared.
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config/config.ts';
+import { decodeImage } from '../faces/decode-image.ts';
+import { loadFaceEngine, type FaceBox, type FaceEngine } from '../faces/face-engine.ts';
+import { FaceMatcher, type EnrolledFace } from '../faces/face-matcher.ts';
+import { FRAME_MAX_SIDE, enrollmentFace, findPortraitFaces } from '../faces/find-faces.ts';
+import { locateFacesInTiles } from '../faces/tiled-locator.ts';
+import { composeClassroom, seatOf, sizeBand, SIZE_BANDS, type ClassroomLayout, type Occupant } from './classroom-scene.ts';
+import { loadLabelledSet } from './labelled-photos.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const SHARED_MANIFEST = path.resolve(ROOT, '../shared/faces/MANIFEST.tsv');
+const FIXTURE_SET = path.join(ROOT, 'test/fixtures/MANIFEST.tsv');
+const BACKGROUND = path.join(ROOT, 'test/fixtures/frames/01-empty-room.jpg');
+// Up to this many probe photos per person: a few people with many photos would otherwise fill the class.
+const PROBES_PER_PERSON = 3;
+
+// One class per band, face widths inside the band (back row to front row).
+const LAYOUTS: ClassroomLayout[] = [
+  { width: 1280, height: 720, rows: 5, columns: 8, backFaceWidth: 40, frontFaceWidth: 46 },
+  { width: 1280, height: 720, rows: 4, columns: 6, backFaceWidth: 52, frontFaceWidth: 76 },
+  { width: 1280, height: 720, rows: 3, columns: 5, backFaceWidth: 84, frontFaceWidth: 110 },
+];
+
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { out: { type: 'string', default: path.join(ROOT, 'eval/results') } } });
+const location = positionals[0] ? path.resolve(positionals[0]) : existsSync(SHARED_MANIFEST) ? SHARED_MANIFEST : FIXTURE_SET;
+const config = loadConfig();
+const rule = { threshold: config.MATCH_THRESHOLD, margin: config.MATCH_MARGIN };
+
+interface BandCounts {
+  faces: number;
+  found: number;
+  students: number;
+  studentsFound: number;
+  right: number;
+  wrong: number;
+  strangers: number;
+  strangersFound: number;
+  strangersAccepted: number;
+}
+
+const progress = (message: string) => process.stderr.write(`eval:classroom: ${message}\n`);
+
+/** The one face of a portrait (as enrollment chooses it), or undefined when there is none to use. */
+async function portraitFace(engine: FaceEngine, bytes: Uint8Array): Promise<{ box: FaceBox; descriptor: Float32Array } | undefined> {
+  try {
+    return enrollmentFace(await findPortraitFaces(bytes, engine)).face;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Each person enrolled from their first usable photo and seated with their others; strangers seated from `unknown`. */
+async function castFrom(engine: FaceEngine): Promise<{ enrolled: EnrolledFace[]; students: Occupant[]; strangers: Occupant[] }> {
+  const set = await loadLabelledSet(location);
+  const photosOf = new Map<string, string[]>();
+  // A derived photo is a resized or cropped copy of another: never enrolled or seated, so no pair is one photo twice.
+  for (const photo of set.photos.filter((p) => p.role === 'identity' && !p.derived && p.person)) photosOf.set(photo.person!, [...(photosOf.get(photo.person!) ?? []), photo.path]);
+  const enrolled: EnrolledFace[] = [];
+  const students: Occupant[] = [];
+  for (const [person, files] of photosOf) {
+    const usable: Occupant[] = [];
+    for (const file of files) {
+      if (usable.length > PROBES_PER_PERSON) break;
+      const bytes = await readFile(path.join(set.root, file));
+      const face = await portraitFace(engine, bytes);
+      if (!face) continue;
+      if (usable.length === 0) enrolled.push({ rollNo: person, descriptor: face.descriptor });
+      usable.push({ photo: bytes, face: face.box, person });
+    }
+    students.push(...usable.slice(1));
+  }
+  const strangers: Occupant[] = [];
+  for (const photo of set.photos.filter((p) => p.role === 'unknown' && !p.derived)) {
+    const bytes = await readFile(path.join(set.root, photo.path));
+    const face = await portraitFace(engine, bytes);
+    if (face) strangers.push({ photo: bytes, face: face.box });
+  }
+  return { enrolled, students, strangers };
+}
+
+async function evaluateLayout(engine: FaceEngine, matcher: FaceMatcher, layout: ClassroomLayout, occupants: Occupant[], counts: Map<string, BandCounts>) {
+  const background = await readFile(BACKGROUND);
+  const seats = layout.rows * layout.columns;
+  for (let first = 0; first < occupants.length; first += seats) {
+    const { jpeg, faces } = await composeClassroom(background, occupants.slice(first, first + seats), layout, 0, first + 1);
+    const image = await decodeImage(jpeg, { maxSide: FRAME_MAX_SIDE });
+    const boxes = await locateFacesInTiles(engine, image);
+    const seatOfBox = boxes.map((box) => seatOf(faces, box));
+    const described = boxes.filter((_, i) => seatOfBox[i] !== undefined);
+    const descriptors = await engine.describeFaces(image, described);
+    const verdicts = new Map<number, string | null>();
+    described.forEach((box, i) => {
+      const seat = seatOf(faces, box)!;
+      if (!verdicts.has(seat)) verdicts.set(seat, matcher.match(descriptors[i]!)?.rollNo ?? null);
+    });
+    faces.forEach((face, seat) => {
+      const band = counts.get(sizeBand(face.box))!;
+      const found = verdicts.has(seat);
+      const verdict = verdicts.get(seat);
+      band.faces += 1;
+      band.found += found ? 1 : 0;
+      if (face.person) {
+        band.students += 1;
+        band.studentsFound += found ? 1 : 0;
+        if (verdict === face.person) band.right += 1;
+        else if (verdict) band.wrong += 1;
+      } else {
+        band.strangers += 1;
+        band.strangersFound += found ? 1 : 0;
+        if (verdict) band.strangersAccepted += 1;
+      }
+    });
+  }
+}
+
+const engine = await loadFaceEngine(config.MODELS_DIR, config.INFERENCE_BACKEND, config.INFERENCE_THREADS);
+progress(`${engine.backend}: enrolling and choosing faces from ${path.relative(process.cwd(), location)}`);
+const { enrolled, students, strangers } = await castFrom(engine);
+const matcher = new FaceMatcher(enrolled, rule);
+const counts = new Map(SIZE_BANDS.map((band) => [band.name, { faces: 0, found: 0, students: 0, studentsFound: 0, right: 0, wrong: 0, strangers: 0, strangersFound: 0, strangersAccepted: 0 } as BandCounts]));
+// Students and strangers take turns in the seats, so every frame has both.
+const occupants = Array.from({ length: Math.max(students.length, strangers.length) }, (_, i) => [students[i], strangers[i]]).flat().filter((o): o is Occupant => o !== undefined);
+for (const layout of LAYOUTS) {
+  progress(`faces ${layout.backFaceWidth}-${layout.frontFaceWidth} px: ${occupants.length} faces in ${Math.ceil(occupants.length / (layout.rows * layout.columns))} frames`);
+  await evaluateLayout(engine, matcher, layout, occupants, counts);
+}
+const bands = [...counts].map(([band, c]) => ({ band, ...c, recall: c.faces ? Math.round((c.found / c.faces) * 1000) / 1000 : null }));
+const result = { date: new Date().toISOString(), set: path.relative(ROOT, location), backend: engine.backend, rule, frame: '1280x720', enrolled: enrolled.length, students: students.length, strangers: strangers.length, bands };
+await mkdir(values.out!, { recursive: true });
+const name = location === SHARED_MANIFEST ? 'shared-faces' : location === FIXTURE_SET ? 'fixtures' : path.basename(location, '.tsv');
+const file = path.join(values.out!, `classroom-${name}.json`);
+await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
+console.log(`${enrolled.length} enrolled; each face judged on one 1280x720 frame (the camera confirms over ${config.MATCH_MIN_FRAMES} frames of a track)`);
+console.log('face width | faces found | students right | wrong | not recognised | strangers accepted');
+for (const b of bands) {
+  console.log(`${b.band} | ${b.found}/${b.faces} | ${b.right}/${b.students} | ${b.wrong} | ${b.students - b.right - b.wrong} | ${b.strangersAccepted}/${b.strangers}`);
+}
+console.log(`written to ${path.relative(process.cwd(), file)}`);
