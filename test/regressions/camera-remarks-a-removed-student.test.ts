@@ -3,7 +3,7 @@
 // student again as if nobody had decided otherwise. The person's decision stands for the day, and the service says
 // (in /status and on the event stream) that it ignored the recognition for that reason.
 import assert from 'node:assert/strict';
-import { chmod, copyFile, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -12,38 +12,27 @@ import { openEventStream } from '../helpers/event-stream.ts';
 import { startPhotoServer, type PhotoServer } from '../helpers/photo-server.ts';
 import { recognitionApp } from '../helpers/recognition-app.ts';
 import { waitFor } from '../helpers/service-process.ts';
+import { switchableWebcam } from '../helpers/switchable-webcam.ts';
 
-const FRAMES = path.resolve(import.meta.dirname, '../fixtures/frames');
 let scratch: string;
 let photos: PhotoServer;
-let savedPath: string | undefined;
+let webcam: Awaited<ReturnType<typeof switchableWebcam>>;
 
 before(async () => {
   scratch = await mkdtemp(path.join(os.tmpdir(), 'attendance-remark-'));
   photos = await startPhotoServer();
-  // A webcam whose picture the test changes: each capture copies whatever `current.jpg` is at that moment.
-  const bin = path.join(scratch, 'bin');
-  await mkdir(bin);
-  await writeFile(path.join(bin, 'fswebcam'), `#!/bin/sh\nfor last; do :; done\ncp '${path.join(scratch, 'current.jpg')}' "$last"\n`);
-  await chmod(path.join(bin, 'fswebcam'), 0o755);
-  savedPath = process.env.PATH;
-  process.env.PATH = `${bin}${path.delimiter}${savedPath}`;
+  webcam = await switchableWebcam(scratch);
 });
 after(async () => {
-  process.env.PATH = savedPath;
+  webcam.restore();
   await photos.close();
   await rm(scratch, { recursive: true, force: true });
 });
 
-async function showCamera(frame: string): Promise<void> {
-  const staged = path.join(scratch, 'staged.jpg');
-  await copyFile(path.join(FRAMES, frame), staged);
-  await rename(staged, path.join(scratch, 'current.jpg'));
-}
 
 test("the camera does not mark again, that day, a student whose mark a person removed; it says it ignored them", async () => {
   const dataDir = path.join(scratch, 'data');
-  await showCamera('02-obama.jpg');
+  await webcam.show('02-obama.jpg');
   const recognition = await recognitionApp(dataDir, { CAMERA: 'webcam', MATCH_MIN_FRAMES: '1', TIME_ZONE: 'UTC', RATE_LIMIT_PER_MINUTE: '100000' });
   await recognition.students.addMany(
     [
@@ -83,7 +72,7 @@ test("the camera does not mark again, that day, a student whose mark a person re
     const ignored = seenAgain.ignoredRecognitions;
     assert.deepEqual(ignored, [{ rollNo: 'obama', day: today, seenAt: ignored[0].seenAt, reason: 'removed-by-person' }]);
     const secondSession = (await recognition.status()).sessionId;
-    await showCamera('07-rick.jpg');
+    await webcam.show('07-rick.jpg');
     await waitFor(async () => ((await recognition.status()).recognizedThisSession === 1 ? true : undefined), 'rick to be marked');
 
     const stopped = await recognition.call('POST', '/stop-recognition');

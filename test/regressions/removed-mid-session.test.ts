@@ -1,7 +1,7 @@
 // A student removed while a session runs used to be marked by it afterwards (the session still holds their
 // descriptor), undoing `DELETE /students/:rollNo?attendance=delete`.
 import assert from 'node:assert/strict';
-import { chmod, copyFile, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -11,38 +11,27 @@ import { buildRegistrationApp } from '../../src/registration/app.ts';
 import { startPhotoServer, type PhotoServer } from '../helpers/photo-server.ts';
 import { recognitionApp } from '../helpers/recognition-app.ts';
 import { waitFor } from '../helpers/service-process.ts';
+import { switchableWebcam } from '../helpers/switchable-webcam.ts';
 
-const FRAMES = path.resolve(import.meta.dirname, '../fixtures/frames');
 let scratch: string;
 let photos: PhotoServer;
-let savedPath: string | undefined;
+let webcam: Awaited<ReturnType<typeof switchableWebcam>>;
 
 before(async () => {
   scratch = await mkdtemp(path.join(os.tmpdir(), 'attendance-removed-'));
   photos = await startPhotoServer();
-  // A webcam whose picture the test changes: each capture copies whatever `current.jpg` is at that moment.
-  const bin = path.join(scratch, 'bin');
-  await mkdir(bin);
-  await writeFile(path.join(bin, 'fswebcam'), `#!/bin/sh\nfor last; do :; done\ncp '${path.join(scratch, 'current.jpg')}' "$last"\n`);
-  await chmod(path.join(bin, 'fswebcam'), 0o755);
-  savedPath = process.env.PATH;
-  process.env.PATH = `${bin}${path.delimiter}${savedPath}`;
+  webcam = await switchableWebcam(scratch);
 });
 after(async () => {
-  process.env.PATH = savedPath;
+  webcam.restore();
   await photos.close();
   await rm(scratch, { recursive: true, force: true });
 });
 
-async function showCamera(frame: string): Promise<void> {
-  const staged = path.join(scratch, 'staged.jpg');
-  await copyFile(path.join(FRAMES, frame), staged);
-  await rename(staged, path.join(scratch, 'current.jpg'));
-}
 
 test('a student removed during a session is not marked by it afterwards; the others still are', async () => {
   const dataDir = path.join(scratch, 'data');
-  await showCamera('01-empty-room.jpg');
+  await webcam.show('01-empty-room.jpg');
   const recognition = await recognitionApp(dataDir, { CAMERA: 'webcam', MATCH_MIN_FRAMES: '1' });
   const registration = await buildRegistrationApp({ config: loadConfig({ DATA_DIR: dataDir }), students: recognition.students, logger: pino({ level: 'silent' }) });
   await recognition.students.addMany(
@@ -63,9 +52,9 @@ test('a student removed during a session is not marked by it afterwards; the oth
 
     const removed = await registration.inject({ method: 'DELETE', url: '/students/obama?attendance=delete' });
     assert.equal(removed.statusCode, 200);
-    await showCamera('02-obama.jpg');
+    await webcam.show('02-obama.jpg');
     await framesAfter(3);
-    await showCamera('07-rick.jpg');
+    await webcam.show('07-rick.jpg');
     await waitFor(async () => ((await recognition.status()).recognizedThisSession >= 1 ? true : undefined), 'rick to be marked');
 
     const stopped = await recognition.call('POST', '/stop-recognition');
