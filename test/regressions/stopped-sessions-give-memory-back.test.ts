@@ -44,38 +44,40 @@ test('a glibc process without the malloc tuning is warned, and one with it is no
   assert.equal(mallocTuningWarning({ ...MALLOC_TUNING }), undefined);
 });
 
-test('stopped sessions give their memory back: idle memory stays near where the first session left it', { skip: process.platform !== 'linux' && 'reads /proc' }, async (t) => {
-  const frames = path.join(scratch, 'frames');
-  await mkdir(frames);
-  const faces = ['track-frames/01-obama.jpg', 'track-frames/07-rick.jpg', 'track-frames/10-daryl.jpg', 'track-frames/13-stranger.jpg'];
-  // Each session reads the folder from its first file; more files than a cycle watches, so none runs out.
-  for (let i = 0; i < FRAMES_PER_CYCLE * 4; i += 1) await link(path.join(FIXTURES, faces[Math.floor(i / 5) % faces.length]!), path.join(frames, `${String(i).padStart(5, '0')}.jpg`));
-  const dataDir = path.join(scratch, 'data');
-  await mkdir(dataDir);
-  const roster = ['obama', 'rick', 'daryl-1', 'biden', 'zy'].map((name) => ({ rollNo: name.replace(/-\d$/, ''), url: `${photos.origin}/${name}.jpg` }));
-  await writeFile(path.join(dataDir, 'students_data.json'), JSON.stringify(roster));
-  const service = await startServices({ DATA_DIR: dataDir, CAMERA: `dir:${frames}`, ALLOW_PRIVATE_URLS: '1', RATE_LIMIT_PER_MINUTE: '1000000' }, 'recognition');
-  try {
-    const pid = service.child.pid!;
-    const before = await residentMb(pid);
-    const idleAfter: number[] = [];
-    for (let cycle = 1; cycle <= CYCLES; cycle += 1) {
-      assert.equal((await postJson(`${service.recognition}/start-recognition`)).status, 200);
-      await waitFor(async () => {
-        const { json } = await getJson(`${service.recognition}/status`);
-        if (json.phase === 'failed') throw new Error(`session failed: ${json.lastError}`);
-        return json.framesProcessed >= FRAMES_PER_CYCLE ? true : undefined;
-      }, `${FRAMES_PER_CYCLE} frames in cycle ${cycle}`);
-      const stopped = await postJson(`${service.recognition}/stop-recognition`);
-      assert.equal(stopped.status, 200);
-      if (cycle === 1) assert.deepEqual(stopped.json.recognizedStudents.map((s: { rollNo: string }) => s.rollNo).sort(), ['daryl', 'obama', 'rick']);
-      idleAfter.push(await residentMb(pid));
+for (const backend of ['onnx', 'wasm']) {
+  test(`stopped sessions give their memory back on ${backend}: idle memory stays near where the first session left it`, { skip: process.platform !== 'linux' && 'reads /proc' }, async (t) => {
+    const frames = path.join(scratch, `frames-${backend}`);
+    await mkdir(frames);
+    const faces = ['track-frames/01-obama.jpg', 'track-frames/07-rick.jpg', 'track-frames/10-daryl.jpg', 'track-frames/13-stranger.jpg'];
+    // Each session reads the folder from its first file; more files than a cycle watches, so none runs out.
+    for (let i = 0; i < FRAMES_PER_CYCLE * 4; i += 1) await link(path.join(FIXTURES, faces[Math.floor(i / 5) % faces.length]!), path.join(frames, `${String(i).padStart(5, '0')}.jpg`));
+    const dataDir = path.join(scratch, `data-${backend}`);
+    await mkdir(dataDir);
+    const roster = ['obama', 'rick', 'daryl-1', 'biden', 'zy'].map((name) => ({ rollNo: name.replace(/-\d$/, ''), url: `${photos.origin}/${name}.jpg` }));
+    await writeFile(path.join(dataDir, 'students_data.json'), JSON.stringify(roster));
+    const service = await startServices({ DATA_DIR: dataDir, CAMERA: `dir:${frames}`, ALLOW_PRIVATE_URLS: '1', RATE_LIMIT_PER_MINUTE: '1000000', INFERENCE_BACKEND: backend }, 'recognition');
+    try {
+      const pid = service.child.pid!;
+      const before = await residentMb(pid);
+      const idleAfter: number[] = [];
+      for (let cycle = 1; cycle <= CYCLES; cycle += 1) {
+        assert.equal((await postJson(`${service.recognition}/start-recognition`)).status, 200);
+        await waitFor(async () => {
+          const { json } = await getJson(`${service.recognition}/status`);
+          if (json.phase === 'failed') throw new Error(`session failed: ${json.lastError}`);
+          return json.framesProcessed >= FRAMES_PER_CYCLE ? true : undefined;
+        }, `${FRAMES_PER_CYCLE} frames in cycle ${cycle}`);
+        const stopped = await postJson(`${service.recognition}/stop-recognition`);
+        assert.equal(stopped.status, 200);
+        if (cycle === 1) assert.deepEqual(stopped.json.recognizedStudents.map((s: { rollNo: string }) => s.rollNo).sort(), ['daryl', 'obama', 'rick']);
+        idleAfter.push(await residentMb(pid));
+      }
+      const report = `idle RSS ${before.toFixed(0)} MB before, after each cycle ${idleAfter.map((mb) => mb.toFixed(0)).join(', ')} MB`;
+      t.diagnostic(report);
+      assert.ok(Math.max(...idleAfter) - before <= MOST_IDLE_GROWTH_MB, `a stopped session kept its memory: ${report}`);
+      assert.ok(idleAfter.at(-1)! - idleAfter[0]! <= MOST_GROWTH_OVER_CYCLES_MB, `each cycle kept more memory: ${report}`);
+    } finally {
+      await service.stop();
     }
-    const report = `idle RSS ${before.toFixed(0)} MB before, after each cycle ${idleAfter.map((mb) => mb.toFixed(0)).join(', ')} MB`;
-    t.diagnostic(report);
-    assert.ok(Math.max(...idleAfter) - before <= MOST_IDLE_GROWTH_MB, `a stopped session kept its memory: ${report}`);
-    assert.ok(idleAfter.at(-1)! - idleAfter[0]! <= MOST_GROWTH_OVER_CYCLES_MB, `each cycle kept more memory: ${report}`);
-  } finally {
-    await service.stop();
-  }
-});
+  });
+}
