@@ -102,7 +102,7 @@ test('a click marks a missed student by hand, Undo with a reason removes the mar
   await teacher.fill('#roster tr[data-roll-no="b2"] .correction input', 'marked the wrong row');
   await teacher.click('#roster tr[data-roll-no="b2"] .correction button[type=submit]');
   await rowIs(teacher, 'b2', 'removed-by-person', 'b2 to be unmarked on the page');
-  assert.deepEqual(await row(teacher, 'b2'), { state: 'removed-by-person', text: 'mark removed by handthe camera leaves them unmarked today', action: 'Mark present' });
+  assert.deepEqual(await row(teacher, 'b2'), { state: 'removed-by-person', text: 'mark removed by handthe camera and class photos leave them unmarked today', action: 'Mark present' });
   await rowIs(watcher, 'b2', 'removed-by-person', 'the other page to unmark b2');
   assert.deepEqual((await (await api(`${services.recognition}/attendance?date=${day}`)).json()).days[0].present, []);
 

@@ -65,8 +65,8 @@ function noteOf({ reason, by }: CorrectionNote): Pick<Correction, 'reason' | 'by
 }
 
 /**
- * A person's corrections to the register: `PUT` marks a student present by hand, `DELETE` removes a mark (the camera
- * then does not mark them again that day), and `GET /attendance/changes` lists every such change, oldest first.
+ * A person's corrections to the register: `PUT` marks a student present by hand, `DELETE` removes a mark (neither the camera
+ * nor a class photo then marks them again that day), and `GET /attendance/changes` lists every such change, oldest first.
  */
 export const attendanceCorrectionsRoute: FastifyPluginAsyncZod<AttendanceCorrectionsRouteOptions> = async (
   app,
