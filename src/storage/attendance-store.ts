@@ -10,7 +10,7 @@ export const TimestampSchema = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:
 export const CameraRecordSchema = z.object({
   rollNo: RollNoSchema,
   timestamp: TimestampSchema,
-  source: z.literal('camera'),
+  source: z.literal('camera').describe('Marked by the recognition camera'),
   sessionId: z.string().nullable().describe('The recognition session that marked the student; null for marks made before sources were recorded'),
   distance: z.number().nullable().describe('Face-descriptor distance of the match; null for marks made before sources were recorded'),
   room: z.string().optional().describe("The recognition service's ROOM, when it has one"),
@@ -18,7 +18,7 @@ export const CameraRecordSchema = z.object({
 export type CameraRecord = z.infer<typeof CameraRecordSchema>;
 
 export const PhotoRecordSchema = CameraRecordSchema.extend({
-  source: z.literal('photo'),
+  source: z.literal('photo').describe('Marked from a class photo (POST /recognize-photo)'),
   sessionId: z.string().describe('The class-photo session (POST /recognize-photo) that marked the student'),
   distance: z.number().describe('Face-descriptor distance of the match'),
 }).describe('A mark made from a class photo');
@@ -27,7 +27,7 @@ export type PhotoRecord = z.infer<typeof PhotoRecordSchema>;
 export const ManualRecordSchema = z.object({
   rollNo: RollNoSchema,
   timestamp: TimestampSchema.describe('When the person marked the student'),
-  source: z.literal('manual'),
+  source: z.literal('manual').describe('Marked by a person (PUT /attendance/{date}/{rollNo})'),
   by: z.string().nullable(),
   reason: z.string().nullable(),
 });
@@ -37,7 +37,9 @@ export type ManualRecord = z.infer<typeof ManualRecordSchema>;
  * One student present on one day, and where that came from: the camera, a class photo or a person. `source` may gain
  * values in later versions (docs/api.md): clients are told to accept ones they do not know.
  */
-export const AttendanceRecordSchema = z.discriminatedUnion('source', [CameraRecordSchema, PhotoRecordSchema, ManualRecordSchema]);
+export const AttendanceRecordSchema = z
+  .discriminatedUnion('source', [CameraRecordSchema, PhotoRecordSchema, ManualRecordSchema])
+  .describe('One student present on one day, and where that came from (`source`: camera, photo or manual; it may gain values, so accept ones you do not know)');
 export type AttendanceRecord = z.infer<typeof AttendanceRecordSchema>;
 
 /** A mark made or removed by a person: the attendance's audit trail. */
