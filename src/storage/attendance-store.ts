@@ -33,10 +33,6 @@ export const ManualRecordSchema = z.object({
 });
 export type ManualRecord = z.infer<typeof ManualRecordSchema>;
 
-/**
- * One student present on one day, and where that came from: the camera, a class photo or a person. `source` may gain
- * values in later versions (docs/api.md): clients are told to accept ones they do not know.
- */
 export const AttendanceRecordSchema = z
   .discriminatedUnion('source', [CameraRecordSchema, PhotoRecordSchema, ManualRecordSchema])
   .describe('One student present on one day, and where that came from (`source`: camera, photo or manual; it may gain values, so accept ones you do not know)');
