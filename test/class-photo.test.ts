@@ -5,9 +5,11 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import sharp from 'sharp';
 import { composeClassroom } from '../src/evaluation/classroom-scene.ts';
+import { openEventStream } from './helpers/event-stream.ts';
 import { FIXTURES, startPhotoServer, type PhotoServer } from './helpers/photo-server.ts';
 import { recognitionApp } from './helpers/recognition-app.ts';
 import { emptyRoom, PRESENT_STUDENTS, seatedClass } from './helpers/seated-class.ts';
+import { waitFor } from './helpers/service-process.ts';
 
 // A class photo: two rows of four, faces 100 to 140 px wide in a 2400x1600 picture (test/helpers/seated-class.ts).
 const PRESENT = PRESENT_STUDENTS;
@@ -33,11 +35,11 @@ after(async () => {
 });
 
 /** The camera (when a session is started) sees an empty room. */
-async function serviceWithRoster(name: string) {
+async function serviceWithRoster(name: string, env: Record<string, string> = {}) {
   const emptyRoom = path.join(scratch, `${name}-camera`);
   await mkdir(emptyRoom);
   await copyFile(path.join(FIXTURES, 'frames/01-empty-room.jpg'), path.join(emptyRoom, '1.jpg'));
-  const service = await recognitionApp(path.join(scratch, name), { CAMERA: `dir:${emptyRoom}` });
+  const service = await recognitionApp(path.join(scratch, name), { CAMERA: `dir:${emptyRoom}`, ...env });
   await service.students.addMany(
     [...PRESENT, 'biden'].map((rollNo) => ({ rollNo, url: `${photos.origin}/${rollNo === 'daryl' ? 'daryl-1' : rollNo}.jpg` })),
     'now',
@@ -48,27 +50,53 @@ async function serviceWithRoster(name: string) {
 const recognizedIn = (faces: { verdict: string; rollNo: string | null }[]) =>
   faces.filter((face) => face.verdict === 'recognized').map((face) => face.rollNo).sort();
 
-test('a class photo marks exactly the students in it, lists every face, and a second post marks nobody again', async () => {
-  const { app, status } = await serviceWithRoster('marks');
+type Present = { rollNo: string; source: string; sessionId?: string; distance?: number; room?: string };
+
+test('a class photo marks exactly the students in it as marked from a photo, lists every face, and a second post marks nobody again', async () => {
+  const { app, status } = await serviceWithRoster('marks', { ROOM: 'room-101' });
+  const origin = await app.listen({ host: '127.0.0.1', port: 0 });
+  const events = await openEventStream(`${origin}/events`);
   try {
+    // A student a person marked before the photo keeps that mark: once per day, whoever marked first.
+    const day = (await app.inject({ method: 'GET', url: '/roster' })).json().day;
+    assert.equal((await app.inject({ method: 'PUT', url: `/attendance/${day}/rick`, payload: { by: 'Ms Rao' } })).statusCode, 200);
+    const fromPhoto = PRESENT.filter((rollNo) => rollNo !== 'rick');
+
     const answer = await app.inject({ method: 'POST', url: '/recognize-photo', headers: { 'content-type': 'image/jpeg' }, payload: classPhoto });
     assert.equal(answer.statusCode, 200, answer.body);
     const body = answer.json();
     assert.deepEqual([body.width, body.height], [2400, 1600]);
     assert.equal(body.faces.length, seated, 'every face of the photo is listed');
     assert.deepEqual(recognizedIn(body.faces), PRESENT);
-    assert.deepEqual(body.marked.map((record: { rollNo: string }) => record.rollNo).sort(), PRESENT);
-    const today = (await app.inject({ method: 'GET', url: '/attendance' })).json().days[0].present.map((r: { rollNo: string }) => r.rollNo).sort();
-    assert.deepEqual(today, PRESENT);
+    const marked: Present[] = body.marked;
+    assert.deepEqual(marked.map((record) => record.rollNo).sort(), fromPhoto, 'the student marked by hand is recognised but not marked again');
+    for (const record of marked) {
+      assert.deepEqual([record.source, record.sessionId, typeof record.distance, record.room], ['photo', body.sessionId, 'number', 'room-101'], record.rollNo);
+    }
+
+    const today: Present[] = (await app.inject({ method: 'GET', url: '/attendance' })).json().days[0].present;
+    assert.deepEqual(today.map(({ rollNo, source }) => [rollNo, source]).sort(), [...fromPhoto.map((rollNo) => [rollNo, 'photo']), ['rick', 'manual']].sort(), 'the stored record says it came from a photo');
+    const inRoom: Present[] = (await app.inject({ method: 'GET', url: '/attendance?room=room-101' })).json().days[0].present;
+    assert.deepEqual(inRoom.map((record) => record.rollNo).sort(), fromPhoto, "a photo taken in the room counts for the room's attendance");
+    const roster: Present[] = (await app.inject({ method: 'GET', url: '/roster' })).json().students;
+    assert.deepEqual(roster.filter((student) => fromPhoto.includes(student.rollNo)).map((student) => student.source), ['photo', 'photo', 'photo']);
+    const presentEvents = await waitFor(async () => {
+      const arrived = events.events.filter((event) => event.event === 'student-present');
+      return arrived.length === fromPhoto.length ? arrived : undefined;
+    }, 'a student-present event for each photo mark');
+    assert.deepEqual(presentEvents.map((event) => event.data.source), ['photo', 'photo', 'photo'], 'the events say photo too');
     assert.equal((await status()).running, false, 'the photo session has ended');
 
     const again = (await app.inject({ method: 'POST', url: '/recognize-photo', headers: { 'content-type': 'image/jpeg' }, payload: classPhoto })).json();
     assert.deepEqual(recognizedIn(again.faces), PRESENT);
     assert.deepEqual(again.marked, [], 'once per day');
+    const stopped = (await app.inject({ method: 'POST', url: '/stop-recognition' })).json().recognizedStudents as Present[];
+    assert.deepEqual(stopped.filter((record) => record.source === 'photo').map((record) => record.rollNo).sort(), fromPhoto, '/stop-recognition lists the photo marks with their source');
     assert.deepEqual((await readdir(path.join(scratch, 'marks'))).filter((file) => !/\.lock$/.test(file)).sort(), [
       'attendance.json', 'descriptors.json', 'enrollment.json', 'students_data.json',
     ], 'nothing of the photo is kept');
   } finally {
+    events.close();
     await app.close();
   }
 });

@@ -1,9 +1,10 @@
 // `npm run db:migrate` and `npm run db:import -- <DATA_DIR>` as a user runs them, against a fresh database.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { after, describe, test } from 'node:test';
 import { DESCRIPTOR_MODEL_VERSION } from '../src/faces/face-engine.ts';
@@ -27,12 +28,43 @@ describe('the database schema and moving a data folder over', { skip: postgresSk
     try {
       const applied = await Promise.all(databases.map((database) => migrate(database)));
       const versions = (await readMigrations()).map((migration) => migration.version);
-      assert.deepEqual(applied.flat().sort(), versions, 'each migration applied by exactly one of them');
+      assert.deepEqual(applied.flat().sort((a, b) => a - b), versions, 'each migration applied by exactly one of them');
       const { stdout } = await npmRun('db:migrate', [], fresh.url);
       assert.match(stdout, /the schema is up to date/);
       assert.equal((await queryDatabase(fresh.url, 'SELECT version FROM schema_migrations')).length, versions.length);
     } finally {
       await Promise.all(databases.map((database) => database.close()));
+      await fresh.drop();
+    }
+  });
+
+  test('a database migrated before photo marks existed takes migration 002 even after later ones, keeps its rows, then records photo marks', async () => {
+    const fresh = await freshDatabase({ migrated: false });
+    const database = new Database(fresh.url);
+    try {
+      await migrate(database);
+      // Back to the schema of 001 with every later migration still recorded: a branch adding 002 merged after one adding 003.
+      await database.query(`ALTER TABLE attendance DROP CONSTRAINT attendance_photo_names_its_session;
+        ALTER TABLE attendance DROP CONSTRAINT attendance_source_check;
+        ALTER TABLE attendance ADD CONSTRAINT attendance_source_check CHECK (source IN ('camera', 'manual'));
+        DELETE FROM schema_migrations WHERE version = 2`);
+      const { attendance } = postgresStores(database);
+      await attendance.markPresent('2025-09-06', { rollNo: 'a1', timestamp: '2025-09-06T03:30:00Z', sessionId: 's-1', distance: 0.4, room: 'room-101' });
+      await attendance.markManually('2025-09-06', { rollNo: 'b2', at: '2025-09-06T05:00:00Z', by: 'Ms Rao', reason: null });
+      const before = await attendance.listDay('2025-09-06');
+      await assert.rejects(attendance.markPresent('2025-09-06', { rollNo: 'c3', timestamp: '2025-09-06T03:31:00Z', source: 'photo', sessionId: 's-2', distance: 0.3 }), /attendance_source_check/);
+
+      assert.deepEqual(await migrate(database), [2]);
+      assert.deepEqual(await attendance.listDay('2025-09-06'), before, 'the rows kept before read back as they were');
+      assert.equal(await attendance.markPresent('2025-09-06', { rollNo: 'c3', timestamp: '2025-09-06T03:31:00Z', source: 'photo', sessionId: 's-2', distance: 0.3 }), 'marked');
+      assert.equal((await attendance.listDay('2025-09-06'))[2]?.source, 'photo');
+      await assert.rejects(
+        database.query(`INSERT INTO attendance (day, roll_no, timestamp, source) VALUES ('2025-09-06', 'd4', '2025-09-06T03:32:00Z', 'photo')`),
+        /attendance_photo_names_its_session/,
+        'a photo row without its session and distance is refused',
+      );
+    } finally {
+      await database.close();
       await fresh.drop();
     }
   });
@@ -48,13 +80,14 @@ describe('the database schema and moving a data folder over', { skip: postgresSk
       await json.attendance.markPresent('2025-09-06', { rollNo: 'a1', timestamp: '2025-09-06T03:30:00Z', sessionId: 's-1', distance: 0.4, room: 'room-101' });
       await json.attendance.markManually('2025-09-06', { rollNo: 'toString', at: '2025-09-06T05:00:00Z', by: 'Ms Rao', reason: 'came late' });
       await json.attendance.markPresent('2025-09-07', { rollNo: 'a1', timestamp: '2025-09-07T03:30:00Z' });
+      await json.attendance.markPresent('2025-09-07', { rollNo: 'toString', timestamp: '2025-09-07T03:31:00Z', source: 'photo', sessionId: 's-2', distance: 0.35, room: 'room-101' });
       await json.attendance.removeMark('2025-09-07', { rollNo: 'a1', at: '2025-09-07T06:00:00Z', by: null, reason: 'wrong student' });
       await json.enrollments.recordMany({ a1: { usable: true, url: 'https://photos.example/a1-new.jpg', checkedAt: '2025-09-06T03:00:00Z' } });
       const cached = { a1: [{ url: 'https://photos.example/a1-new.jpg', sha256: 'ab'.repeat(32), descriptor: Buffer.alloc(512, 7).toString('base64') }] };
       await json.descriptors.recordMany(DESCRIPTOR_MODEL_VERSION, cached, async (rollNos) => new Set(rollNos));
 
       const first = await npmRun('db:import', [dataDir], fresh.url);
-      assert.match(first.stdout, /"students":2,"classMemberships":2,"attendanceRecords":2,"attendanceChanges":2,"enrollmentOutcomes":1,"descriptorPhotos":1/);
+      assert.match(first.stdout, /"students":2,"classMemberships":2,"attendanceRecords":3,"attendanceChanges":2,"enrollmentOutcomes":1,"descriptorPhotos":1/);
       const second = await npmRun('db:import', [dataDir], fresh.url);
       assert.match(second.stdout, /"students":0,"classMemberships":0,"attendanceRecords":0,"attendanceChanges":0,"enrollmentOutcomes":0,"descriptorPhotos":0/);
 
@@ -79,6 +112,24 @@ describe('the database schema and moving a data folder over', { skip: postgresSk
       return true;
     });
   });
+});
+
+test('migration files the runner would skip or confuse stop it with their names: a misnamed file, two files of one version', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'migrations-'));
+  try {
+    const folder = pathToFileURL(`${dir}/`);
+    await writeFile(path.join(dir, '001-initial.sql'), 'SELECT 1');
+    await writeFile(path.join(dir, '10-later.sql'), 'SELECT 10');
+    await writeFile(path.join(dir, '002-photo-source.sql'), 'SELECT 2');
+    assert.deepEqual((await readMigrations(folder)).map((migration) => [migration.version, migration.name]), [[1, 'initial'], [2, 'photo-source'], [10, 'later']], 'in version order, whatever the digits');
+    await writeFile(path.join(dir, '003_rooms.sql'), 'SELECT 3');
+    await assert.rejects(readMigrations(folder), /migration 003_rooms\.sql is not named NNN-name\.sql/);
+    await rm(path.join(dir, '003_rooms.sql'));
+    await writeFile(path.join(dir, '002-rooms.sql'), 'SELECT 2');
+    await assert.rejects(readMigrations(folder), /migrations 002-(photo-source|rooms)\.sql and 002-(photo-source|rooms)\.sql have the same version/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 test('a service started while its database is unreachable exits saying so, without the connection string', async () => {

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { JsonAttendanceStore } from '../src/storage/json-attendance-store.ts';
 import { startServices, waitFor, type RunningServices } from './helpers/service-process.ts';
 
 // Corrections on the roll-call page, in a real headless Chromium (Debian's package) against `npm start`'s process with
@@ -102,7 +103,7 @@ test('a click marks a missed student by hand, Undo with a reason removes the mar
   await teacher.fill('#roster tr[data-roll-no="b2"] .correction input', 'marked the wrong row');
   await teacher.click('#roster tr[data-roll-no="b2"] .correction button[type=submit]');
   await rowIs(teacher, 'b2', 'removed-by-person', 'b2 to be unmarked on the page');
-  assert.deepEqual(await row(teacher, 'b2'), { state: 'removed-by-person', text: 'mark removed by handthe camera leaves them unmarked today', action: 'Mark present' });
+  assert.deepEqual(await row(teacher, 'b2'), { state: 'removed-by-person', text: 'mark removed by handthe camera and class photos leave them unmarked today', action: 'Mark present' });
   await rowIs(watcher, 'b2', 'removed-by-person', 'the other page to unmark b2');
   assert.deepEqual((await (await api(`${services.recognition}/attendance?date=${day}`)).json()).days[0].present, []);
 
@@ -141,6 +142,31 @@ test('a click marks a missed student by hand, Undo with a reason removes the mar
   assert.deepEqual(errors, []);
   await teacher.close();
   await watcher.close();
+});
+
+test('a mark from a class photo shows as such on the roll-call page, and Undo removes it like any other mark', { skip: SKIP, timeout: 120_000 }, async () => {
+  const added = await api(`${services.registration}/add-student`, { method: 'POST', body: JSON.stringify({ classStudents: [{ rollNo: 'd4', url: 'https://photos.invalid/d4.jpg' }] }) });
+  assert.equal(added.status, 200);
+  const day = (await (await api(`${services.recognition}/roster`)).json()).day;
+  // The mark POST /recognize-photo keeps (test/class-photo.test.ts makes one with real inference), written by the store
+  // under the file lock the services share.
+  const fromPhoto = { rollNo: 'd4', timestamp: new Date().toISOString().slice(0, 19) + 'Z', source: 'photo' as const, sessionId: 'photo-session-1', distance: 0.38 };
+  assert.equal(await new JsonAttendanceStore(path.join(scratch, 'data')).markPresent(day, fromPhoto), 'marked');
+  const errors: string[] = [];
+  const teacher = await openPage(errors);
+  await teacher.waitForSelector('#roster tbody tr[data-roll-no="d4"]');
+  const shown = await row(teacher, 'd4');
+  assert.match(shown.text, /^present at .*from a class photo$/);
+  assert.equal(shown.action, 'Undo');
+
+  await teacher.click('#roster tr[data-roll-no="d4"] .correction button');
+  await teacher.fill('#roster tr[data-roll-no="d4"] .correction input', 'not in class today');
+  await teacher.click('#roster tr[data-roll-no="d4"] .correction button[type=submit]');
+  await rowIs(teacher, 'd4', 'removed-by-person', 'd4 to be unmarked on the page');
+  const changes = (await (await api(`${services.recognition}/attendance/changes?date=${day}`)).json()).changes;
+  assert.deepEqual(changes.at(-1).before, fromPhoto, 'the change keeps the photo record as it was');
+  assert.deepEqual(errors, []);
+  await teacher.close();
 });
 
 // Needs no browser, so it runs without Chromium too.

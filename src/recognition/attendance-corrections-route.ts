@@ -65,8 +65,8 @@ function noteOf({ reason, by }: CorrectionNote): Pick<Correction, 'reason' | 'by
 }
 
 /**
- * A person's corrections to the register: `PUT` marks a student present by hand, `DELETE` removes a mark (the camera
- * then does not mark them again that day), and `GET /attendance/changes` lists every such change, oldest first.
+ * A person's corrections to the register: `PUT` marks a student present by hand, `DELETE` removes a mark (neither the camera
+ * nor a class photo then marks them again that day), and `GET /attendance/changes` lists every such change, oldest first.
  */
 export const attendanceCorrectionsRoute: FastifyPluginAsyncZod<AttendanceCorrectionsRouteOptions> = async (
   app,
@@ -105,7 +105,7 @@ export const attendanceCorrectionsRoute: FastifyPluginAsyncZod<AttendanceCorrect
     '/attendance/:date/:rollNo',
     {
       schema: {
-        summary: "Remove a student's mark on a day, whoever made it; the camera does not mark them again that day",
+        summary: "Remove a student's mark on a day, whoever made it (camera, class photo or person); neither the camera nor a class photo marks them again that day",
         description: '`reason` and `by` come as a JSON body or in the query, not both.',
         params: CorrectionParamsSchema,
         querystring: CorrectionQuerySchema,

@@ -11,7 +11,7 @@ const AttendanceQuerySchema = z
     ...DayRangeQueryFields,
     format: z.enum(['json', 'csv']).optional().describe('Overrides the Accept header'),
     include: z.enum(['absent']).optional().describe('`absent` also lists the registered students who were not present'),
-    room: RoomSchema.optional().describe('Only the students a camera in this ROOM marked (the whole school without it)'),
+    room: RoomSchema.optional().describe('Only the students marked by the camera or from a class photo in this ROOM (the whole school without it)'),
   })
   .superRefine(checkDayRange);
 
@@ -93,7 +93,7 @@ export const attendanceRoute: FastifyPluginAsyncZod<AttendanceRouteOptions> = as
           ? [{ date: range.from, present: await attendance.listDay(range.from) }]
           : (await attendance.listRange(range.from, range.to)).map(({ day, records }) => ({ date: day, present: records }));
       if (room !== undefined) {
-        days = days.map((day) => ({ ...day, present: day.present.filter((record) => record.source === 'camera' && record.room === room) }));
+        days = days.map((day) => ({ ...day, present: day.present.filter((record) => (record.source === 'camera' || record.source === 'photo') && record.room === room) }));
       }
       if (include === 'absent') {
         const roster = (await students.list()).map((student) => student.rollNo);

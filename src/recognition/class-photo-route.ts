@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { DataFileNotWritableError, ModelFilesMissingError } from '../errors.ts';
 import { ErrorReplySchema } from '../http/error-handling.ts';
 import { PhotoUrlSchema } from '../registration/add-student-route.ts';
-import { AttendanceRecordSchema } from '../storage/attendance-store.ts';
+import { PhotoRecordSchema } from '../storage/attendance-store.ts';
 import { ClassPhotoError, SessionAlreadyRunningError, type RecognitionSessions } from './recognition-sessions.ts';
 
 const IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/webp'];
@@ -24,7 +24,9 @@ const ClassPhotoReplySchema = z.object({
       margin: z.number().nullable(),
     }),
   ),
-  marked: z.array(AttendanceRecordSchema),
+  marked: z
+    .array(PhotoRecordSchema)
+    .describe('The students this photo marked present, each record with source "photo"; those already present that day (whoever marked them) are not marked again'),
 });
 
 /**
@@ -42,7 +44,8 @@ export const classPhotoRoute: FastifyPluginAsyncZod<{ sessions: RecognitionSessi
         summary: 'Take the roll from a photo of the class: every face with its verdict; recognised students are marked present',
         description:
           `Body: the photo (${IMAGE_TYPES.join(', ')}, at most PHOTO_MAX_BYTES) or {"url"}. ` +
-          '`?annotated=1` answers with the photo as JPEG, faces boxed and labelled, instead of JSON.',
+          '`?annotated=1` answers with the photo as JPEG, faces boxed and labelled, instead of JSON. ' +
+          'Its marks are attendance records with `source: "photo"`, the session and the match distance (and `room` when the service has a ROOM).',
         querystring: z.object({ annotated: z.enum(['0', '1']).default('0') }).strict(),
         response: {
           200: ClassPhotoReplySchema,

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { describeCamera } from '../camera/open-frame-source.ts';
 import type { Config } from '../config/config.ts';
 import { AttendanceError, DatabaseUnavailableError } from '../errors.ts';
-import type { AttendanceRecord, AttendanceStore } from '../storage/attendance-store.ts';
+import { recordOfMark, type AttendanceRecord, type AttendanceStore, type PhotoRecord } from '../storage/attendance-store.ts';
 import { decodeDescriptor, encodeDescriptor, type DescriptorStore } from '../storage/descriptor-store.ts';
 import type { EnrollmentOutcomes, EnrollmentStore } from '../storage/enrollment-store.ts';
 import { DESCRIPTOR_MODEL_VERSION } from '../faces/face-engine.ts';
@@ -41,8 +41,8 @@ export interface ClassPhotoResult {
   width: number;
   height: number;
   faces: PhotoFace[];
-  /** Students this photo marked present (they were not yet that day). */
-  marked: AttendanceRecord[];
+  /** Students this photo marked present (they were not yet that day), each with `source: 'photo'`. */
+  marked: PhotoRecord[];
   annotatedJpeg?: Buffer;
 }
 
@@ -108,6 +108,8 @@ interface QueuedMark {
 interface Session {
   id: string;
   day: string;
+  /** What its marks say they came from: the camera, or the class photo the session examines. */
+  source: 'camera' | 'photo';
   worker: Worker;
   exited: Promise<unknown>;
   /** The roster as this session read it at its start: what it writes is for students still registered so. */
@@ -192,7 +194,7 @@ export class RecognitionSessions {
         width,
         height,
         faces,
-        marked: session.marked,
+        marked: session.marked.filter((record) => record.source === 'photo'),
         annotatedJpeg: annotatedJpeg && Buffer.from(annotatedJpeg.buffer, annotatedJpeg.byteOffset, annotatedJpeg.byteLength),
       };
     });
@@ -345,6 +347,7 @@ export class RecognitionSessions {
     const session: Session = {
       id: settings.sessionId,
       day,
+      source: classPhoto ? 'photo' : 'camera',
       worker,
       exited: new Promise((resolve) => worker.once('exit', resolve)),
       rosterAtStart: new Map(students.map((student) => [student.rollNo, student])),
@@ -431,16 +434,15 @@ export class RecognitionSessions {
     const day = dayIn(this.options.config.TIME_ZONE, seenAt);
     const timestamp = toTimestamp(seenAt);
     const room = this.options.config.ROOM;
-    const outcome = await this.options.attendance.markPresent(
-      day,
-      { rollNo, timestamp, sessionId: session.id, distance, ...(room !== undefined && { room }) },
-      (rollNos, lookup) => this.stillOnRoster(session, rollNos, sameRegistration, lookup),
+    const mark = { rollNo, timestamp, source: session.source, sessionId: session.id, distance, ...(room !== undefined && { room }) };
+    const outcome = await this.options.attendance.markPresent(day, mark, (rollNos, lookup) =>
+      this.stillOnRoster(session, rollNos, sameRegistration, lookup),
     );
     if (outcome === 'marked') {
       session.status.recognizedThisSession += 1;
-      session.marked.push({ rollNo, timestamp, source: 'camera', sessionId: session.id, distance, ...(room !== undefined && { room }) });
-      log.info({ rollNo, day }, 'student marked present');
-      this.events.publish({ type: 'student-present', sessionId: session.id, rollNo, day, timestamp, source: 'camera', distance, room: room ?? null });
+      session.marked.push(recordOfMark(mark));
+      log.info({ rollNo, day, source: session.source }, 'student marked present');
+      this.events.publish({ type: 'student-present', sessionId: session.id, rollNo, day, timestamp, source: session.source, distance, room: room ?? null });
     } else if (outcome === 'removed-by-person') {
       session.status.ignoredRecognitions.push({ rollNo, day, seenAt: timestamp, reason: outcome });
       log.info({ rollNo, day }, 'student recognised but not marked: a person removed their mark today');

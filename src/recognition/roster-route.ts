@@ -14,8 +14,11 @@ const RosterEntrySchema = z.object({
     problem: z.object({ code: z.enum(ENROLLMENT_ERROR_CODES), message: z.string() }).nullable(),
   }),
   presentAt: z.string().nullable().describe('When the student was marked present today, or null'),
-  source: z.enum(['camera', 'manual']).nullable().describe('Who marked the student present today: the camera or a person; null when not present'),
-  removedByPerson: z.boolean().describe('Not present because a person removed their mark today: the camera does not mark them again today'),
+  source: z
+    .enum(['camera', 'photo', 'manual'])
+    .nullable()
+    .describe('What marked the student present today: the camera, a class photo or a person; null when not present. May gain values: accept ones you do not know'),
+  removedByPerson: z.boolean().describe('Not present because a person removed their mark today: neither the camera nor a class photo marks them again today'),
 });
 
 const RosterReplySchema = z.object({

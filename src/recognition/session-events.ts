@@ -11,7 +11,7 @@ export const SessionEventSchema = z.discriminatedUnion('type', [
     rollNo: z.string(),
     day: z.string(),
     timestamp: z.string(),
-    source: z.literal('camera'),
+    source: z.enum(['camera', 'photo']).describe('photo: the session took the roll from a class photo (POST /recognize-photo)'),
     distance: z.number(),
     room: z.string().nullable().describe("The recognition service's ROOM"),
   }),

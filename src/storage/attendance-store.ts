@@ -10,24 +10,32 @@ export const TimestampSchema = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:
 export const CameraRecordSchema = z.object({
   rollNo: RollNoSchema,
   timestamp: TimestampSchema,
-  source: z.literal('camera'),
+  source: z.literal('camera').describe('Marked by the recognition camera'),
   sessionId: z.string().nullable().describe('The recognition session that marked the student; null for marks made before sources were recorded'),
   distance: z.number().nullable().describe('Face-descriptor distance of the match; null for marks made before sources were recorded'),
   room: z.string().optional().describe("The recognition service's ROOM, when it has one"),
 });
 export type CameraRecord = z.infer<typeof CameraRecordSchema>;
 
+export const PhotoRecordSchema = CameraRecordSchema.extend({
+  source: z.literal('photo').describe('Marked from a class photo (POST /recognize-photo)'),
+  sessionId: z.string().describe('The class-photo session (POST /recognize-photo) that marked the student'),
+  distance: z.number().describe('Face-descriptor distance of the match'),
+}).describe('A mark made from a class photo');
+export type PhotoRecord = z.infer<typeof PhotoRecordSchema>;
+
 export const ManualRecordSchema = z.object({
   rollNo: RollNoSchema,
   timestamp: TimestampSchema.describe('When the person marked the student'),
-  source: z.literal('manual'),
+  source: z.literal('manual').describe('Marked by a person (PUT /attendance/{date}/{rollNo})'),
   by: z.string().nullable(),
   reason: z.string().nullable(),
 });
 export type ManualRecord = z.infer<typeof ManualRecordSchema>;
 
-/** One student present on one day, and where that came from. */
-export const AttendanceRecordSchema = z.discriminatedUnion('source', [CameraRecordSchema, ManualRecordSchema]);
+export const AttendanceRecordSchema = z
+  .discriminatedUnion('source', [CameraRecordSchema, PhotoRecordSchema, ManualRecordSchema])
+  .describe('One student present on one day, and where that came from (`source`: camera, photo or manual; it may gain values, so accept ones you do not know)');
 export type AttendanceRecord = z.infer<typeof AttendanceRecordSchema>;
 
 /** A mark made or removed by a person: the attendance's audit trail. */
@@ -42,8 +50,21 @@ export const AttendanceChangeSchema = z.object({
 });
 export type AttendanceChange = z.infer<typeof AttendanceChangeSchema>;
 
-/** What the camera saw: `sessionId` and `distance` may be left out only by callers that have none (tools, imports). */
-export type CameraMark = Pick<CameraRecord, 'rollNo' | 'timestamp'> & Partial<Pick<CameraRecord, 'sessionId' | 'distance' | 'room'>>;
+/**
+ * What recognition saw, in a camera's frames or in a class photo. A camera mark may leave out `source` and, only when
+ * the caller has none (tools, imports), `sessionId` and `distance`; a photo mark always has them.
+ */
+export type RecognitionMark =
+  | (Pick<CameraRecord, 'rollNo' | 'timestamp'> & Partial<Pick<CameraRecord, 'source' | 'sessionId' | 'distance' | 'room'>>)
+  | PhotoRecord;
+
+/** The record a recognition mark is kept as. */
+export function recordOfMark(mark: RecognitionMark): CameraRecord | PhotoRecord {
+  const { rollNo, timestamp, room } = mark;
+  const where = room !== undefined ? { room } : {};
+  if (mark.source === 'photo') return { rollNo, timestamp, source: 'photo', sessionId: mark.sessionId, distance: mark.distance, ...where };
+  return { rollNo, timestamp, source: 'camera', sessionId: mark.sessionId ?? null, distance: mark.distance ?? null, ...where };
+}
 
 /** A person's decision: who (`rollNo`), when it was made (`at`), by whom and why. */
 export interface Correction {
@@ -56,10 +77,10 @@ export interface Correction {
 /**
  * - `marked`: recorded.
  * - `already-present`: the student was present that day; nothing changed.
- * - `removed-by-person`: a person removed the student's mark that day; the camera does not overrule them.
+ * - `removed-by-person`: a person removed the student's mark that day; neither the camera nor a class photo overrules them.
  * - `not-current`: `stillCurrent` no longer allows the student (removed from the roster meanwhile).
  */
-export type CameraMarkOutcome = 'marked' | 'already-present' | 'removed-by-person' | 'not-current';
+export type RecognitionMarkOutcome = 'marked' | 'already-present' | 'removed-by-person' | 'not-current';
 
 export type ManualMarkOutcome =
   | { outcome: 'marked'; record: ManualRecord; change: AttendanceChange }
@@ -73,10 +94,11 @@ export type ManualMarkOutcome =
  */
 export interface AttendanceStore {
   /**
-   * The camera saw a student: records a camera mark for `day` unless the student is already present that day, a person
-   * removed their mark that day (and has not marked them again since), or `stillCurrent` (when given) no longer allows them.
+   * The camera or a class photo saw a student: records the mark for `day` (as `recordOfMark` makes it) unless the student
+   * is already present that day (whoever marked them), a person removed their mark that day (and has not marked them
+   * again since), or `stillCurrent` (when given) no longer allows them.
    */
-  markPresent(day: string, mark: CameraMark, stillCurrent?: StillCurrent): Promise<CameraMarkOutcome>;
+  markPresent(day: string, mark: RecognitionMark, stillCurrent?: StillCurrent): Promise<RecognitionMarkOutcome>;
   /**
    * A person marks a student present on `day`, with a change entry, unless `stillCurrent` (when given) no longer allows
    * them (even if a kept record shows them present) or they are already present (then nothing changes).

@@ -5,13 +5,14 @@ import {
   AttendanceChangeSchema,
   AttendanceRecordSchema,
   DaySchema,
+  recordOfMark,
   type AttendanceChange,
   type AttendanceRecord,
   type AttendanceStore,
-  type CameraMark,
-  type CameraMarkOutcome,
   type Correction,
   type ManualMarkOutcome,
+  type RecognitionMark,
+  type RecognitionMarkOutcome,
 } from './attendance-store.ts';
 import type { StillCurrent } from './student-store.ts';
 
@@ -63,7 +64,7 @@ export class JsonAttendanceStore implements AttendanceStore {
     return this.document.file;
   }
 
-  markPresent(day: string, mark: CameraMark, stillCurrent?: StillCurrent): Promise<CameraMarkOutcome> {
+  markPresent(day: string, mark: RecognitionMark, stillCurrent?: StillCurrent): Promise<RecognitionMarkOutcome> {
     return this.document.update(async (current) => {
       const present = recordsOf(current, day);
       if (present.some((record) => record.rollNo === mark.rollNo)) return unchanged('already-present' as const);
@@ -71,15 +72,7 @@ export class JsonAttendanceStore implements AttendanceStore {
         return unchanged('removed-by-person' as const);
       }
       if (stillCurrent && !(await stillCurrent([mark.rollNo])).has(mark.rollNo)) return unchanged('not-current' as const);
-      const record: AttendanceRecord = {
-        rollNo: mark.rollNo,
-        timestamp: mark.timestamp,
-        source: 'camera',
-        sessionId: mark.sessionId ?? null,
-        distance: mark.distance ?? null,
-        ...(mark.room !== undefined && { room: mark.room }),
-      };
-      return { next: { ...current, days: withDay(current, day, [...present, record]) }, result: 'marked' as const };
+      return { next: { ...current, days: withDay(current, day, [...present, recordOfMark(mark)]) }, result: 'marked' as const };
     });
   }
 

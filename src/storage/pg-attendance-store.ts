@@ -1,12 +1,13 @@
-import type {
-  AttendanceChange,
-  AttendanceRecord,
-  AttendanceStore,
-  CameraMark,
-  CameraMarkOutcome,
-  Correction,
-  ManualMarkOutcome,
-  ManualRecord,
+import {
+  recordOfMark,
+  type AttendanceChange,
+  type AttendanceRecord,
+  type AttendanceStore,
+  type Correction,
+  type ManualMarkOutcome,
+  type ManualRecord,
+  type RecognitionMark,
+  type RecognitionMarkOutcome,
 } from './attendance-store.ts';
 import { lockKey, type Database, type Sql } from './pg-database.ts';
 import { rosterLookupIn } from './pg-student-store.ts';
@@ -16,7 +17,7 @@ interface AttendanceRow {
   day: string;
   roll_no: string;
   timestamp: string;
-  source: 'camera' | 'manual';
+  source: AttendanceRecord['source'];
   session_id: string | null;
   distance: number | null;
   room: string | null;
@@ -39,14 +40,10 @@ const CHANGE_COLUMNS = 'at, day, roll_no, action, changed_by, reason, before';
 
 function recordFromRow(row: AttendanceRow): AttendanceRecord {
   if (row.source === 'manual') return { rollNo: row.roll_no, timestamp: row.timestamp, source: 'manual', by: row.marked_by, reason: row.reason };
-  return {
-    rollNo: row.roll_no,
-    timestamp: row.timestamp,
-    source: 'camera',
-    sessionId: row.session_id,
-    distance: row.distance,
-    ...(row.room !== null && { room: row.room }),
-  };
+  const where = row.room !== null ? { room: row.room } : {};
+  // Migration 002's check keeps a photo row's session and distance set.
+  if (row.source === 'photo') return { rollNo: row.roll_no, timestamp: row.timestamp, source: 'photo', sessionId: row.session_id!, distance: row.distance!, ...where };
+  return { rollNo: row.roll_no, timestamp: row.timestamp, source: 'camera', sessionId: row.session_id, distance: row.distance, ...where };
 }
 
 function changeFromRow(row: ChangeRow): AttendanceChange {
@@ -86,7 +83,7 @@ async function insertChange(sql: Sql, change: AttendanceChange): Promise<void> {
 export class PgAttendanceStore implements AttendanceStore {
   constructor(private readonly database: Database) {}
 
-  markPresent(day: string, mark: CameraMark, stillCurrent?: StillCurrent): Promise<CameraMarkOutcome> {
+  markPresent(day: string, mark: RecognitionMark, stillCurrent?: StillCurrent): Promise<RecognitionMarkOutcome> {
     return this.database.transaction(async (sql) => {
       await lockStudentDay(sql, day, mark.rollNo);
       const { rows } = await sql.query<{ present: boolean; removed: boolean }>(
@@ -97,12 +94,13 @@ export class PgAttendanceStore implements AttendanceStore {
       if (rows[0]!.present) return 'already-present';
       if (rows[0]!.removed) return 'removed-by-person';
       if (!(await isAllowed(sql, mark.rollNo, stillCurrent))) return 'not-current';
+      const record = recordOfMark(mark);
       const inserted = await sql.query(
         `INSERT INTO attendance (day, roll_no, timestamp, source, session_id, distance, room)
-         SELECT $1, $2, $3, 'camera', $4, $5, $6
+         SELECT $1, $2, $3, $4, $5, $6, $7
          WHERE NOT EXISTS (SELECT 1 FROM attendance_changes WHERE day = $1 AND roll_no = $2 AND action = 'removed')
          ON CONFLICT (day, roll_no) DO NOTHING`,
-        [day, mark.rollNo, mark.timestamp, mark.sessionId ?? null, mark.distance ?? null, mark.room ?? null],
+        [day, record.rollNo, record.timestamp, record.source, record.sessionId, record.distance, record.room ?? null],
       );
       return inserted.rowCount === 1 ? 'marked' : 'already-present';
     });

@@ -108,17 +108,34 @@ export interface Migration {
   sql: string;
 }
 
-/** `src/storage/migrations/NNN-name.sql`, in version order. */
-export async function readMigrations(): Promise<Migration[]> {
-  const files = (await readdir(MIGRATIONS_DIR)).filter((file) => /^\d{3}-[a-z0-9-]+\.sql$/.test(file)).sort();
-  return Promise.all(
-    files.map(async (file) => ({ version: Number(file.slice(0, 3)), name: file.slice(4, -4), sql: await readFile(new URL(file, MIGRATIONS_DIR), 'utf8') })),
+const MIGRATION_FILE = /^(\d+)-([a-z0-9-]+)\.sql$/;
+
+/**
+ * `src/storage/migrations/NNN-name.sql`, in version order. Branches add migrations independently, so a file the runner
+ * would not apply, or two files with one version, stop it with their names rather than being skipped.
+ */
+export async function readMigrations(directory: URL = MIGRATIONS_DIR): Promise<Migration[]> {
+  const files = (await readdir(directory)).filter((file) => file.endsWith('.sql'));
+  const migrations = await Promise.all(
+    files.map(async (file) => {
+      const [, version, name] = MIGRATION_FILE.exec(file) ?? [];
+      if (version === undefined || name === undefined) throw new Error(`migration ${file} is not named NNN-name.sql (digits, a dash, lowercase letters, digits and dashes)`);
+      return { version: Number(version), name, sql: await readFile(new URL(file, directory), 'utf8'), file };
+    }),
   );
+  migrations.sort((a, b) => a.version - b.version);
+  migrations.forEach((migration, index) => {
+    const before = migrations[index - 1];
+    if (before?.version === migration.version) throw new Error(`migrations ${before.file} and ${migration.file} have the same version: renumber one`);
+  });
+  return migrations.map(({ version, name, sql }) => ({ version, name, sql }));
 }
 
 /**
  * Brings the schema to the latest version; resolves the versions it applied. Services starting together all call it:
- * a transaction-scoped advisory lock lets one migrate while the others wait, then find nothing left to do.
+ * a transaction-scoped advisory lock lets one migrate while the others wait, then find nothing left to do. Every
+ * migration not yet recorded is applied, in version order, even one numbered below a version already applied (two
+ * branches each adding one, merged in either order).
  */
 export async function migrate(database: Database): Promise<number[]> {
   const migrations = await readMigrations();

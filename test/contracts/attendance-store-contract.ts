@@ -12,6 +12,7 @@ export interface StoreUnderTest {
 }
 
 const camera = (rollNo: string, timestamp: string) => ({ rollNo, timestamp, sessionId: 'session-1', distance: 0.41 });
+const photo = (rollNo: string, timestamp: string) => ({ rollNo, timestamp, source: 'photo' as const, sessionId: 'photo-session-1', distance: 0.37, room: 'room-101' });
 const byHand = (rollNo: string, at: string, by: string | null = 'Ms Rao', reason: string | null = 'came late'): Correction => ({ rollNo, at, by, reason });
 const only =
   (...allowed: string[]): StillCurrent =>
@@ -44,8 +45,39 @@ export function attendanceStoreContract(name: string, makeStore: () => Promise<S
       assert.deepEqual(await store.listDay('2025-09-06'), [{ rollNo: 'a1', timestamp: '2025-09-06T03:30:00Z', source: 'camera', sessionId: null, distance: null }]);
     });
 
-    test('a student stillCurrent no longer allows is not marked, by the camera or by hand', async () => {
+    test('a class photo marks a student once per day, saying so, with its session, the match distance and the room', async () => {
+      assert.equal(await store.markPresent('2025-09-06', photo('a1', '2025-09-06T03:30:00Z')), 'marked');
+      assert.equal(await store.markPresent('2025-09-06', photo('a1', '2025-09-06T03:40:00Z')), 'already-present', 'a second photo that day');
+      assert.equal(await store.markPresent('2025-09-06', camera('a1', '2025-09-06T03:50:00Z')), 'already-present', 'the camera after the photo');
+      assert.deepEqual((await store.markManually('2025-09-06', byHand('a1', '2025-09-06T04:00:00Z'))).outcome, 'already-present', 'a person after the photo');
+      const fromPhoto = { rollNo: 'a1', timestamp: '2025-09-06T03:30:00Z', source: 'photo', sessionId: 'photo-session-1', distance: 0.37, room: 'room-101' };
+      assert.deepEqual(await store.listDay('2025-09-06'), [fromPhoto]);
+      assert.deepEqual(await store.listRange('2025-09-01', '2025-09-30'), [{ day: '2025-09-06', records: [fromPhoto] }]);
+      assert.deepEqual(await store.listChanges('2025-09-06', '2025-09-06'), [], 'a photo mark is not a change by a person');
+    });
+
+    test('a student the camera or a person marked first is not marked again by a class photo, and keeps their record', async () => {
+      await store.markPresent('2025-09-06', camera('a1', '2025-09-06T03:30:00Z'));
+      await store.markManually('2025-09-06', byHand('b2', '2025-09-06T03:31:00Z'));
+      assert.equal(await store.markPresent('2025-09-06', photo('a1', '2025-09-06T04:00:00Z')), 'already-present');
+      assert.equal(await store.markPresent('2025-09-06', photo('b2', '2025-09-06T04:00:00Z')), 'already-present');
+      assert.deepEqual((await store.listDay('2025-09-06')).map((record) => [record.rollNo, record.source]), [['a1', 'camera'], ['b2', 'manual']]);
+    });
+
+    test('a person removes a photo mark like any other; the change keeps it, and no class photo marks them again that day', async () => {
+      await store.markPresent('2025-09-06', photo('a1', '2025-09-06T03:30:00Z'));
+      const removed = await store.removeMark('2025-09-06', byHand('a1', '2025-09-06T06:00:00Z', 'Mr Iyer', 'wrong student'));
+      assert.deepEqual(removed?.before, { rollNo: 'a1', timestamp: '2025-09-06T03:30:00Z', source: 'photo', sessionId: 'photo-session-1', distance: 0.37, room: 'room-101' });
+      assert.deepEqual(await store.listChanges('2025-09-06', '2025-09-06'), [removed]);
+      assert.equal(await store.markPresent('2025-09-06', photo('a1', '2025-09-06T07:00:00Z')), 'removed-by-person');
+      assert.equal(await store.markPresent('2025-09-06', camera('a1', '2025-09-06T07:01:00Z')), 'removed-by-person');
+      assert.deepEqual(await store.listDay('2025-09-06'), []);
+      assert.deepEqual(await store.removeStudent('a1'), { records: 0, changes: 1 });
+    });
+
+    test('a student stillCurrent no longer allows is not marked, by the camera, a class photo or by hand', async () => {
       assert.equal(await store.markPresent('2025-09-06', camera('gone', '2025-09-06T03:30:00Z'), only('a1')), 'not-current');
+      assert.equal(await store.markPresent('2025-09-06', photo('gone', '2025-09-06T03:30:00Z'), only('a1')), 'not-current', 'nor by a class photo');
       assert.deepEqual(await store.markManually('2025-09-06', byHand('gone', '2025-09-06T03:31:00Z'), only('a1')), { outcome: 'not-current' });
       assert.equal(await store.markPresent('2025-09-06', camera('a1', '2025-09-06T03:32:00Z'), only('a1')), 'marked');
       assert.deepEqual(rollNosOf(await store.listDay('2025-09-06')), ['a1']);

@@ -90,13 +90,16 @@ function cameraLive(status) {
   return Boolean(status?.running) && status.phase === 'watching';
 }
 
+/** How a present student's mark was made, when it was not the camera (a source added later shows nothing). */
+const MARKED_BY = { manual: 'marked by hand', photo: 'from a class photo' };
+
 /** What the page says about one student: present, photo problem, not yet seen (enrolled, session watching), enrolled, or unchecked. */
 function studentState(student, status) {
   if (student.presentAt) {
-    return { state: 'present', label: `present at ${timeOf(student.presentAt)}`, detail: student.source === 'manual' ? 'marked by hand' : '', time: student.presentAt };
+    return { state: 'present', label: `present at ${timeOf(student.presentAt)}`, detail: MARKED_BY[student.source] ?? '', time: student.presentAt };
   }
   if (student.removedByPerson) {
-    return { state: 'removed-by-person', label: 'mark removed by hand', detail: 'the camera leaves them unmarked today' };
+    return { state: 'removed-by-person', label: 'mark removed by hand', detail: 'the camera and class photos leave them unmarked today' };
   }
   if (student.photo.usable === false) return { state: 'photo-problem', label: 'photo problem', detail: student.photo.problem?.message ?? '' };
   if (student.photo.usable === true) {
@@ -301,7 +304,7 @@ function describeEvent(event) {
   switch (event.type) {
     case 'session-started': return `Session started (${event.students} students, ${event.camera})`;
     case 'session-stopped': return event.reason === 'failed' ? 'Session failed' : `Session stopped: ${event.recognizedThisSession} marked`;
-    case 'student-present': return `${event.rollNo} present`;
+    case 'student-present': return `${event.rollNo} present${event.source === 'photo' ? ' (class photo)' : ''}`;
     case 'attendance-corrected': {
       const { change } = event;
       const who = [change.by, change.reason].filter(Boolean).join(': ');
