@@ -25,10 +25,11 @@ test('an enrollment pool spreads photos over another thread and gives the same d
     const photos = await Promise.all(names.map((name) => readFile(path.join(FIXTURES, 'photos', name))));
     const pooled = await Promise.all(photos.map((bytes) => pool.describe(bytes)));
     assert.ok(describedHere > 0 && describedHere < photos.length, `both threads took photos (${describedHere} of ${photos.length} here)`);
-    for (const [i, descriptor] of pooled.entries()) {
+    for (const [i, { descriptor, backgroundFaces }] of pooled.entries()) {
       const reference = await describeHere(photos[i]!);
-      const difference = Math.max(...descriptor.map((value, j) => Math.abs(value - reference[j]!)));
+      const difference = Math.max(...descriptor.map((value, j) => Math.abs(value - reference.descriptor[j]!)));
       assert.ok(difference < 1e-5, `${names[i]}: same descriptor on either thread (max difference ${difference})`);
+      assert.equal(backgroundFaces, reference.backgroundFaces, `${names[i]}: same faces left out on either thread`);
     }
     const problems = await Promise.allSettled(
       ['landscape.jpg', 'two_people.jpg'].map(async (name) => pool.describe(await readFile(path.join(FIXTURES, 'photos', name)))),
