@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import { InferenceBackendSchema, loadConfig, type InferenceBackend } from '../src/config/config.ts';
 import { loadFaceEngine } from '../src/faces/face-engine.ts';
 import { FaceMatcher, type EnrolledFace } from '../src/faces/face-matcher.ts';
-import { enrollmentDescriptor } from '../src/faces/find-faces.ts';
+import { describeEnrollmentPhoto } from '../src/faces/find-faces.ts';
 import { FIXTURES, makeFaceTiles, PEOPLE } from './bench-faces.ts';
 import { makeStream, STREAM_HEIGHT, STREAM_WIDTH } from './make-stream.ts';
 import { matchingCost } from './matching-cost.ts';
@@ -79,7 +79,7 @@ async function benchBackend(backend: InferenceBackend): Promise<Record<string, u
   const enrolled: EnrolledFace[] = [];
   for (const person of PEOPLE) {
     if (person.rollNo && person.enrollPhoto) {
-      enrolled.push({ rollNo: person.rollNo, descriptor: await enrollmentDescriptor(await readFile(path.join(FIXTURES, person.enrollPhoto)), engine) });
+      enrolled.push({ rollNo: person.rollNo, descriptor: (await describeEnrollmentPhoto(await readFile(path.join(FIXTURES, person.enrollPhoto)), engine)).descriptor });
     }
   }
   const matcher = new FaceMatcher(enrolled, rule);
@@ -98,7 +98,7 @@ async function benchBackend(backend: InferenceBackend): Promise<Record<string, u
   results.stream = { width: STREAM_WIDTH, height: STREAM_HEIGHT, secondsPerRun: BUDGET_MS / 1000, runs: stream };
 
   progress('matching cost');
-  const query = (await enrollmentDescriptor(await readFile(path.join(FIXTURES, 'photos/obama-3.jpg')), engine));
+  const query = (await describeEnrollmentPhoto(await readFile(path.join(FIXTURES, 'photos/obama-3.jpg')), engine)).descriptor;
   results.matching = MATCH_SIZES.map((size) => ({ descriptors: size, ...matchingCost(enrolled.map((face) => face.descriptor), query, size, rule) }));
 
   progress('time to mark (recognition service process)');

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { loadFaceEngine } from '../src/faces/face-engine.ts';
-import { enrollmentDescriptor } from '../src/faces/find-faces.ts';
+import { describeEnrollmentPhoto } from '../src/faces/find-faces.ts';
 import { FIXTURES } from './bench-faces.ts';
 import { postgresBench, printPostgres } from './postgres-bench.ts';
 
@@ -16,7 +16,7 @@ if (!process.env.TEST_DATABASE_URL) {
   process.exit(1);
 }
 const engine = await loadFaceEngine(path.join(ROOT, 'models'), 'auto');
-const descriptors = await Promise.all(['obama.jpg', 'rick.jpg', 'biden.jpg'].map(async (name) => enrollmentDescriptor(await readFile(path.join(FIXTURES, 'photos', name)), engine)));
+const descriptors = await Promise.all(['obama.jpg', 'rick.jpg', 'biden.jpg'].map(async (name) => (await describeEnrollmentPhoto(await readFile(path.join(FIXTURES, 'photos', name)), engine)).descriptor));
 const work = await mkdtemp(path.join(os.tmpdir(), 'attendance-bench-pg-'));
 try {
   const measured = await postgresBench(work, descriptors, (message) => process.stderr.write(`bench: ${message}\n`));

@@ -96,7 +96,14 @@ export function enrollmentFace({ faces }: PortraitFaces): EnrollmentFace {
   return { face, backgroundFaces: others.length };
 }
 
-/** Photo bytes to the descriptor a student is enrolled with: what the service and the evaluation both run. */
-export async function enrollmentDescriptor(bytes: Uint8Array, engine: FaceEngine): Promise<Float32Array> {
-  return enrollmentFace(await findPortraitFaces(bytes, engine)).face.descriptor;
+/** What an enrollment photo gives: the descriptor the student is enrolled with, and the faces left out beside it. */
+export interface EnrollmentPhoto {
+  descriptor: Float32Array;
+  backgroundFaces: number;
+}
+
+/** Photo bytes to what a student is enrolled with: what the service and the benchmarks both run. */
+export async function describeEnrollmentPhoto(bytes: Uint8Array, engine: FaceEngine): Promise<EnrollmentPhoto> {
+  const { face, backgroundFaces } = enrollmentFace(await findPortraitFaces(bytes, engine));
+  return { descriptor: face.descriptor, backgroundFaces };
 }

@@ -13,7 +13,10 @@ import { ownEntry, photoUrls, studentsOfClass, type RosterLookup, type Student, 
 import { dayIn, toTimestamp } from './attendance-clock.ts';
 import { SessionEvents } from './session-events.ts';
 import type { PhotoFace } from './worker/class-photo.ts';
+import type { DescribedPhoto } from './worker/enroll-students.ts';
 import type { ClassPhotoRequest, ControlMessage, EnrollmentProblem, SessionSettings, WorkerDiagnostics, WorkerMessage } from './worker/messages.ts';
+
+type EnrolledMessage = Extract<WorkerMessage, { type: 'enrolled' }>;
 
 const WORKER_URL = new URL('./worker/start-worker.mjs', import.meta.url);
 const STOP_TIMEOUT_MS = 15_000;
@@ -318,7 +321,7 @@ export class RecognitionSessions {
     const cachedPhotos = new Map(
       students.flatMap(({ rollNo }) => {
         const photos = ownEntry(cached, rollNo);
-        return photos ? [[rollNo, photos.map((photo) => ({ ...photo, descriptor: decodeDescriptor(photo.descriptor) }))] as const] : [];
+        return photos ? [[rollNo, photos.map((photo) => ({ ...photo, descriptor: decodeDescriptor(photo.descriptor), backgroundFaces: photo.backgroundFaces ?? 0 }))] as const] : [];
       }),
     );
     const settings: SessionSettings = {
@@ -391,7 +394,7 @@ export class RecognitionSessions {
         for (const { rollNo, code, message: problem } of message.problems) {
           this.events.publish({ type: 'enrollment-problem', sessionId: session.id, rollNo, code, message: problem });
         }
-        this.recordEnrollment(session, message.enrolledRollNos, message.problems, log);
+        this.recordEnrollment(session, message, log);
         this.recordDescriptors(session, message.cacheUpdates, log);
         break;
       case 'frame':
@@ -495,10 +498,13 @@ export class RecognitionSessions {
   }
 
   /** Keeps the verdict on each photo tried, so the registration service can tell which photos need replacing. */
-  private recordEnrollment(session: Session, enrolledRollNos: string[], problems: EnrollmentProblem[], log: Logger): void {
+  private recordEnrollment(session: Session, { enrolledRollNos, problems, backgroundFaces }: EnrolledMessage, log: Logger): void {
     const checkedAt = toTimestamp(this.now());
     const outcomes: EnrollmentOutcomes = Object.fromEntries([
-      ...enrolledRollNos.map((rollNo) => [rollNo, { usable: true as const, url: session.rosterAtStart.get(rollNo)!.url, checkedAt }]),
+      ...enrolledRollNos.map((rollNo) => {
+        const leftOut = backgroundFaces.get(rollNo);
+        return [rollNo, { usable: true as const, url: session.rosterAtStart.get(rollNo)!.url, checkedAt, ...(leftOut && { backgroundFaces: leftOut }) }];
+      }),
       ...problems.map(({ rollNo, code, message }) => [rollNo, { usable: false as const, url: session.rosterAtStart.get(rollNo)!.url, checkedAt, code, message }]),
     ]);
     const write = this.options.enrollments
@@ -511,9 +517,12 @@ export class RecognitionSessions {
     session.pendingWrites.add(write);
   }
 
-  private recordDescriptors(session: Session, updates: Map<string, { url: string; sha256: string; descriptor: Float32Array }[]>, log: Logger): void {
+  private recordDescriptors(session: Session, updates: Map<string, DescribedPhoto[]>, log: Logger): void {
     const encoded = Object.fromEntries(
-      [...updates].map(([rollNo, photos]) => [rollNo, photos.map((photo) => ({ ...photo, descriptor: encodeDescriptor(photo.descriptor) }))]),
+      [...updates].map(([rollNo, photos]) => [
+        rollNo,
+        photos.map(({ backgroundFaces, ...photo }) => ({ ...photo, descriptor: encodeDescriptor(photo.descriptor), ...(backgroundFaces > 0 && { backgroundFaces }) })),
+      ]),
     );
     const write = this.options.descriptors
       .recordMany(DESCRIPTOR_MODEL_VERSION, encoded, (rollNos, lookup) => this.stillOnRoster(session, rollNos, samePhotos, lookup))

@@ -12,6 +12,7 @@ const RosterEntrySchema = z.object({
   photo: z.object({
     usable: z.boolean().nullable().describe('null until a session start has tried the current photo'),
     problem: z.object({ code: z.enum(ENROLLMENT_ERROR_CODES), message: z.string() }).nullable(),
+    backgroundFaces: z.number().int().optional().describe('Smaller faces left out when the largest face was enrolled; absent when there were none'),
   }),
   presentAt: z.string().nullable().describe('When the student was marked present today, or null'),
   source: z
@@ -61,6 +62,7 @@ export const rosterRoute: FastifyPluginAsyncZod<RosterRouteOptions> = async (app
             photo: {
               usable: outcome?.usable ?? null,
               problem: outcome && !outcome.usable ? { code: outcome.code, message: outcome.message } : null,
+              ...(outcome?.usable && outcome.backgroundFaces && { backgroundFaces: outcome.backgroundFaces }),
             },
             presentAt: presentToday.get(rollNo)?.timestamp ?? null,
             source: presentToday.get(rollNo)?.source ?? null,

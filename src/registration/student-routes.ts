@@ -13,6 +13,11 @@ const PhotoCheckSchema = z
     usable: z.boolean().nullable().describe('null until the recognition service has tried the current photo'),
     checkedAt: z.string().nullable(),
     problem: z.object({ code: z.enum(ENROLLMENT_ERROR_CODES), message: z.string() }).nullable(),
+    backgroundFaces: z
+      .number()
+      .int()
+      .optional()
+      .describe('Smaller faces (people in the background) left out when the largest face was enrolled; absent when there were none'),
   })
   .describe("The recognition service's verdict on the current photo, from the latest session start that tried it");
 
@@ -76,6 +81,7 @@ function viewOf(student: Student, outcome: EnrollmentOutcome | undefined): Stude
       usable: current?.usable ?? null,
       checkedAt: current?.checkedAt ?? null,
       problem: current && !current.usable ? { code: current.code, message: current.message } : null,
+      ...(current?.usable && current.backgroundFaces && { backgroundFaces: current.backgroundFaces }),
     },
   };
 }

@@ -7,6 +7,8 @@ export const CachedPhotoSchema = z.object({
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
   /** 128 float32 values, little-endian, base64. */
   descriptor: z.string(),
+  /** Smaller faces the photo showed beside the enrolled one, so a session start from the cache reports them too; absent when none. */
+  backgroundFaces: z.number().int().positive().optional(),
 });
 
 export const CachedStudentsSchema = z.record(RollNoSchema, z.array(CachedPhotoSchema));

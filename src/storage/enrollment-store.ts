@@ -8,7 +8,13 @@ import { RollNoSchema, type StillCurrent } from './student-store.ts';
  * No descriptor or image is kept: only this verdict.
  */
 export const EnrollmentOutcomeSchema = z.discriminatedUnion('usable', [
-  z.object({ usable: z.literal(true), url: z.string(), checkedAt: z.string() }),
+  z.object({
+    usable: z.literal(true),
+    url: z.string(),
+    checkedAt: z.string(),
+    /** Smaller faces in the student's photos that were left out (people in the background); absent when none were. */
+    backgroundFaces: z.number().int().positive().optional(),
+  }),
   z.object({
     usable: z.literal(false),
     url: z.string(),

@@ -81,9 +81,9 @@ export async function importJsonData(database: Database, dataDir: string): Promi
     ),
     descriptorPhotos: inserted(
       await sql.query(
-        `INSERT INTO descriptor_photos (roll_no, position, model, url, sha256, descriptor)
-         SELECT r.roll_no, r.position, $1, r.url, r.sha256, decode(r.descriptor, 'base64')
-         FROM jsonb_to_recordset($2::jsonb) AS r(roll_no text, position integer, url text, sha256 text, descriptor text)
+        `INSERT INTO descriptor_photos (roll_no, position, model, url, sha256, descriptor, background_faces)
+         SELECT r.roll_no, r.position, $1, r.url, r.sha256, decode(r.descriptor, 'base64'), coalesce(r."backgroundFaces", 0)
+         FROM jsonb_to_recordset($2::jsonb) AS r(roll_no text, position integer, url text, sha256 text, descriptor text, "backgroundFaces" integer)
          WHERE NOT EXISTS (SELECT 1 FROM descriptor_photos d WHERE d.roll_no = r.roll_no)`,
         [DESCRIPTOR_MODEL_VERSION, JSON.stringify(photos)],
       ),

@@ -8,6 +8,7 @@ interface PhotoRow {
   url: string;
   sha256: string;
   descriptor: Buffer;
+  background_faces: number;
 }
 
 /**
@@ -19,13 +20,13 @@ export class PgDescriptorStore implements DescriptorStore {
 
   async list(model: string): Promise<CachedStudents> {
     const { rows } = await this.database.query<PhotoRow>(
-      'SELECT roll_no, url, sha256, descriptor FROM descriptor_photos WHERE model = $1 ORDER BY roll_no, position',
+      'SELECT roll_no, url, sha256, descriptor, background_faces FROM descriptor_photos WHERE model = $1 ORDER BY roll_no, position',
       [model],
     );
     const students = new Map<string, CachedStudents[string]>();
-    for (const { roll_no: rollNo, url, sha256, descriptor } of rows) {
+    for (const { roll_no: rollNo, url, sha256, descriptor, background_faces: backgroundFaces } of rows) {
       if (!students.has(rollNo)) students.set(rollNo, []);
-      students.get(rollNo)!.push({ url, sha256, descriptor: descriptor.toString('base64') });
+      students.get(rollNo)!.push({ url, sha256, descriptor: descriptor.toString('base64'), ...(backgroundFaces > 0 && { backgroundFaces }) });
     }
     return Object.fromEntries(students);
   }
@@ -40,9 +41,9 @@ export class PgDescriptorStore implements DescriptorStore {
       const rows = writable.flatMap((rollNo) => students[rollNo]!.map((photo, position) => ({ roll_no: rollNo, position, ...photo })));
       await sql.query('DELETE FROM descriptor_photos WHERE model <> $1 OR roll_no = ANY($2::text[])', [model, writable]);
       await sql.query(
-        `INSERT INTO descriptor_photos (roll_no, position, model, url, sha256, descriptor)
-         SELECT r.roll_no, r.position, $1, r.url, r.sha256, decode(r.descriptor, 'base64')
-         FROM jsonb_to_recordset($2::jsonb) AS r(roll_no text, position integer, url text, sha256 text, descriptor text)`,
+        `INSERT INTO descriptor_photos (roll_no, position, model, url, sha256, descriptor, background_faces)
+         SELECT r.roll_no, r.position, $1, r.url, r.sha256, decode(r.descriptor, 'base64'), coalesce(r."backgroundFaces", 0)
+         FROM jsonb_to_recordset($2::jsonb) AS r(roll_no text, position integer, url text, sha256 text, descriptor text, "backgroundFaces" integer)`,
         [model, JSON.stringify(rows)],
       );
     });

@@ -123,6 +123,14 @@ export function enrollmentStoreContract(name: string, makeStores: () => Promise<
       assert.deepEqual(Object.keys(await enrollments.list()), ['a1']);
     });
 
+    test('keeps the count of background faces a usable photo had, and an outcome without it stays without', async () => {
+      const { enrollments } = stores();
+      const withBackground = { ...usable('https://photos.example/a1.jpg'), backgroundFaces: 2 };
+      await enrollments.recordMany({ a1: withBackground, b2: usable('https://photos.example/b2.jpg') });
+      assert.deepEqual(await enrollments.get('a1'), withBackground);
+      assert.deepEqual(await enrollments.list(), { a1: withBackground, b2: usable('https://photos.example/b2.jpg') });
+    });
+
     test('records only the students stillCurrent allows', async () => {
       const { students, enrollments } = stores();
       await students.addMany([student('a1')], AT);
@@ -154,6 +162,14 @@ export function descriptorStoreContract(name: string, makeStores: () => Promise<
       await descriptors.recordMany('model-2', { b2: [photo('u5', 5)] }, registered(students));
       assert.deepEqual(await descriptors.list('model-2'), { b2: [photo('u5', 5)] }, 'a new model version drops the older entries');
       assert.deepEqual(await descriptors.list('model-1'), {});
+    });
+
+    test('keeps the count of background faces beside a photo that had them, and none beside one that had none', async () => {
+      const { students, descriptors } = stores();
+      await students.addMany([student('a1')], AT);
+      const withBackground = { ...photo('u1', 1), backgroundFaces: 3 };
+      await descriptors.recordMany('model-1', { a1: [withBackground, photo('u2', 2)] }, registered(students));
+      assert.deepEqual(await descriptors.list('model-1'), { a1: [withBackground, photo('u2', 2)] });
     });
 
     test('writes back nothing for a student removed since, and forgets a student on remove', async () => {

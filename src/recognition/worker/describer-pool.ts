@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import type { InferenceBackend } from '../../config/config.ts';
 import { EnrollmentError, type EnrollmentErrorCode } from '../../errors.ts';
+import type { EnrollmentPhoto } from '../../faces/find-faces.ts';
 
 const THREAD_BOOTSTRAP = new URL('./start-worker.mjs', import.meta.url);
 
@@ -11,7 +12,7 @@ export interface DescribeRequest {
 }
 
 export type DescribeReply =
-  | { id: number; descriptor: Float32Array }
+  | { id: number; photo: EnrollmentPhoto }
   | { id: number; problem: { code: EnrollmentErrorCode; message: string } }
   | { id: number; failure: string };
 
@@ -21,7 +22,7 @@ export interface DescriberThreadData {
   backend: InferenceBackend;
 }
 
-type Describe = (bytes: Uint8Array) => Promise<Float32Array>;
+type Describe = (bytes: Uint8Array) => Promise<EnrollmentPhoto>;
 
 interface Lane {
   describe: Describe;
@@ -84,12 +85,12 @@ export class DescriberPool {
 
 function describeOn(thread: Worker): Describe {
   let nextId = 0;
-  const pending = new Map<number, { resolve: (descriptor: Float32Array) => void; reject: (error: Error) => void }>();
+  const pending = new Map<number, { resolve: (photo: EnrollmentPhoto) => void; reject: (error: Error) => void }>();
   thread.on('message', (reply: DescribeReply) => {
     const request = pending.get(reply.id);
     if (!request) return;
     pending.delete(reply.id);
-    if ('descriptor' in reply) request.resolve(reply.descriptor);
+    if ('photo' in reply) request.resolve(reply.photo);
     else if ('problem' in reply) request.reject(new EnrollmentError(reply.problem.code, reply.problem.message));
     else request.reject(new Error(`enrollment thread failed: ${reply.failure}`));
   });

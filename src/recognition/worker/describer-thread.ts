@@ -1,8 +1,8 @@
-// One extra inference thread for enrollment: photo bytes in, enrollment descriptor (or why not) out.
+// One extra inference thread for enrollment: photo bytes in, enrollment descriptor and faces left out (or why not) out.
 import { parentPort, workerData } from 'node:worker_threads';
 import { EnrollmentError } from '../../errors.ts';
 import { loadFaceEngine } from '../../faces/face-engine.ts';
-import { enrollmentDescriptor } from '../../faces/find-faces.ts';
+import { describeEnrollmentPhoto } from '../../faces/find-faces.ts';
 import type { DescribeReply, DescribeRequest, DescriberThreadData } from './describer-pool.ts';
 
 const port = parentPort!;
@@ -12,7 +12,7 @@ const engine = await loadFaceEngine(modelsDir, backend);
 port.on('message', async ({ id, bytes }: DescribeRequest) => {
   let reply: DescribeReply;
   try {
-    reply = { id, descriptor: await enrollmentDescriptor(bytes, engine) };
+    reply = { id, photo: await describeEnrollmentPhoto(bytes, engine) };
   } catch (error) {
     reply =
       error instanceof EnrollmentError

@@ -2,23 +2,24 @@ import { createHash } from 'node:crypto';
 import { EnrollmentError } from '../../errors.ts';
 import type { FaceEngine } from '../../faces/face-engine.ts';
 import type { EnrolledFace } from '../../faces/face-matcher.ts';
-import { enrollmentDescriptor } from '../../faces/find-faces.ts';
+import { describeEnrollmentPhoto, type EnrollmentPhoto } from '../../faces/find-faces.ts';
 import type { PhotoDownloader } from '../../photos/download-photo.ts';
 import { photoUrls, type NewStudent } from '../../storage/student-store.ts';
 import type { EnrollmentProblem } from './messages.ts';
 
 const PARALLEL_DOWNLOADS = 4;
 
-/** A photo's descriptor with what identifies the photo: where it came from and its content. */
-export interface DescribedPhoto {
+/** A photo's descriptor (and the faces left out beside it) with what identifies the photo: where it came from and its content. */
+export interface DescribedPhoto extends EnrollmentPhoto {
   url: string;
   sha256: string;
-  descriptor: Float32Array;
 }
 
 export interface EnrollmentResult {
   enrolled: EnrolledFace[];
   problems: EnrollmentProblem[];
+  /** Smaller faces left out of the usable photos of each student who had any, by rollNo. */
+  backgroundFaces: Map<string, number>;
   /** Every photo of each student who had a photo downloaded this time, for the descriptor cache. */
   cacheUpdates: Map<string, DescribedPhoto[]>;
 }
@@ -39,11 +40,11 @@ export function uncachedPhotoCount(students: readonly NewStudent[], cached: Read
 export async function enrollStudents(
   students: readonly NewStudent[],
   cached: ReadonlyMap<string, DescribedPhoto[]>,
-  describe: (bytes: Uint8Array) => Promise<Float32Array>,
+  describe: (bytes: Uint8Array) => Promise<EnrollmentPhoto>,
   downloader: PhotoDownloader,
   signal: AbortSignal,
 ): Promise<EnrollmentResult> {
-  const byContent = new Map([...cached.values()].flatMap((photos) => photos.map((photo) => [photo.sha256, photo.descriptor] as const)));
+  const byContent = new Map<string, EnrollmentPhoto>([...cached.values()].flatMap((photos) => photos.map((photo) => [photo.sha256, photo] as const)));
   const photos = students.flatMap((student) => {
     const urls = photoUrls(student);
     return urls.map((url, i) => ({ rollNo: student.rollNo, url, label: urls.length > 1 ? `photo ${i + 1} of ${urls.length}: ` : '' }));
@@ -54,9 +55,9 @@ export async function enrollStudents(
     if (known) return { rollNo, ...known, fresh: false };
     const bytes = await downloader.download(url, signal);
     const sha256 = createHash('sha256').update(bytes).digest('hex');
-    const descriptor = byContent.get(sha256) ?? (await describe(bytes));
-    byContent.set(sha256, descriptor);
-    return { rollNo, url, sha256, descriptor, fresh: true };
+    const { descriptor, backgroundFaces } = byContent.get(sha256) ?? (await describe(bytes));
+    byContent.set(sha256, { descriptor, backgroundFaces });
+    return { rollNo, url, sha256, descriptor, backgroundFaces, fresh: true };
   };
   let next = 0;
   const enrollNext = async (): Promise<void> => {
@@ -72,6 +73,7 @@ export async function enrollStudents(
   await Promise.all(Array.from({ length: Math.min(PARALLEL_DOWNLOADS, photos.length) }, enrollNext));
   const enrolled: EnrolledFace[] = [];
   const problems: EnrollmentProblem[] = [];
+  const backgroundFaces = new Map<string, number>();
   const described = new Map<string, DescribedPhoto[]>();
   const withFreshPhoto = new Set<string>();
   for (const outcome of outcomes) {
@@ -80,14 +82,15 @@ export async function enrollStudents(
       problems.push(outcome);
       continue;
     }
-    const { rollNo, url, sha256, descriptor, fresh } = outcome;
-    enrolled.push({ rollNo, descriptor });
-    described.set(rollNo, [...(described.get(rollNo) ?? []), { url, sha256, descriptor }]);
+    const { rollNo, fresh, ...photo } = outcome;
+    enrolled.push({ rollNo, descriptor: photo.descriptor });
+    if (photo.backgroundFaces > 0) backgroundFaces.set(rollNo, (backgroundFaces.get(rollNo) ?? 0) + photo.backgroundFaces);
+    described.set(rollNo, [...(described.get(rollNo) ?? []), photo]);
     if (fresh) withFreshPhoto.add(rollNo);
   }
   const cacheUpdates = new Map([...withFreshPhoto].map((rollNo) => [rollNo, described.get(rollNo)!]));
-  return { enrolled, problems, cacheUpdates };
+  return { enrolled, problems, backgroundFaces, cacheUpdates };
 }
 
 /** Encodes enrollment photos on this thread. */
-export const describeWith = (engine: FaceEngine) => (bytes: Uint8Array) => enrollmentDescriptor(bytes, engine);
+export const describeWith = (engine: FaceEngine) => (bytes: Uint8Array) => describeEnrollmentPhoto(bytes, engine);

@@ -60,7 +60,16 @@ export interface WorkerDiagnostics {
 }
 
 export type WorkerMessage =
-  | { type: 'enrolled'; backend: string; enrolled: number; enrolledRollNos: string[]; problems: EnrollmentProblem[]; cacheUpdates: Map<string, DescribedPhoto[]> }
+  | {
+      type: 'enrolled';
+      backend: string;
+      enrolled: number;
+      enrolledRollNos: string[];
+      problems: EnrollmentProblem[];
+      /** Smaller faces left out of each enrolled student's photos, for those who had any. */
+      backgroundFaces: Map<string, number>;
+      cacheUpdates: Map<string, DescribedPhoto[]>;
+    }
   | { type: 'frame'; framesProcessed: number; diagnostics: WorkerDiagnostics }
   | { type: 'recognized'; rollNo: string; distance: number; seenAt: number }
   | { type: 'source-ended' }

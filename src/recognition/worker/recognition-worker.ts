@@ -70,12 +70,12 @@ async function enroll(engine: FaceEngine): Promise<FaceMatcher> {
   const describer = await DescriberPool.start(describeWith(engine), localLanes, extraThreads, { modelsDir: settings.modelsDir, backend: settings.inferenceBackend });
   try {
     const started = Date.now();
-    const { enrolled, problems, cacheUpdates } = await enrollStudents(settings.students, settings.cachedPhotos, describer.describe, downloader, stopping.signal);
-    log.info({ enrolled: enrolled.length, problems: problems.length, ms: Date.now() - started, threads: extraThreads + 1, photosAtOnce: localLanes + extraThreads, backend: engine.backend }, 'enrollment finished');
+    const { enrolled, problems, backgroundFaces, cacheUpdates } = await enrollStudents(settings.students, settings.cachedPhotos, describer.describe, downloader, stopping.signal);
+    log.info({ enrolled: enrolled.length, problems: problems.length, studentsWithBackgroundFaces: backgroundFaces.size, ms: Date.now() - started, threads: extraThreads + 1, photosAtOnce: localLanes + extraThreads, backend: engine.backend }, 'enrollment finished');
     for (const problem of problems) log.warn(problem, 'student photo unusable');
     // A student enrolled with several photos has several entries: count students, not photos.
     const enrolledRollNos = [...new Set(enrolled.map((face) => face.rollNo))];
-    send({ type: 'enrolled', backend: engine.backend, enrolled: enrolledRollNos.length, enrolledRollNos, problems, cacheUpdates });
+    send({ type: 'enrolled', backend: engine.backend, enrolled: enrolledRollNos.length, enrolledRollNos, problems, backgroundFaces, cacheUpdates });
     return new FaceMatcher(enrolled, settings.matchRule);
   } finally {
     await Promise.all([downloader.close(), describer.close()]);
