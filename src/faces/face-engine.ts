@@ -79,12 +79,11 @@ export const MODEL_FILES = [
 /**
  * Names the weights and the steps descriptors come from: a cached descriptor is reused only under the same version.
  * `landmarks-in-crop`: enrollment landmarks are placed back from the crop they were found in (face-api shifted them by
- * the unrounded box, up to a pixel off; descriptors moved by up to 0.13). `mirror-averaged`: the mean of the face's and
- * its mirror image's descriptors.
+ * the unrounded box, up to a pixel off; descriptors moved by up to 0.13).
  * Both backends give the same descriptors (within 1e-4 in distance; test/inference-backends.test.ts), so the
  * backend is not part of the version.
  */
-export const DESCRIPTOR_MODEL_VERSION = 'face-api-1/ssd-mobilenetv1+landmark68+dlib-resnet/aligned-150/landmarks-in-crop/mirror-averaged';
+export const DESCRIPTOR_MODEL_VERSION = 'face-api-1/ssd-mobilenetv1+landmark68+dlib-resnet/aligned-150/landmarks-in-crop';
 
 export class ModelsMissingError extends Error {
   readonly code = 'MODELS_MISSING';
@@ -145,14 +144,9 @@ async function load(modelsDir: string, backend: InferenceBackend, threads: numbe
 /** The pipeline over the networks: crops in whole pixels, landmarks within each crop, dlib-aligned chips, descriptors. */
 function engineOver(networks: FaceNetworks, forget: () => void): FaceEngine {
   // The descriptor network carries dlib's weights, trained on landmark-aligned chips rather than detector boxes.
-  // Each face is described as seen and mirrored, in one batch, and the two averaged: on faces never tuned on (5-fold
-  // cross-validation of ../shared/faces) right accepts rose from 96 to 105 of 109 with no more wrong or stranger
-  // accepts, for one more descriptor per face (about 3 ms on onnx).
   const describeInCrops = async (image: RgbImage, crops: readonly FaceBox[]): Promise<Float32Array[]> => {
     const landmarks = await networks.landmarks(image, crops);
-    const chips = landmarks.map((points) => extractFaceChip(image, points));
-    const both = await networks.describe([...chips, ...chips.map(mirrored)]);
-    return chips.map((_, i) => Float32Array.from(both[i]!, (value, k) => (value + both[i + chips.length]![k]!) / 2));
+    return networks.describe(landmarks.map((points) => extractFaceChip(image, points)));
   };
 
   return {
@@ -202,19 +196,4 @@ function cropOf(box: FaceBox, image: { width: number; height: number }): FaceBox
   const width = Math.floor(Math.min(box.x + box.width - x, image.width - x));
   const height = Math.floor(Math.min(box.y + box.height - y, image.height - y));
   return width > 0 && height > 0 ? { x: Math.floor(x), y: Math.floor(y), width, height } : undefined;
-}
-
-/** The image flipped left to right. */
-function mirrored(image: RgbImage): RgbImage {
-  const data = new Uint8Array(image.data.length);
-  for (let y = 0; y < image.height; y++) {
-    for (let x = 0; x < image.width; x++) {
-      const from = (y * image.width + x) * 3;
-      const to = (y * image.width + (image.width - 1 - x)) * 3;
-      data[to] = image.data[from]!;
-      data[to + 1] = image.data[from + 1]!;
-      data[to + 2] = image.data[from + 2]!;
-    }
-  }
-  return { ...image, data };
 }
