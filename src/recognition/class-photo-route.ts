@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { DataFileNotWritableError, ModelFilesMissingError } from '../errors.ts';
 import { ErrorReplySchema } from '../http/error-handling.ts';
-import { PhotoUrlSchema } from '../registration/add-student-route.ts';
+import { PhotoUrlSchema } from '../photos/photo-url.ts';
 import { PhotoRecordSchema } from '../storage/attendance-store.ts';
 import { ClassPhotoError, SessionAlreadyRunningError, type RecognitionSessions } from './recognition-sessions.ts';
 

@@ -2,15 +2,8 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ClassIdSchema } from '../config/config.ts';
 import { BODY_LIMIT_BYTES } from '../http/create-app.ts';
+import { PhotoUrlSchema } from '../photos/photo-url.ts';
 import { RollNoSchema, type StudentStore } from '../storage/student-store.ts';
-
-export const PhotoUrlSchema = z
-  .string()
-  .trim()
-  .max(2048, 'url must be at most 2048 characters')
-  .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), 'url must be an http:// or https:// URL')
-  // A password in a photo URL would be stored in students_data.json and shown by GET /students.
-  .refine((value) => !URL.canParse(value) || (new URL(value).username === '' && new URL(value).password === ''), 'url must not contain a user name or password');
 
 export const MAX_PHOTOS_PER_STUDENT = 10;
 

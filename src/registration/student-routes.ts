@@ -6,7 +6,7 @@ import { ENROLLMENT_ERROR_CODES } from '../errors.ts';
 import type { EnrollmentOutcome, EnrollmentStore } from '../storage/enrollment-store.ts';
 import type { StudentErasure } from '../storage/student-erasure.ts';
 import { ownEntry, RollNoSchema, type Student, type StudentStore } from '../storage/student-store.ts';
-import { PhotoUrlSchema } from './add-student-route.ts';
+import { PhotoUrlSchema } from '../photos/photo-url.ts';
 
 const PhotoCheckSchema = z
   .object({
