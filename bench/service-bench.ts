@@ -37,9 +37,13 @@ export function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 }
 
+// The bench picks the backend (and threads) in its own environment; service processes get only the settings given.
+const INFERENCE_SETTINGS = ['INFERENCE_BACKEND', 'INFERENCE_THREADS', 'ENROLLMENT_THREADS'] as const;
+
 export async function startRecognition(dataDir: string, camera: string, env: Record<string, string> = {}): Promise<RunningServices> {
+  const inference = Object.fromEntries(INFERENCE_SETTINGS.flatMap((name) => (process.env[name] ? [[name, process.env[name]!]] : [])));
   // The bench polls /status every 5 ms: the rate limit (300/min by default) would answer 429 and stall the measurement.
-  return startServices({ DATA_DIR: dataDir, CAMERA: `dir:${camera}`, ALLOW_PRIVATE_URLS: '1', RATE_LIMIT_PER_MINUTE: '1000000', ...env }, 'recognition');
+  return startServices({ DATA_DIR: dataDir, CAMERA: `dir:${camera}`, ALLOW_PRIVATE_URLS: '1', RATE_LIMIT_PER_MINUTE: '1000000', ...inference, ...env }, 'recognition');
 }
 
 async function pollUntil<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 600_000): Promise<T> {
@@ -130,7 +134,12 @@ export async function timeToMark(work: string, rounds: number, progress: (messag
         })();
         const started = await postJson(`${service.recognition}/start-recognition`);
         if (started.status !== 200) throw new Error(`start-recognition: ${JSON.stringify(started.json)}`);
-        await waitFor(async () => ((await getJson(`${service.recognition}/status`)).json.sourceEnded ? true : undefined), 'the door frames to be processed', 120_000);
+        const ended = await waitFor(async () => {
+          const { json } = await getJson(`${service.recognition}/status`);
+          return json.sourceEnded ? json : undefined;
+        }, 'the door frames to be processed', 120_000);
+        const asked = process.env.INFERENCE_BACKEND;
+        if (asked && asked !== 'auto' && ended.backend !== asked) throw new Error(`the service ran ${ended.backend}, not INFERENCE_BACKEND=${asked}`);
         await new Promise((resolve) => setTimeout(resolve, 300)); // the last record's write
         polling = false;
         await poller;
