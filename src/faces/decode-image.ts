@@ -1,6 +1,11 @@
 import sharp from 'sharp';
 import { EnrollmentError } from '../errors.ts';
 
+// libvips keeps recent operations (up to 50 MB) in case the same image is processed again; every camera frame and photo
+// here is new, so the cache only held memory, and it filled a little more with each session (idle RSS crept up about
+// 2 MB a start/stop cycle). The cache is the process's, so this covers every thread's use of sharp.
+sharp.cache(false);
+
 export interface RgbImage {
   /** Packed RGB, 3 bytes per pixel, row by row. */
   data: Uint8Array;
