@@ -93,12 +93,13 @@ async function evaluateLayout(engine: FaceEngine, matcher: FaceMatcher, layout: 
     const { jpeg, faces } = await composeClassroom(background, occupants.slice(first, first + seats), layout, 0, first + 1);
     const image = await decodeImage(jpeg, { maxSide: FRAME_MAX_SIDE });
     const boxes = await locateFacesInTiles(engine, image);
-    const seatOfBox = boxes.map((box) => seatOf(faces, box));
-    const described = boxes.filter((_, i) => seatOfBox[i] !== undefined);
-    const descriptors = await engine.describeFaces(image, described);
+    const seated = boxes.flatMap((box) => {
+      const seat = seatOf(faces, box);
+      return seat === undefined ? [] : [{ box, seat }];
+    });
+    const descriptors = await engine.describeFaces(image, seated.map(({ box }) => box));
     const verdicts = new Map<number, string | null>();
-    described.forEach((box, i) => {
-      const seat = seatOf(faces, box)!;
+    seated.forEach(({ seat }, i) => {
       if (!verdicts.has(seat)) verdicts.set(seat, matcher.match(descriptors[i]!)?.rollNo ?? null);
     });
     faces.forEach((face, seat) => {

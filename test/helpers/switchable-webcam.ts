@@ -3,12 +3,17 @@ import path from 'node:path';
 
 const FRAMES = path.resolve(import.meta.dirname, '../fixtures/frames');
 
+export interface SwitchableWebcam {
+  show(frame: string): Promise<void>;
+  restore(): void;
+}
+
 /**
  * A fake `fswebcam` first on PATH whose picture a test changes: each capture copies whatever `current.jpg` in
  * `folder` is at that moment. `show` puts a fixture frame in front of it (atomically, so no capture sees half a file);
  * `restore` puts PATH back.
  */
-export async function switchableWebcam(folder: string): Promise<{ show(frame: string): Promise<void>; restore(): void }> {
+export async function switchableWebcam(folder: string): Promise<SwitchableWebcam> {
   const bin = path.join(folder, 'bin');
   await mkdir(bin, { recursive: true });
   await writeFile(path.join(bin, 'fswebcam'), `#!/bin/sh\nfor last; do :; done\ncp '${path.join(folder, 'current.jpg')}' "$last"\n`);

@@ -12,11 +12,11 @@ import { openEventStream } from '../helpers/event-stream.ts';
 import { startPhotoServer, type PhotoServer } from '../helpers/photo-server.ts';
 import { recognitionApp } from '../helpers/recognition-app.ts';
 import { waitFor } from '../helpers/service-process.ts';
-import { switchableWebcam } from '../helpers/switchable-webcam.ts';
+import { switchableWebcam, type SwitchableWebcam } from '../helpers/switchable-webcam.ts';
 
 let scratch: string;
 let photos: PhotoServer;
-let webcam: Awaited<ReturnType<typeof switchableWebcam>>;
+let webcam: SwitchableWebcam;
 
 before(async () => {
   scratch = await mkdtemp(path.join(os.tmpdir(), 'attendance-remark-'));
@@ -28,7 +28,6 @@ after(async () => {
   await photos.close();
   await rm(scratch, { recursive: true, force: true });
 });
-
 
 test("the camera does not mark again, that day, a student whose mark a person removed; it says it ignored them", async () => {
   const dataDir = path.join(scratch, 'data');

@@ -11,11 +11,11 @@ import { buildRegistrationApp } from '../../src/registration/app.ts';
 import { startPhotoServer, type PhotoServer } from '../helpers/photo-server.ts';
 import { recognitionApp } from '../helpers/recognition-app.ts';
 import { waitFor } from '../helpers/service-process.ts';
-import { switchableWebcam } from '../helpers/switchable-webcam.ts';
+import { switchableWebcam, type SwitchableWebcam } from '../helpers/switchable-webcam.ts';
 
 let scratch: string;
 let photos: PhotoServer;
-let webcam: Awaited<ReturnType<typeof switchableWebcam>>;
+let webcam: SwitchableWebcam;
 
 before(async () => {
   scratch = await mkdtemp(path.join(os.tmpdir(), 'attendance-removed-'));
@@ -27,7 +27,6 @@ after(async () => {
   await photos.close();
   await rm(scratch, { recursive: true, force: true });
 });
-
 
 test('a student removed during a session is not marked by it afterwards; the others still are', async () => {
   const dataDir = path.join(scratch, 'data');
