@@ -83,6 +83,10 @@ export class Database {
       throw translated(error);
     }
     let broken: Error | undefined;
+    // A checked-out connection the server drops between two statements emits 'error' on the client, not on the pool
+    // (whose listener covers idle ones only); unheard, it would end the process.
+    const onDropped = (error: Error) => (broken ??= error);
+    client.on('error', onDropped);
     try {
       await client.query('BEGIN');
       const result = await work(client);
@@ -93,6 +97,7 @@ export class Database {
       else await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
       throw translated(error);
     } finally {
+      client.off('error', onDropped);
       client.release(broken);
     }
   }
