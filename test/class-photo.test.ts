@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -13,6 +13,12 @@ import { waitFor } from './helpers/service-process.ts';
 
 // A class photo: two rows of four, faces 100 to 140 px wide in a 2400x1600 picture (test/helpers/seated-class.ts).
 const PRESENT = PRESENT_STUDENTS;
+// A real one (test/fixtures/class-photo, see PROVENANCE.md): cast photos, everyone enrolled from a tight grey crop of
+// another picture; who is in each photo was read off the pictures.
+const CAST = ['amy', 'bernadette', 'howard', 'leonard', 'penny', 'raj', 'sheldon', 'stuart'];
+const IN_BBT3 = ['howard', 'leonard', 'penny', 'raj', 'sheldon'];
+const IN_BBT4 = ['amy', 'bernadette', 'leonard', 'penny', 'raj', 'sheldon'];
+const CLASS_PHOTO_FIXTURES = path.join(FIXTURES, 'class-photo');
 
 let scratch: string;
 let photos: PhotoServer;
@@ -25,8 +31,10 @@ before(async () => {
   seated = occupants.length;
   const layout = { width: 2400, height: 1600, rows: 2, columns: 4, backFaceWidth: 100, frontFaceWidth: 140 };
   classPhoto = (await composeClassroom(await emptyRoom(), occupants, layout, 0, 1)).jpeg;
+  const castCrops = await Promise.all(CAST.map((name) => readFile(path.join(CLASS_PHOTO_FIXTURES, `${name}.png`))));
   photos = await startPhotoServer({
     '/class.jpg': (_request, response) => response.writeHead(200, { 'content-type': 'image/jpeg' }).end(classPhoto),
+    ...Object.fromEntries(CAST.map((name, i) => [`/cast/${name}.png`, (_request, response) => response.writeHead(200, { 'content-type': 'image/png' }).end(castCrops[i])])),
   });
 });
 after(async () => {
@@ -35,15 +43,12 @@ after(async () => {
 });
 
 /** The camera (when a session is started) sees an empty room. */
-async function serviceWithRoster(name: string, env: Record<string, string> = {}) {
+async function serviceWithRoster(name: string, env: Record<string, string> = {}, roster = [...PRESENT, 'biden'].map((rollNo) => ({ rollNo, url: `${photos.origin}/${rollNo === 'daryl' ? 'daryl-1' : rollNo}.jpg` }))) {
   const emptyRoom = path.join(scratch, `${name}-camera`);
   await mkdir(emptyRoom);
   await copyFile(path.join(FIXTURES, 'frames/01-empty-room.jpg'), path.join(emptyRoom, '1.jpg'));
   const service = await recognitionApp(path.join(scratch, name), { CAMERA: `dir:${emptyRoom}`, ...env });
-  await service.students.addMany(
-    [...PRESENT, 'biden'].map((rollNo) => ({ rollNo, url: `${photos.origin}/${rollNo === 'daryl' ? 'daryl-1' : rollNo}.jpg` })),
-    'now',
-  );
+  await service.students.addMany(roster, 'now');
   return service;
 }
 
@@ -97,6 +102,32 @@ test('a class photo marks exactly the students in it as marked from a photo, lis
     ], 'nothing of the photo is kept');
   } finally {
     events.close();
+    await app.close();
+  }
+});
+
+test('a real class photo marks exactly the people in it, enrolled from tight grey crops of other pictures; the absent are not marked', async () => {
+  const roster = CAST.map((rollNo) => ({ rollNo, url: `${photos.origin}/cast/${rollNo}.png` }));
+  const { app } = await serviceWithRoster('cast', {}, roster);
+  try {
+    const post = async (name: string) => {
+      const answer = await app.inject({ method: 'POST', url: '/recognize-photo', headers: { 'content-type': 'image/jpeg' }, payload: await readFile(path.join(CLASS_PHOTO_FIXTURES, name)) });
+      assert.equal(answer.statusCode, 200, answer.body);
+      return answer.json() as { faces: { verdict: string; rollNo: string | null }[]; marked: Present[] };
+    };
+    const redCarpet = await post('bbt3.jpg');
+    assert.equal(redCarpet.faces.length, IN_BBT3.length, 'every face of the photo is listed');
+    assert.deepEqual(recognizedIn(redCarpet.faces), IN_BBT3);
+    assert.deepEqual(redCarpet.marked.map((record) => record.rollNo).sort(), IN_BBT3);
+
+    const awards = await post('bbt4.jpg');
+    assert.equal(awards.faces.length, IN_BBT4.length, 'every face of the photo is listed');
+    assert.deepEqual(recognizedIn(awards.faces), IN_BBT4, 'howard, in the first photo only, is not found in the second');
+    assert.deepEqual(awards.marked.map((record) => record.rollNo).sort(), ['amy', 'bernadette'], 'the rest were marked by the first photo');
+
+    const present: Present[] = (await app.inject({ method: 'GET', url: '/attendance' })).json().days[0].present;
+    assert.deepEqual(present.map((record) => record.rollNo).sort(), [...new Set([...IN_BBT3, ...IN_BBT4])].sort(), 'stuart, in neither photo, is not marked');
+  } finally {
     await app.close();
   }
 });
