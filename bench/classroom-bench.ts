@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { CLASSROOM_24, CLASSROOM_40, CLASSROOM_40_1080P, composeClassroom, type ClassroomLayout, type Occupant } from '../src/evaluation/classroom-scene.ts';
+import { CLASSROOM_24, CLASSROOM_40, CLASSROOM_40_1080P, composeClassroom, faceInPhoto, type ClassroomLayout, type Occupant } from '../src/evaluation/classroom-scene.ts';
 import { loadLabelledSet } from '../src/evaluation/labelled-photos.ts';
 import type { FaceEngine } from '../src/faces/face-engine.ts';
 import { findPortraitFaces } from '../src/faces/find-faces.ts';
@@ -44,8 +44,8 @@ interface Cast {
 async function castFrom(manifest: string, engine: FaceEngine): Promise<Cast> {
   const set = await loadLabelledSet(manifest);
   const faceOf = async (bytes: Buffer) => {
-    const { faces } = await findPortraitFaces(bytes, engine);
-    return faces.length === 1 ? faces[0]!.box : undefined;
+    const portrait = await findPortraitFaces(bytes, engine);
+    return portrait.faces.length === 1 ? faceInPhoto(bytes, portrait, portrait.faces[0]!.box) : undefined;
   };
   const roster = new Map<string, Buffer>();
   const present: Occupant[] = [];

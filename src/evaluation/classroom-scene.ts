@@ -1,7 +1,7 @@
 import sharp, { type OverlayOptions } from 'sharp';
 import type { FaceBox } from '../faces/face-engine.ts';
 
-/** Someone in a seat: their face photo, where the face is in it, and who they are (undefined for a stranger). */
+/** Someone in a seat: their face photo, where the face is in it (its own pixels), and who they are (undefined for a stranger). */
 export interface Occupant {
   photo: Uint8Array;
   face: FaceBox;
@@ -28,6 +28,16 @@ export const CLASSROOM_24: ClassroomLayout = { width: 1280, height: 720, rows: 4
 export const CLASSROOM_40: ClassroomLayout = { width: 1280, height: 720, rows: 5, columns: 8, backFaceWidth: 42, frontFaceWidth: 60 };
 /** The 40-seat class from a 1920x1080 camera: the same room, faces 1.5 times as wide. */
 export const CLASSROOM_40_1080P: ClassroomLayout = { width: 1920, height: 1080, rows: 5, columns: 8, backFaceWidth: 63, frontFaceWidth: 90 };
+
+/**
+ * A face box from a photo decoded at `decoded` size (find-faces scales large photos down before detection), in the
+ * pixels of the photo itself, which is where composeClassroom cuts the seat from.
+ */
+export async function faceInPhoto(photo: Uint8Array, decoded: { width: number; height: number }, box: FaceBox): Promise<FaceBox> {
+  const source = await sharp(photo).rotate().metadata();
+  const scale = (source.autoOrient?.width ?? source.width!) / decoded.width;
+  return { x: box.x * scale, y: box.y * scale, width: box.width * scale, height: box.height * scale };
+}
 
 /** Head and shoulders around a face box, as shares of the box: what a seated person shows a camera in front. */
 const HEAD = { side: 0.55, above: 0.7, below: 1.1 };

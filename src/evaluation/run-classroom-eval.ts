@@ -7,12 +7,13 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/config.ts';
+import { EnrollmentError } from '../errors.ts';
 import { decodeImage } from '../faces/decode-image.ts';
 import { loadFaceEngine, type FaceBox, type FaceEngine } from '../faces/face-engine.ts';
 import { FaceMatcher, type EnrolledFace } from '../faces/face-matcher.ts';
 import { FRAME_MAX_SIDE, enrollmentFace, findPortraitFaces } from '../faces/find-faces.ts';
 import { locateFacesInTiles } from '../faces/tiled-locator.ts';
-import { composeClassroom, seatOf, sizeBand, SIZE_BANDS, type ClassroomLayout, type Occupant } from './classroom-scene.ts';
+import { composeClassroom, faceInPhoto, seatOf, sizeBand, SIZE_BANDS, type ClassroomLayout, type Occupant } from './classroom-scene.ts';
 import { loadLabelledSet } from './labelled-photos.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -48,12 +49,15 @@ interface BandCounts {
 
 const progress = (message: string) => process.stderr.write(`eval:classroom: ${message}\n`);
 
-/** The one face of a portrait (as enrollment chooses it), or undefined when there is none to use. */
+/** The one face of a portrait (as enrollment chooses it, its box in the photo's own pixels), or undefined when there is none to use. */
 async function portraitFace(engine: FaceEngine, bytes: Uint8Array): Promise<{ box: FaceBox; descriptor: Float32Array } | undefined> {
   try {
-    return enrollmentFace(await findPortraitFaces(bytes, engine)).face;
-  } catch {
-    return undefined;
+    const portrait = await findPortraitFaces(bytes, engine);
+    const { face } = enrollmentFace(portrait);
+    return { box: await faceInPhoto(bytes, portrait, face.box), descriptor: face.descriptor };
+  } catch (error) {
+    if (error instanceof EnrollmentError) return undefined;
+    throw error;
   }
 }
 

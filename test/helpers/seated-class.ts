@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Occupant } from '../../src/evaluation/classroom-scene.ts';
+import { faceInPhoto, type Occupant } from '../../src/evaluation/classroom-scene.ts';
 import { loadFaceEngine } from '../../src/faces/face-engine.ts';
 import { findPortraitFaces } from '../../src/faces/find-faces.ts';
 import { FIXTURES } from './photo-server.ts';
@@ -27,7 +27,8 @@ export async function seatedClass(): Promise<Occupant[]> {
   const occupants: Occupant[] = [];
   for (const [file, person] of SEATED) {
     const photo = await readFile(path.join(FIXTURES, file));
-    occupants.push({ photo, face: (await findPortraitFaces(photo, engine)).faces[0]!.box, person });
+    const portrait = await findPortraitFaces(photo, engine);
+    occupants.push({ photo, face: await faceInPhoto(photo, portrait, portrait.faces[0]!.box), person });
   }
   return occupants;
 }
