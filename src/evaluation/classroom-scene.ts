@@ -12,6 +12,8 @@ export interface SeatedFace {
   person?: string;
   /** The face in frame pixels. */
   box: FaceBox;
+  /** The share of the face not covered by the people pasted in front of it (rows nearer the camera). */
+  visible: number;
 }
 
 export interface ClassroomLayout {
@@ -60,6 +62,7 @@ export async function composeClassroom(
   const top = layout.height * 0.12;
   const rowHeight = (layout.height * 0.82) / layout.rows;
   const layers: OverlayOptions[] = [];
+  const cuts: FaceBox[] = [];
   const faces: SeatedFace[] = [];
   for (let seat = 0; seat < Math.min(occupants.length, layout.rows * layout.columns); seat++) {
     const occupant = occupants[seat]!;
@@ -88,17 +91,34 @@ export async function composeClassroom(
     const left = Math.round(Math.min(layout.width - width, Math.max(0, centreX - faceInCut.x - faceWidth / 2)));
     const cutTop = Math.round(Math.min(layout.height - height, Math.max(0, faceTop - faceInCut.y)));
     layers.push({ input: cut, left, top: cutTop });
+    cuts.push({ x: left, y: cutTop, width, height });
     faces.push({
       person: occupant.person,
       box: { x: left + faceInCut.x, y: cutTop + faceInCut.y, width: occupant.face.width * scale, height: occupant.face.height * scale },
+      visible: 1,
     });
   }
+  faces.forEach((face, seat) => (face.visible = visibleShare(face.box, cuts.slice(seat + 1))));
   const jpeg = await sharp(background)
     .resize({ width: layout.width, height: layout.height, fit: 'cover' })
     .composite(layers)
     .jpeg({ quality: 88 })
     .toBuffer();
   return { jpeg, faces };
+}
+
+/** The share of `face` outside every one of `covers`, sampled on a 10x10 grid. */
+function visibleShare(face: FaceBox, covers: readonly FaceBox[]): number {
+  const inside = (x: number, y: number, box: FaceBox) => x >= box.x && x < box.x + box.width && y >= box.y && y < box.y + box.height;
+  let seen = 0;
+  for (let i = 0; i < 10; i++) {
+    for (let j = 0; j < 10; j++) {
+      const x = face.x + ((i + 0.5) * face.width) / 10;
+      const y = face.y + ((j + 0.5) * face.height) / 10;
+      if (!covers.some((cover) => inside(x, y, cover))) seen += 1;
+    }
+  }
+  return seen / 100;
 }
 
 function clip(box: FaceBox, width: number, height: number): { left: number; top: number; width: number; height: number } {
