@@ -3,9 +3,9 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { CLASSROOM_24, CLASSROOM_40, CLASSROOM_40_1080P, composeClassroom, faceInPhoto, type ClassroomLayout, type Occupant } from '../src/evaluation/classroom-scene.ts';
+import { CLASSROOM_24, CLASSROOM_40, CLASSROOM_40_1080P, composeClassroom, faceInPhoto, seatOf, type ClassroomLayout, type Occupant } from '../src/evaluation/classroom-scene.ts';
 import { loadLabelledSet } from '../src/evaluation/labelled-photos.ts';
-import type { FaceEngine } from '../src/faces/face-engine.ts';
+import type { FaceBox, FaceEngine } from '../src/faces/face-engine.ts';
 import { findPortraitFaces } from '../src/faces/find-faces.ts';
 import { FIXTURES } from './bench-faces.ts';
 import { markedIn, peakRssMb, servePhotos, startRecognition } from './service-bench.ts';
@@ -16,6 +16,8 @@ const FIXTURE_MANIFEST = path.join(FIXTURES, 'MANIFEST.tsv');
 const PRESENT = 21;
 const FRAMES = 60;
 const POLL_MS = 50;
+/** A phone photo of a class of 30 from the front: 4032x3024, faces 100 px wide at the back to 170 px at the front. */
+const CLASS_PHOTO_30: ClassroomLayout = { width: 4032, height: 3024, rows: 5, columns: 6, backFaceWidth: 100, frontFaceWidth: 170 };
 
 export interface ClassroomRun {
   frame: string;
@@ -139,10 +141,73 @@ async function classroomRun(work: string, cast: Cast, layout: ClassroomLayout, p
   }
 }
 
-/** The classroom layouts, from ../shared/faces when present. */
-export async function classroomBench(work: string, engine: FaceEngine, progress: (message: string) => void): Promise<{ source: string; runs: ClassroomRun[] }> {
+export interface ClassPhotoRun {
+  photo: string;
+  seats: number;
+  faceWidths: string;
+  registered: number;
+  present: number;
+  facesListed: number;
+  marked: number;
+  wrong: number;
+  /** A stranger's face recognised as a registered student. */
+  strangersMarked: number;
+  /** POST /recognize-photo to its answer: the first with the roster enrolled cold, the second from the descriptor cache. */
+  firstAnswerSeconds: number;
+  secondAnswerSeconds: number;
+  peakRssMb: number;
+}
+
+/** A teacher's 12-megapixel phone photo of a class of 30, posted to /recognize-photo twice. */
+async function classPhotoRun(work: string, cast: Cast, progress: (message: string) => void): Promise<ClassPhotoRun> {
+  const layout = CLASS_PHOTO_30;
+  const seats = layout.rows * layout.columns;
+  const occupants = seating(cast, seats);
+  const background = await readFile(path.join(FIXTURES, 'frames/01-empty-room.jpg'));
+  const { jpeg, faces } = await composeClassroom(background, occupants, layout, 0, 1);
+  const host = await servePhotos(new Map([...cast.roster].map(([rollNo, bytes]) => [`/${rollNo}.jpg`, bytes])));
+  const dataDir = path.join(work, 'class-photo-data');
+  await mkdir(dataDir, { recursive: true });
+  await writeFile(path.join(dataDir, 'students_data.json'), JSON.stringify([...cast.roster.keys()].map((rollNo) => ({ rollNo, url: `${host.origin}/${rollNo}.jpg` }))));
+  const present = new Set(occupants.flatMap((occupant) => (occupant.person ? [occupant.person] : [])));
+  const service = await startRecognition(dataDir, path.join(work, 'no-camera'));
+  try {
+    progress(`class photo: ${layout.width}x${layout.height}, ${seats} seats, ${present.size} present`);
+    const post = async () => {
+      const started = Date.now();
+      const response = await fetch(`${service.recognition}/recognize-photo`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: new Uint8Array(jpeg) });
+      if (response.status !== 200) throw new Error(`recognize-photo: ${response.status} ${await response.text()}`);
+      const answer = (await response.json()) as { faces: { verdict: string; rollNo: string | null; box: FaceBox }[] };
+      return { seconds: round((Date.now() - started) / 1000, 1), answer };
+    };
+    const first = await post();
+    const second = await post();
+    // Each recognised face against whoever sits where it was found.
+    const recognized = first.answer.faces.filter((face) => face.verdict === 'recognized').map((face) => ({ rollNo: face.rollNo!, seated: faces[seatOf(faces, face.box) ?? -1] }));
+    return {
+      photo: `${layout.width}x${layout.height} JPEG, ${round(jpeg.length / 2 ** 20, 1)} MB`,
+      seats,
+      faceWidths: `${layout.backFaceWidth}-${layout.frontFaceWidth} px`,
+      registered: cast.roster.size,
+      present: present.size,
+      facesListed: first.answer.faces.length,
+      marked: recognized.filter(({ rollNo, seated }) => seated?.person === rollNo).length,
+      wrong: recognized.filter(({ rollNo, seated }) => seated?.person && seated.person !== rollNo).length,
+      strangersMarked: recognized.filter(({ seated }) => seated && !seated.person).length,
+      firstAnswerSeconds: first.seconds,
+      secondAnswerSeconds: second.seconds,
+      peakRssMb: await peakRssMb(service.child.pid!),
+    };
+  } finally {
+    await service.stop();
+    await host.close();
+  }
+}
+
+/** The classroom layouts and the class photo, from ../shared/faces when present. */
+export async function classroomBench(work: string, engine: FaceEngine, progress: (message: string) => void): Promise<{ source: string; runs: ClassroomRun[]; classPhoto: ClassPhotoRun }> {
   const cast = await castFrom(existsSync(SHARED_MANIFEST) ? SHARED_MANIFEST : FIXTURE_MANIFEST, engine);
   const runs: ClassroomRun[] = [];
   for (const layout of [CLASSROOM_24, CLASSROOM_40, CLASSROOM_40_1080P]) runs.push(await classroomRun(work, cast, layout, progress));
-  return { source: cast.source, runs };
+  return { source: cast.source, runs, classPhoto: await classPhotoRun(work, cast, progress) };
 }

@@ -167,6 +167,9 @@ function printTable(results: Record<string, any>): void {
     for (const run of results.classroom.runs) {
       console.log(`${run.frame} | ${run.seats} | ${run.faceWidths} | ${run.present} | ${run.marked} | ${run.wrong} | ${run.secondsToMarkHalf ?? '-'} | ${run.secondsToMarkAll ?? '-'} | ${run.framesPerSecond} | ${run.peakRssMb}`);
     }
+    const photo = results.classroom.classPhoto;
+    console.log(`\nclass photo (POST /recognize-photo): photo | seats | faces | present | faces listed | marked | wrong | strangers marked | first answer s (roster enrolled cold) | second answer s | peak RSS MB`);
+    console.log(`${photo.photo} | ${photo.seats} | ${photo.faceWidths} | ${photo.present} | ${photo.facesListed} | ${photo.marked} | ${photo.wrong} | ${photo.strangersMarked} | ${photo.firstAnswerSeconds} | ${photo.secondAnswerSeconds} | ${photo.peakRssMb}`);
   }
   const memory = results.memory;
   console.log(`\npeak RSS (VmHWM): recognition service during the stream run (time to mark) ${memory.recognitionStreamRunPeakRssMb} MB, largest over all its runs above ${memory.recognitionPeakRssMb} MB; registration service registering ${memory.registrationLoad.students} students ${memory.registrationPeakRssMb} MB`);
