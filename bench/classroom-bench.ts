@@ -1,5 +1,6 @@
 // `npm run bench`'s classroom runs: a seated class at 1280x720 (24 and 40 seats) and at 1920x1080 (40 seats) through the real recognition service,
-// from ../shared/faces when it is there (enough people for 21 present students), else from the test fixtures.
+// and a 12-megapixel class photo of 30 posted to /recognize-photo; from ../shared/faces when it is there (enough people
+// for 21 present students), else from the test fixtures.
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -182,8 +183,13 @@ async function classPhotoRun(work: string, cast: Cast, progress: (message: strin
     };
     const first = await post();
     const second = await post();
-    // Each recognised face against whoever sits where it was found.
-    const recognized = first.answer.faces.filter((face) => face.verdict === 'recognized').map((face) => ({ rollNo: face.rollNo!, seated: faces[seatOf(faces, face.box) ?? -1] }));
+    // Each recognised face against whoever sits where it was found; one found where nobody sits is a wrong mark too.
+    const recognized = first.answer.faces
+      .filter((face) => face.verdict === 'recognized')
+      .map((face) => {
+        const seat = seatOf(faces, face.box);
+        return { rollNo: face.rollNo!, seated: seat === undefined ? undefined : faces[seat] };
+      });
     return {
       photo: `${layout.width}x${layout.height} JPEG, ${round(jpeg.length / 2 ** 20, 1)} MB`,
       seats,
@@ -192,7 +198,7 @@ async function classPhotoRun(work: string, cast: Cast, progress: (message: strin
       present: present.size,
       facesListed: first.answer.faces.length,
       marked: recognized.filter(({ rollNo, seated }) => seated?.person === rollNo).length,
-      wrong: recognized.filter(({ rollNo, seated }) => seated?.person && seated.person !== rollNo).length,
+      wrong: recognized.filter(({ rollNo, seated }) => !seated || (seated.person && seated.person !== rollNo)).length,
       strangersMarked: recognized.filter(({ seated }) => seated && !seated.person).length,
       firstAnswerSeconds: first.seconds,
       secondAnswerSeconds: second.seconds,

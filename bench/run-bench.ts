@@ -26,7 +26,7 @@ const MARK_ROUNDS = Number(process.env.BENCH_MARK_ROUNDS ?? 4);
 // 1000 cold students take about 3.5 minutes on 2 cores: BENCH_COLD_1000=0 leaves them out.
 const COLD_SIZES = process.env.BENCH_COLD_1000 === '0' ? [100] : [100, 1_000];
 const WARM_SIZES = [1_000, 10_000];
-// The classroom runs (24 and 40 seats at 1280x720, 40 at 1920x1080) take a few minutes: BENCH_CLASSROOM=0 leaves them out.
+// The classroom runs (24 and 40 seats at 1280x720, 40 at 1920x1080, a class photo) take a few minutes: BENCH_CLASSROOM=0 leaves them out.
 const CLASSROOM = process.env.BENCH_CLASSROOM !== '0';
 
 const require = createRequire(import.meta.url);

@@ -16,8 +16,9 @@ const PRESENT = PRESENT_STUDENTS;
 // A real one (test/fixtures/class-photo, see PROVENANCE.md): cast photos, everyone enrolled from a tight grey crop of
 // another picture; who is in each photo was read off the pictures.
 const CAST = ['amy', 'bernadette', 'howard', 'leonard', 'penny', 'raj', 'sheldon', 'stuart'];
-const IN_BBT3 = ['howard', 'leonard', 'penny', 'raj', 'sheldon'];
-const IN_BBT4 = ['amy', 'bernadette', 'leonard', 'penny', 'raj', 'sheldon'];
+// Left to right by where each face is (the two rows of the second photo interleave).
+const IN_BBT3 = ['sheldon', 'howard', 'penny', 'raj', 'leonard'];
+const IN_BBT4 = ['leonard', 'amy', 'raj', 'penny', 'sheldon', 'bernadette'];
 const CLASS_PHOTO_FIXTURES = path.join(FIXTURES, 'class-photo');
 
 let scratch: string;
@@ -56,6 +57,7 @@ const recognizedIn = (faces: { verdict: string; rollNo: string | null }[]) =>
   faces.filter((face) => face.verdict === 'recognized').map((face) => face.rollNo).sort();
 
 type Present = { rollNo: string; source: string; sessionId?: string; distance?: number; room?: string };
+type PhotoFace = { verdict: string; rollNo: string | null; distance: number | null; box: { x: number } };
 
 test('a class photo marks exactly the students in it as marked from a photo, lists every face, and a second post marks nobody again', async () => {
   const { app, status } = await serviceWithRoster('marks', { ROOM: 'room-101' });
@@ -113,16 +115,19 @@ test('a real class photo marks exactly the people in it, enrolled from tight gre
     const post = async (name: string) => {
       const answer = await app.inject({ method: 'POST', url: '/recognize-photo', headers: { 'content-type': 'image/jpeg' }, payload: await readFile(path.join(CLASS_PHOTO_FIXTURES, name)) });
       assert.equal(answer.statusCode, 200, answer.body);
-      return answer.json() as { faces: { verdict: string; rollNo: string | null }[]; marked: Present[] };
+      return answer.json() as { faces: PhotoFace[]; marked: Present[] };
     };
+    // Who each recognised face is, left to right, so that two people swapped would not pass.
+    const leftToRight = (faces: PhotoFace[]) => faces.filter((face) => face.verdict === 'recognized').sort((a, b) => a.box.x - b.box.x).map((face) => face.rollNo);
+    const distances = (faces: PhotoFace[]) => JSON.stringify(faces.map(({ rollNo, verdict, distance }) => ({ rollNo, verdict, distance })));
     const redCarpet = await post('bbt3.jpg');
     assert.equal(redCarpet.faces.length, IN_BBT3.length, 'every face of the photo is listed');
-    assert.deepEqual(recognizedIn(redCarpet.faces), IN_BBT3);
-    assert.deepEqual(redCarpet.marked.map((record) => record.rollNo).sort(), IN_BBT3);
+    assert.deepEqual(leftToRight(redCarpet.faces), IN_BBT3, distances(redCarpet.faces));
+    assert.deepEqual(redCarpet.marked.map((record) => record.rollNo).sort(), [...IN_BBT3].sort());
 
     const awards = await post('bbt4.jpg');
     assert.equal(awards.faces.length, IN_BBT4.length, 'every face of the photo is listed');
-    assert.deepEqual(recognizedIn(awards.faces), IN_BBT4, 'howard, in the first photo only, is not found in the second');
+    assert.deepEqual(leftToRight(awards.faces), IN_BBT4, `howard, in the first photo only, is not found in the second: ${distances(awards.faces)}`);
     assert.deepEqual(awards.marked.map((record) => record.rollNo).sort(), ['amy', 'bernadette'], 'the rest were marked by the first photo');
 
     const present: Present[] = (await app.inject({ method: 'GET', url: '/attendance' })).json().days[0].present;

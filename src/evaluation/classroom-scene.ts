@@ -36,8 +36,8 @@ export const CLASSROOM_40_1080P: ClassroomLayout = { width: 1920, height: 1080, 
  * pixels of the photo itself, which is where composeClassroom cuts the seat from.
  */
 export async function faceInPhoto(photo: Uint8Array, decoded: { width: number; height: number }, box: FaceBox): Promise<FaceBox> {
-  const source = await sharp(photo).rotate().metadata();
-  const scale = (source.autoOrient?.width ?? source.width!) / decoded.width;
+  const { autoOrient } = await sharp(photo).metadata();
+  const scale = Math.max(autoOrient.width, autoOrient.height) / Math.max(decoded.width, decoded.height);
   return { x: box.x * scale, y: box.y * scale, width: box.width * scale, height: box.height * scale };
 }
 

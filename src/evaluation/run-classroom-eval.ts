@@ -39,7 +39,7 @@ const config = loadConfig();
 const rule = { threshold: config.MATCH_THRESHOLD, margin: config.MATCH_MARGIN };
 
 interface BandCounts {
-  /** Faces mostly covered by the row in front (less than MIN_VISIBLE of them showing): left out of every other count. */
+  /** Faces mostly covered by the row in front (less than MIN_VISIBLE of them showing): left out of the other counts but for wrong and stranger accepts. */
   hidden: number;
   faces: number;
   found: number;
@@ -113,12 +113,15 @@ async function evaluateLayout(engine: FaceEngine, matcher: FaceMatcher, layout: 
     });
     faces.forEach((face, seat) => {
       const band = counts.get(sizeBand(face.box))!;
-      if (face.visible < MIN_VISIBLE) {
-        band.hidden += 1;
-        return;
-      }
       const found = verdicts.has(seat);
       const verdict = verdicts.get(seat);
+      if (face.visible < MIN_VISIBLE) {
+        // Not asked to be found, but a wrong name on what shows of it would still mark someone.
+        band.hidden += 1;
+        if (verdict && face.person && verdict !== face.person) band.wrong += 1;
+        if (verdict && !face.person) band.strangersAccepted += 1;
+        return;
+      }
       band.faces += 1;
       band.found += found ? 1 : 0;
       if (face.person) {
