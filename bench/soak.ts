@@ -26,6 +26,7 @@ const REALTIME = process.env.SOAK_REALTIME === '1';
 const STATUS_POLL_MS = 2_000;
 // Each start/stop cycle watches this many frames: models loaded, the inference heap at its peak, tracks formed.
 const CYCLE_FRAMES = 10;
+const STOP_SETTLE_MS = 2_000;
 const CLIP_SECONDS = 60;
 // 4 students seen in the stream (enrolled from another photo of them) and 37 more who are not, as the issue's school had.
 const ROSTER_EXTRA = 37;
@@ -218,6 +219,8 @@ async function soak(name: StreamName, work: string, tiles: (size: number) => Pro
       const rssWatchingMb = await rssMb(service.child.pid!);
       const stopped = await postJson(`${service.recognition}/stop-recognition`);
       if (stopped.status !== 200) throw new Error(`stop-recognition: ${JSON.stringify(stopped.json)}`);
+      // The worker's thread and isolate are torn down after the stop is answered.
+      await new Promise((resolve) => setTimeout(resolve, STOP_SETTLE_MS));
       const { diagnostics } = (await getJson(`${service.recognition}/status`)).json;
       const mainHeapStoppedMb = mb(diagnostics.process.heapUsedBytes)!;
       cycles.push({ cycle, rssWatchingMb, rssStoppedMb: await rssMb(service.child.pid!), mainHeapStoppedMb, openFilesStopped: await openFiles(service.child.pid!) });
