@@ -7,7 +7,7 @@
  * one (without, each cycle still kept about 10 MB). glibc reads these once, before the process runs any code:
  * `npm start` sets them; whoever starts `node` another way (systemd, a container) sets them in the environment.
  */
-export const MALLOC_TUNING = { MALLOC_TRIM_THRESHOLD_: '131072', MALLOC_ARENA_MAX: '1' } as const;
+export const MALLOC_TUNING = { MALLOC_TRIM_THRESHOLD_: '131072', MALLOC_ARENA_MAX: '2' } as const;
 
 /** A warning for the log when this process runs on glibc without the tuning; undefined when it has it or needs none. */
 export function mallocTuningWarning(env: NodeJS.ProcessEnv = process.env): string | undefined {
