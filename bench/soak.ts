@@ -37,10 +37,11 @@ const PORTRAITS = ['obama.jpg', 'biden.jpg', 'kit_harington.jpg', 'rick.jpg', 'd
 const STREAMS = {
   door: { width: 640, height: 480, tileSize: TILE_SIZE, faces: 5 },
   classroom: { width: 1280, height: 720, tileSize: 192, faces: 12 },
+  'classroom-1080p': { width: 1920, height: 1080, tileSize: 288, faces: 12 },
 } as const;
 type StreamName = keyof typeof STREAMS;
 const chosen = (process.env.SOAK_STREAMS ?? 'door,classroom').split(',').map((name) => name.trim()) as StreamName[];
-for (const name of chosen) if (!(name in STREAMS)) throw new Error(`SOAK_STREAMS: unknown stream ${name} (door, classroom)`);
+for (const name of chosen) if (!(name in STREAMS)) throw new Error(`SOAK_STREAMS: unknown stream ${name} (${Object.keys(STREAMS).join(', ')})`);
 
 const progress = (message: string) => process.stderr.write(`soak: ${message}\n`);
 const mb = (bytes: number | null | undefined) => (bytes == null ? null : round(bytes / 2 ** 20, 1));
