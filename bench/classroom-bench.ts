@@ -77,6 +77,16 @@ async function castFrom(manifest: string, engine: FaceEngine): Promise<Cast> {
   return { roster, present, strangers, source: path.relative(process.cwd(), manifest) };
 }
 
+/** The cast's enrollment photos served from 127.0.0.1, and a data folder registering them all. */
+async function rosterService(cast: Cast, dataDir: string) {
+  const host = await servePhotos(new Map([...cast.roster].map(([rollNo, bytes]) => [`/${rollNo}.jpg`, bytes])));
+  await mkdir(dataDir, { recursive: true });
+  await writeFile(path.join(dataDir, 'students_data.json'), JSON.stringify([...cast.roster.keys()].map((rollNo) => ({ rollNo, url: `${host.origin}/${rollNo}.jpg` }))));
+  return { host, dataDir };
+}
+
+const presentIn = (occupants: readonly Occupant[]) => new Set(occupants.flatMap((occupant) => (occupant.person ? [occupant.person] : [])));
+
 /** Present students spread evenly over the seats, strangers in the others. */
 function seating(cast: Cast, seats: number): Occupant[] {
   const students = cast.present.slice(0, seats);
@@ -98,11 +108,8 @@ async function classroomRun(work: string, cast: Cast, layout: ClassroomLayout, p
     const { jpeg } = await composeClassroom(background, occupants, layout, 3, frame);
     await writeFile(path.join(folder, `${String(frame).padStart(3, '0')}.jpg`), jpeg);
   }
-  const host = await servePhotos(new Map([...cast.roster].map(([rollNo, bytes]) => [`/${rollNo}.jpg`, bytes])));
-  const dataDir = path.join(work, `${name}-data`);
-  await mkdir(dataDir, { recursive: true });
-  await writeFile(path.join(dataDir, 'students_data.json'), JSON.stringify([...cast.roster.keys()].map((rollNo) => ({ rollNo, url: `${host.origin}/${rollNo}.jpg` }))));
-  const presentRollNos = new Set(occupants.flatMap((occupant) => (occupant.person ? [occupant.person] : [])));
+  const { host, dataDir } = await rosterService(cast, path.join(work, `${name}-data`));
+  const presentRollNos = presentIn(occupants);
   const service = await startRecognition(dataDir, folder);
   try {
     progress(`classroom: ${seats} seats, ${presentRollNos.size} present`);
@@ -166,11 +173,8 @@ async function classPhotoRun(work: string, cast: Cast, progress: (message: strin
   const occupants = seating(cast, seats);
   const background = await readFile(path.join(FIXTURES, 'frames/01-empty-room.jpg'));
   const { jpeg, faces } = await composeClassroom(background, occupants, layout, 0, 1);
-  const host = await servePhotos(new Map([...cast.roster].map(([rollNo, bytes]) => [`/${rollNo}.jpg`, bytes])));
-  const dataDir = path.join(work, 'class-photo-data');
-  await mkdir(dataDir, { recursive: true });
-  await writeFile(path.join(dataDir, 'students_data.json'), JSON.stringify([...cast.roster.keys()].map((rollNo) => ({ rollNo, url: `${host.origin}/${rollNo}.jpg` }))));
-  const present = new Set(occupants.flatMap((occupant) => (occupant.person ? [occupant.person] : [])));
+  const { host, dataDir } = await rosterService(cast, path.join(work, 'class-photo-data'));
+  const present = presentIn(occupants);
   const service = await startRecognition(dataDir, path.join(work, 'no-camera'));
   try {
     progress(`class photo: ${layout.width}x${layout.height}, ${seats} seats, ${present.size} present`);

@@ -63,7 +63,7 @@ export async function composeClassroom(
   const rowHeight = (layout.height * 0.82) / layout.rows;
   const layers: OverlayOptions[] = [];
   const cuts: FaceBox[] = [];
-  const faces: SeatedFace[] = [];
+  const placed: Omit<SeatedFace, 'visible'>[] = [];
   for (let seat = 0; seat < Math.min(occupants.length, layout.rows * layout.columns); seat++) {
     const occupant = occupants[seat]!;
     const row = Math.floor(seat / layout.columns);
@@ -92,13 +92,13 @@ export async function composeClassroom(
     const cutTop = Math.round(Math.min(layout.height - height, Math.max(0, faceTop - faceInCut.y)));
     layers.push({ input: cut, left, top: cutTop });
     cuts.push({ x: left, y: cutTop, width, height });
-    faces.push({
+    placed.push({
       person: occupant.person,
       box: { x: left + faceInCut.x, y: cutTop + faceInCut.y, width: occupant.face.width * scale, height: occupant.face.height * scale },
-      visible: 1,
     });
   }
-  faces.forEach((face, seat) => (face.visible = visibleShare(face.box, cuts.slice(seat + 1))));
+  // Later layers are pasted over earlier ones: each face is covered only by the people placed after it.
+  const faces: SeatedFace[] = placed.map((face, seat) => ({ ...face, visible: visibleShare(face.box, cuts.slice(seat + 1)) }));
   const jpeg = await sharp(background)
     .resize({ width: layout.width, height: layout.height, fit: 'cover' })
     .composite(layers)
