@@ -74,10 +74,13 @@ export function extractFaceChip(image: RgbImage, landmarks68: readonly Point[]):
   const samples = Math.max(1, Math.min(8, Math.ceil(scale)));
   const chip = new Uint8Array(CHIP_SIZE * CHIP_SIZE * 3);
   const { data, width, height } = image;
-  const sum = [0, 0, 0];
+  const area = samples * samples;
+  // Runs for every face described (camera frames and enrollment photos): the three channels' sums are plain locals.
   for (let cy = 0; cy < CHIP_SIZE; cy++) {
     for (let cx = 0; cx < CHIP_SIZE; cx++) {
-      sum[0] = sum[1] = sum[2] = 0;
+      let red = 0;
+      let green = 0;
+      let blue = 0;
       for (let sy = 0; sy < samples; sy++) {
         for (let sx = 0; sx < samples; sx++) {
           const u = cx + (sx + 0.5) / samples - 0.5;
@@ -90,16 +93,26 @@ export function extractFaceChip(image: RgbImage, landmarks68: readonly Point[]):
           const y1 = Math.min(height - 1, y0 + 1);
           const wx = x - x0;
           const wy = y - y0;
-          for (let c = 0; c < 3; c++) {
-            const top = data[(y0 * width + x0) * 3 + c]! * (1 - wx) + data[(y0 * width + x1) * 3 + c]! * wx;
-            const bottom = data[(y1 * width + x0) * 3 + c]! * (1 - wx) + data[(y1 * width + x1) * 3 + c]! * wx;
-            sum[c]! += top * (1 - wy) + bottom * wy;
-          }
+          const topLeft = (y0 * width + x0) * 3;
+          const topRight = (y0 * width + x1) * 3;
+          const bottomLeft = (y1 * width + x0) * 3;
+          const bottomRight = (y1 * width + x1) * 3;
+          red += blend(data, topLeft, topRight, bottomLeft, bottomRight, wx, wy);
+          green += blend(data, topLeft + 1, topRight + 1, bottomLeft + 1, bottomRight + 1, wx, wy);
+          blue += blend(data, topLeft + 2, topRight + 2, bottomLeft + 2, bottomRight + 2, wx, wy);
         }
       }
       const offset = (cy * CHIP_SIZE + cx) * 3;
-      for (let c = 0; c < 3; c++) chip[offset + c] = Math.round(sum[c]! / (samples * samples));
+      chip[offset] = Math.round(red / area);
+      chip[offset + 1] = Math.round(green / area);
+      chip[offset + 2] = Math.round(blue / area);
     }
   }
   return { data: chip, width: CHIP_SIZE, height: CHIP_SIZE };
+}
+
+function blend(data: Uint8Array, topLeft: number, topRight: number, bottomLeft: number, bottomRight: number, wx: number, wy: number): number {
+  const top = data[topLeft]! * (1 - wx) + data[topRight]! * wx;
+  const bottom = data[bottomLeft]! * (1 - wx) + data[bottomRight]! * wx;
+  return top * (1 - wy) + bottom * wy;
 }

@@ -37,30 +37,50 @@ export function writeSquareInput({ image, region, padding }: SquareSource, size:
   const columns = axisSamples(size, scale, side, (x) => (x >= region.x - left && x < region.x - left + region.width ? (left + x) * 3 : -1));
   const plane = size * size;
   const { scale: valueScale, offsets } = scaling;
+  const [redOffset, greenOffset, blueOffset] = offsets;
+  // Columns whose two samples are both inside the region: there the pixels are read without checking for padding.
+  let firstInside = 0;
+  while (firstInside < size && (columns.low[firstInside]! < 0 || columns.high[firstInside]! < 0)) firstInside++;
+  let endInside = firstInside;
+  while (endInside < size && columns.low[endInside]! >= 0 && columns.high[endInside]! >= 0) endInside++;
+  const sample = (at: number, channel: number) => (at < 0 ? 0 : data[at + channel]!);
   for (let r = 0; r < size; r++) {
     const rowLow = rows.low[r]!;
     const rowHigh = rows.high[r]!;
     const rowFraction = rows.fraction[r]!;
     const rowStart = offset + r * size;
+    const rowsInside = rowLow >= 0 && rowHigh >= 0;
     for (let col = 0; col < size; col++) {
       const columnLow = columns.low[col]!;
       const columnHigh = columns.high[col]!;
       const columnFraction = columns.fraction[col]!;
+      const out = rowStart + col;
+      if (rowsInside && col >= firstInside && col < endInside) {
+        const topLeft = rowLow + columnLow;
+        const topRight = rowLow + columnHigh;
+        const bottomLeft = rowHigh + columnLow;
+        const bottomRight = rowHigh + columnHigh;
+        into[out] = bilinear(data[topLeft]!, data[topRight]!, data[bottomLeft]!, data[bottomRight]!, columnFraction, rowFraction) * valueScale + redOffset;
+        into[out + plane] = bilinear(data[topLeft + 1]!, data[topRight + 1]!, data[bottomLeft + 1]!, data[bottomRight + 1]!, columnFraction, rowFraction) * valueScale + greenOffset;
+        into[out + 2 * plane] = bilinear(data[topLeft + 2]!, data[topRight + 2]!, data[bottomLeft + 2]!, data[bottomRight + 2]!, columnFraction, rowFraction) * valueScale + blueOffset;
+        continue;
+      }
       const topLeft = rowLow < 0 || columnLow < 0 ? -1 : rowLow + columnLow;
       const topRight = rowLow < 0 || columnHigh < 0 ? -1 : rowLow + columnHigh;
       const bottomLeft = rowHigh < 0 || columnLow < 0 ? -1 : rowHigh + columnLow;
       const bottomRight = rowHigh < 0 || columnHigh < 0 ? -1 : rowHigh + columnHigh;
       for (let c = 0; c < 3; c++) {
-        const a = topLeft < 0 ? 0 : data[topLeft + c]!;
-        const b = topRight < 0 ? 0 : data[topRight + c]!;
-        const d = bottomLeft < 0 ? 0 : data[bottomLeft + c]!;
-        const e = bottomRight < 0 ? 0 : data[bottomRight + c]!;
-        const upper = a + (b - a) * columnFraction;
-        const lower = d + (e - d) * columnFraction;
-        into[rowStart + c * plane + col] = (upper + (lower - upper) * rowFraction) * valueScale + offsets[c]!;
+        const value = bilinear(sample(topLeft, c), sample(topRight, c), sample(bottomLeft, c), sample(bottomRight, c), columnFraction, rowFraction);
+        into[out + c * plane] = value * valueScale + offsets[c]!;
       }
     }
   }
+}
+
+function bilinear(topLeft: number, topRight: number, bottomLeft: number, bottomRight: number, columnFraction: number, rowFraction: number): number {
+  const upper = topLeft + (topRight - topLeft) * columnFraction;
+  const lower = bottomLeft + (bottomRight - bottomLeft) * columnFraction;
+  return upper + (lower - upper) * rowFraction;
 }
 
 /** For each output index: the offsets of the two source indices it samples between, and the weight of the second. */
