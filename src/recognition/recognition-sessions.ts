@@ -4,6 +4,7 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { describeCamera } from '../camera/open-frame-source.ts';
 import type { Config } from '../config/config.ts';
+import { giveFreedMemoryBack } from '../config/malloc-tuning.ts';
 import { AttendanceError, DatabaseUnavailableError } from '../errors.ts';
 import { recordOfMark, type AttendanceRecord, type AttendanceStore, type PhotoRecord } from '../storage/attendance-store.ts';
 import { decodeDescriptor, encodeDescriptor, type DescriptorStore } from '../storage/descriptor-store.ts';
@@ -576,6 +577,7 @@ export class RecognitionSessions {
     if (!session) return;
     await session.worker.terminate();
     await session.exited;
+    giveFreedMemoryBack();
     while (session.pendingWrites.size > 0) await Promise.all(session.pendingWrites);
     session.status.running = false;
     if (session.status.phase === 'stopping') {
