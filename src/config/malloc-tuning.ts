@@ -13,9 +13,7 @@ export const MALLOC_TUNING = { MALLOC_TRIM_THRESHOLD_: '131072', MALLOC_ARENA_MA
 
 /** A warning for the log when this process runs on glibc without the tuning; undefined when it has it or needs none. */
 export function mallocTuningWarning(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  if (process.platform !== 'linux' || env.MALLOC_TRIM_THRESHOLD_ !== undefined || env.MALLOC_MMAP_THRESHOLD_ !== undefined) return undefined;
-  const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header;
-  if (!header?.glibcVersionRuntime) return undefined;
+  if (env.MALLOC_TRIM_THRESHOLD_ !== undefined || env.MALLOC_MMAP_THRESHOLD_ !== undefined || !runsOnGlibc()) return undefined;
   return (
     `MALLOC_TRIM_THRESHOLD_ is not set: on glibc the recognition service keeps memory it has freed and grows with each ` +
     `session. Start it with \`npm start\`, or set ${Object.entries(MALLOC_TUNING).map(([name, value]) => `${name}=${value}`).join(' ')} in its environment (docs/performance.md).`
@@ -23,6 +21,10 @@ export function mallocTuningWarning(env: NodeJS.ProcessEnv = process.env): strin
 }
 
 type MallocTrim = (pad: number) => number;
+/** The part of koffi's API used here (it is an optional dependency, so its types may be absent). */
+interface ForeignLibraries {
+  load(path: string): { func(signature: string): MallocTrim };
+}
 let mallocTrim: MallocTrim | null | undefined;
 
 /**
@@ -35,18 +37,25 @@ let mallocTrim: MallocTrim | null | undefined;
  * whether it trimmed.
  */
 export function giveFreedMemoryBack(): boolean {
-  mallocTrim ??= loadMallocTrim();
+  if (mallocTrim === undefined) mallocTrim = loadMallocTrim();
   if (!mallocTrim) return false;
   mallocTrim(0);
   return true;
 }
 
 function loadMallocTrim(): MallocTrim | null {
-  if (process.platform !== 'linux') return null;
+  if (!runsOnGlibc()) return null;
   try {
-    const koffi = createRequire(import.meta.url)('koffi') as typeof import('koffi');
-    return koffi.load('libc.so.6').func('int malloc_trim(size_t pad)') as MallocTrim;
+    const koffi = createRequire(import.meta.url)('koffi') as ForeignLibraries;
+    return koffi.load('libc.so.6').func('int malloc_trim(size_t pad)');
   } catch {
     return null;
   }
+}
+
+/** Whether this process runs on Linux with glibc (not musl, not another system). */
+export function runsOnGlibc(): boolean {
+  if (process.platform !== 'linux') return false;
+  const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header;
+  return Boolean(header?.glibcVersionRuntime);
 }

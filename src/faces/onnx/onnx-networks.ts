@@ -40,7 +40,9 @@ export async function loadOnnxNetworks(modelsDir: string, locatorInputSize: numb
   // network's run (landmarks after the detector, descriptors after landmarks) and through the JavaScript between them,
   // taking the cores those need. Not spinning: 5 faces at 640x480 42 -> 54-60 frames/s, 10 faces 33 -> 54-57; one
   // enrollment photo 94 -> 57 ms. Values below 1e-38 (denormals) are taken as zero: the CPU computes them in slow
-  // microcode, and nothing these networks output can tell (the SSD at 512x512 37 -> 35.5 ms).
+  // microcode (the SSD at 512x512 37 -> 35.5 ms), and they are far below what a float32 output of these networks can
+  // show. The setting is per thread: onnxruntime applies it to each session's pool threads, but to the calling thread
+  // only for the first session in the process, so a later session's worker thread does its share of each run without.
   const options: InferenceSession.SessionOptions = {
     intraOpNumThreads: threads,
     interOpNumThreads: 1,

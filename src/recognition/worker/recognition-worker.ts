@@ -61,14 +61,12 @@ async function run(): Promise<void> {
 async function enroll(engine: FaceEngine): Promise<FaceMatcher> {
   const downloader = new PhotoDownloader(settings.photoDownload);
   // Extra inference threads pay for their model loading only when there are enough photos to encode.
-  // A native engine spreads each inference over INFERENCE_THREADS cores: instead of more threads with their own
-  // models, this thread works on as many photos at once as fill ENROLLMENT_THREADS cores without oversubscribing them
-  // (onnxruntime's thread pool slows down several times when its threads wait for a core), plus one: onnxruntime holds
-  // this thread for each inference, so the photo after it is decoded (on sharp's threads) meanwhile instead of after it
-  // (100 cold students 62-64 -> 61 ms a photo).
+  // A native engine spreads each inference over INFERENCE_THREADS cores instead, and holds this thread while it runs:
+  // two photos at a time, so the next one is decoded (on sharp's threads) while the other is inferred (in-process,
+  // 100 photos: 62.6-64.4 -> 60.6-60.9 ms a photo). More would only wait, holding their decoded images.
   const enoughPhotos = uncachedPhotoCount(settings.students, settings.cachedPhotos) >= MIN_PHOTOS_FOR_EXTRA_THREADS;
   const extraThreads = enoughPhotos && !engine.nativeThreads ? settings.enrollmentThreads - 1 : 0;
-  const localLanes = engine.nativeThreads ? Math.max(1, Math.floor(settings.enrollmentThreads / settings.inferenceThreads)) + 1 : 1;
+  const localLanes = engine.nativeThreads ? 2 : 1;
   const describer = await DescriberPool.start(describeWith(engine), localLanes, extraThreads, { modelsDir: settings.modelsDir, backend: settings.inferenceBackend });
   try {
     const started = Date.now();
