@@ -53,9 +53,13 @@ function loadMallocTrim(): MallocTrim | null {
   }
 }
 
-/** Whether this process runs on Linux with glibc (not musl, not another system). */
+let onGlibc: boolean | undefined;
+
+/** Whether this process runs on Linux with glibc (not musl, not another system); asked once (a process report is slow). */
 export function runsOnGlibc(): boolean {
-  if (process.platform !== 'linux') return false;
-  const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header;
-  return Boolean(header?.glibcVersionRuntime);
+  if (onGlibc === undefined) {
+    const header = process.platform === 'linux' ? (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header : undefined;
+    onGlibc = Boolean(header?.glibcVersionRuntime);
+  }
+  return onGlibc;
 }
