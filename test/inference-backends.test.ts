@@ -9,14 +9,15 @@ import { decodeImage, type RgbImage } from '../src/faces/decode-image.ts';
 import { extractFaceChip, type Point } from '../src/faces/face-chip.ts';
 import type { FaceBox } from '../src/faces/face-engine.ts';
 import { readFaceApiWeights, ssdParamPath, type WeightTree } from '../src/faces/onnx/face-api-weights.ts';
-import { loadOnnxNetworks } from '../src/faces/onnx/onnx-networks.ts';
+import { OnnxGraph } from '../src/faces/onnx/onnx-graph.ts';
+import { loadOnnxNetworks, scaleOnto } from '../src/faces/onnx/onnx-networks.ts';
 import { importFaceApi, loadTfjsNetworks } from '../src/faces/tfjs-networks.ts';
 import { FIXTURES, startPhotoServer } from './helpers/photo-server.ts';
 import { recognitionApp } from './helpers/recognition-app.ts';
 import { waitFor } from './helpers/service-process.ts';
 
 // Both backends run face-api's weights, so onnx must make the decisions wasm makes. The largest differences measured
-// on these fixtures (36 images, 34 faces): detector boxes 7e-5 px, tiny detector boxes 5e-4 px, landmarks 7e-5 px,
+// on these fixtures (37 images, 35 faces): detector boxes 7e-5 px, tiny detector boxes 5e-4 px, landmarks 7e-5 px,
 // descriptors 2e-4 in distance (1e-6 from the same chip; the rest is chips cut from landmarks 7e-5 px apart). The
 // tolerances are about 10x those and still far below what changes a decision: a crop moves only when a box edge lies
 // within 0.01 px of a whole pixel, and a match only when a distance lies within 0.002 of the threshold (0.5) or of
@@ -34,7 +35,11 @@ const onnx = await loadOnnxNetworks(MODELS, LOCATOR_INPUT_SIZE, os.availablePara
 async function fixtureImages(): Promise<{ name: string; image: RgbImage }[]> {
   const folders = ['photos', 'frames', 'track-frames'];
   const names = (await Promise.all(folders.map(async (folder) => (await readdir(path.join(FIXTURES, folder))).map((file) => `${folder}/${file}`)))).flat();
-  return Promise.all(names.filter((name) => name.endsWith('.jpg')).map(async (name) => ({ name, image: await decodeImage(await readFile(path.join(FIXTURES, name)), { maxSide: 1024 }) })));
+  const images = names.filter((name) => name.endsWith('.jpg')).map(async (name) => ({ name, image: await decodeImage(await readFile(path.join(FIXTURES, name)), { maxSide: 1024 }) }));
+  // 776 px: the nearest float32 to 512/776 and to 416/776 times 776 falls short of 512 and 416, so onnxruntime's
+  // resize would make one sample too few there unless the scale is nudged (scaleOnto).
+  const shortOfOneSample = decodeImage(await readFile(path.join(FIXTURES, 'photos/obama.jpg')), { maxSide: 776 }).then((image) => ({ name: 'obama.jpg at 776 px', image }));
+  return Promise.all([...images, shortOfOneSample]);
 }
 
 const largestDifference = (a: readonly number[], b: readonly number[]) => Math.max(0, ...a.map((value, i) => Math.abs(value - b[i]!)));
@@ -103,6 +108,22 @@ test('onnx and wasm find the same faces, landmarks and descriptors on every fixt
   assert.ok(worst.located < BOX_TOLERANCE_PX, `tiny detector boxes within ${BOX_TOLERANCE_PX} px (${worst.located})`);
   assert.ok(worst.landmark < LANDMARK_TOLERANCE_PX, `landmarks within ${LANDMARK_TOLERANCE_PX} px (${worst.landmark})`);
   assert.ok(worst.descriptor < DESCRIPTOR_DISTANCE_TOLERANCE, `descriptors within ${DESCRIPTOR_DISTANCE_TOLERANCE} (${worst.descriptor})`);
+});
+
+test('the detector input scale gives onnxruntime\'s resize exactly the network\'s size, where float32 would fall one sample short', async () => {
+  const ort = await import('onnxruntime-node');
+  const graph = new OnnxGraph();
+  graph.node('Resize', [graph.input('x', [1, 1, 'height', 1]), '', graph.input('scales', [4])], { mode: 'linear', coordinate_transformation_mode: 'asymmetric' }, 'y');
+  graph.output('y', [1, 1, 'size', 1]);
+  const resize = await ort.InferenceSession.create(graph.toModel());
+  for (const [side, size] of [[776, 512], [776, 416], [41, 512], [11, 416], [800, 512]] as const) {
+    const naive = await resize.run({ x: new ort.Tensor('float32', new Float32Array(side), [1, 1, side, 1]), scales: new ort.Tensor('float32', Float32Array.of(1, 1, size / side, 1), [4]) });
+    const nudged = await resize.run({ x: new ort.Tensor('float32', new Float32Array(side), [1, 1, side, 1]), scales: new ort.Tensor('float32', Float32Array.of(1, 1, scaleOnto(side, size), 1), [4]) });
+    assert.equal(nudged.y!.dims[2], size, `${side} px onto ${size}`);
+    if (side !== 800) assert.equal(naive.y!.dims[2], size - 1, `${side} px onto ${size} without the nudge falls short`);
+    assert.ok(Math.abs(scaleOnto(side, size) / (size / side) - 1) < 1e-6, `${side} px onto ${size}: the scale moves by one float32 step at most`);
+  }
+  await resize.release();
 });
 
 const ENGINE_BACKEND = path.join(ROOT, 'test/helpers/engine-backend.ts');

@@ -1,10 +1,12 @@
+import type { ChannelScaling } from './network-input.ts';
 import { OnnxGraph } from './onnx-graph.ts';
 
 /**
  * face-api's four networks rebuilt as ONNX graphs from the weights face-api loaded, layer for layer as face-api (and
  * the project's layer-by-layer ports) run them: tfjs's NHWC filters turned NCHW, batch norm and scale layers folded
- * into the convolutions, tfjs 'same' padding written out as explicit pads. Each graph takes NCHW float32 input,
- * already normalized as face-api normalizes it.
+ * into the convolutions, tfjs 'same' padding written out as explicit pads. The detectors take the decoded image
+ * itself (see `squareImageInput`); the landmark and descriptor graphs take NCHW float32 face crops, already
+ * normalized as face-api normalizes them.
  */
 
 /** What the graphs read from a tfjs tensor of face-api's params. */
@@ -31,6 +33,29 @@ function axisPadding(size: number, kernel: number, stride: number, padding: Padd
   const out = Math.ceil(size / stride);
   const total = Math.max((out - 1) * stride + kernel - size, 0);
   return { out, before: Math.floor(total / 2), after: total - Math.floor(total / 2) };
+}
+
+/**
+ * A detector's input built inside its graph from the decoded image, as face-api builds it: padded with black at
+ * the bottom or right to a square, resized to `size` x `size` the way tfjs's `resizeBilinear` does (asymmetric, no
+ * corner alignment), each channel scaled. Done here it runs on onnxruntime's threads; in JavaScript it held the
+ * inference thread 5 ms a photo. Three graph inputs (see `squareImageFeeds`): `image` [1, height, width, 3] uint8,
+ * `edge`, the pads of one black row or column after the shorter side (so the samples beside it blend with black as
+ * tfjs's do, instead of clamping to the image's edge), and `scales`, size over the square's side. The rest of the
+ * square is padded after resizing, to whatever size onnxruntime's resize gave.
+ */
+function squareImageInput(graph: OnnxGraph, size: number, { scale, offsets }: ChannelScaling): Feature {
+  const planes = graph.node('Transpose', [graph.input('image', [1, 'height', 'width', 3], 'uint8')], { perm: [0, 3, 1, 2] });
+  const edged = graph.node('Pad', [planes, graph.input('edge', [8], 'int64')]);
+  const resized = graph.node('Resize', [graph.node('Cast', [edged], { to: 1 }), '', graph.input('scales', [4])], {
+    mode: 'linear',
+    coordinate_transformation_mode: 'asymmetric',
+  });
+  const missing = graph.node('Sub', [graph.ints([1, 3, size, size]), graph.node('Shape', [resized])]);
+  const square = graph.node('Pad', [resized, graph.node('Concat', [graph.ints([0, 0, 0, 0]), missing], { axis: 0 })]);
+  const scaled = graph.node('Mul', [square, graph.weight(Float32Array.of(scale), [1])]);
+  const name = graph.node('Add', [scaled, graph.weight(Float32Array.from(offsets), [3, 1, 1])]);
+  return { name, channels: 3, height: size, width: size };
 }
 
 /** Layer helpers over one graph, with tfjs's padding rules and filter layouts. */
@@ -246,6 +271,8 @@ export interface SsdGraphParams {
 }
 
 export const SSD_INPUT_SIZE = 512;
+/** face-api's SSD maps 0..255 to -1..1. */
+const SSD_SCALING: ChannelScaling = { scale: 1 / 127.5, offsets: [-1, -1, -1] };
 const SSD_BATCH_NORM_EPSILON = 0.0010000000474974513;
 const SSD_STRIDE_TWO_LAYERS = new Set([2, 4, 6, 12]);
 
@@ -279,7 +306,7 @@ export function ssdGraph(params: SsdGraphParams): Uint8Array {
     classParts.push(toRows(classes, 3));
   };
 
-  let x: Feature = { name: graph.input('input', [1, 3, SSD_INPUT_SIZE, SSD_INPUT_SIZE]), channels: 3, height: SSD_INPUT_SIZE, width: SSD_INPUT_SIZE };
+  let x = squareImageInput(graph, SSD_INPUT_SIZE, SSD_SCALING);
   x = pointwise(x, mobilenetv1.conv_0 as SsdPointwise, 2);
   for (let layer = 1; layer <= 13; layer++) {
     const p = mobilenetv1[`conv_${layer}`] as { depthwise_conv: SsdDepthwise; pointwise_conv: SsdPointwise };
@@ -322,10 +349,10 @@ export interface TinyGraphParams {
 const TINY_LEAKY_SLOPE = 0.10000000149011612;
 
 /** Outputs `grid` [1, cells, cells, 25] (NHWC, as the tfjs port decodes it) for one `inputSize` square. */
-export function tinyGraph(params: TinyGraphParams, inputSize: number): Uint8Array {
+export function tinyGraph(params: TinyGraphParams, inputSize: number, scaling: ChannelScaling): Uint8Array {
   const graph = new OnnxGraph();
   const layers = new Layers(graph);
-  let x: Feature = { name: graph.input('input', [1, 3, inputSize, inputSize]), channels: 3, height: inputSize, width: inputSize };
+  let x = squareImageInput(graph, inputSize, scaling);
   x = layers.leakyRelu(layers.conv(x, params.conv0.filters, values(params.conv0.bias), 1, 'valid'), TINY_LEAKY_SLOPE);
   for (const p of [params.conv1, params.conv2, params.conv3, params.conv4, params.conv5]) {
     x = layers.pool('MaxPool', x, 2, 2, 'same');

@@ -1,13 +1,11 @@
 import type { RgbImage } from '../decode-image.ts';
 import type { FaceBox } from '../face-engine.ts';
 
-/** Where a square network input comes from: a region of the image, padded with black to a square. */
+/** Where a square network input comes from: a region of the image, padded with black equally on both sides to a square (as face-api pads face crops). */
 export interface SquareSource {
   image: RgbImage;
   /** The region (whole pixels inside the image). */
   region: FaceBox;
-  /** face-api pads detector inputs at the bottom or right, and face crops equally on both sides. */
-  padding: 'end' | 'centre';
 }
 
 /** How pixel values become network inputs: `value * scale + offsets[channel]`, channels in RGB order. */
@@ -20,15 +18,15 @@ export interface ChannelScaling {
  * Writes one network input into `into` at `offset` as NCHW float32: the region padded to a square, resized to
  * `size` x `size` the way tfjs's `resizeBilinear` does without corner alignment or half-pixel centres (what face-api
  * calls), then each channel value scaled by `scaling`. Black padding is sampled as value 0, as face-api pads.
- * Runs for every frame (the 416x416 locator input is half a million values), so the sampled rows and columns are
- * worked out once and the loop reads them from typed arrays.
+ * Runs for every face in every frame, so the sampled rows and columns are worked out once and the loop reads them
+ * from typed arrays. (The detectors' inputs are built the same way inside their graphs: `squareImageInput`.)
  */
-export function writeSquareInput({ image, region, padding }: SquareSource, size: number, scaling: ChannelScaling, into: Float32Array, offset: number): void {
+export function writeSquareInput({ image, region }: SquareSource, size: number, scaling: ChannelScaling, into: Float32Array, offset: number): void {
   const { data, width } = image;
   const side = Math.max(region.width, region.height);
   const missing = side - Math.min(region.width, region.height);
   // padToSquare(..., centre): Math.round(half) after the image, the rest before it.
-  const before = padding === 'centre' ? missing - Math.round(missing * 0.5) : 0;
+  const before = missing - Math.round(missing * 0.5);
   const left = region.x - (region.width < side ? before : 0);
   const top = region.y - (region.height < side ? before : 0);
   const scale = side / size;

@@ -6,11 +6,14 @@
 const OPSET = 13;
 const IR_VERSION = 8;
 const FLOAT = 1;
+const UINT8 = 2;
 const INT64 = 7;
+const ELEMENT_TYPES = { float: FLOAT, uint8: UINT8, int64: INT64 } as const;
 
 // AttributeProto.AttributeType
 const ATTRIBUTE_FLOAT = 1;
 const ATTRIBUTE_INT = 2;
+const ATTRIBUTE_STRING = 3;
 const ATTRIBUTE_INTS = 7;
 
 /** Writes protobuf fields: varints, and length-delimited messages, strings and bytes. */
@@ -77,7 +80,7 @@ class ProtoWriter {
   }
 }
 
-export type Attribute = number | number[] | { float: number };
+export type Attribute = number | number[] | string | { float: number };
 
 interface Node {
   op: string;
@@ -92,19 +95,20 @@ interface Initializer {
   data: Float32Array | BigInt64Array;
 }
 
-/** A dimension: a fixed size, or a name for one given at run time (the batch). */
+/** A dimension: a fixed size, or a name for one given at run time (the batch, an image's height). */
 type Dim = number | string;
+type ElementType = keyof typeof ELEMENT_TYPES;
 
 /** Builds one graph of named values: inputs, constant weights, operator nodes and outputs. */
 export class OnnxGraph {
   private readonly nodes: Node[] = [];
   private readonly initializers: Initializer[] = [];
-  private readonly inputs: { name: string; dims: Dim[] }[] = [];
+  private readonly inputs: { name: string; dims: Dim[]; type: ElementType }[] = [];
   private readonly outputs: { name: string; dims: Dim[] }[] = [];
   private counter = 0;
 
-  input(name: string, dims: Dim[]): string {
-    this.inputs.push({ name, dims });
+  input(name: string, dims: Dim[], type: ElementType = 'float'): string {
+    this.inputs.push({ name, dims, type });
     return name;
   }
 
@@ -142,8 +146,8 @@ export class OnnxGraph {
       for (const node of this.nodes) graph.message(1, (w) => writeNode(w, node));
       graph.string(2, 'main');
       for (const initializer of this.initializers) graph.message(5, (w) => writeTensor(w, initializer));
-      for (const input of this.inputs) graph.message(11, (w) => writeValueInfo(w, input.name, input.dims));
-      for (const output of this.outputs) graph.message(12, (w) => writeValueInfo(w, output.name, output.dims));
+      for (const input of this.inputs) graph.message(11, (w) => writeValueInfo(w, input.name, input.dims, input.type));
+      for (const output of this.outputs) graph.message(12, (w) => writeValueInfo(w, output.name, output.dims, 'float'));
     });
     return model.finish();
   }
@@ -159,6 +163,8 @@ function writeNode(w: ProtoWriter, node: Node): void {
       if (Array.isArray(value)) {
         for (const item of value) a.int(8, item);
         a.int(20, ATTRIBUTE_INTS);
+      } else if (typeof value === 'string') {
+        a.string(4, value).int(20, ATTRIBUTE_STRING);
       } else if (typeof value === 'number') {
         a.int(3, value).int(20, ATTRIBUTE_INT);
       } else {
@@ -176,11 +182,11 @@ function writeTensor(w: ProtoWriter, { name, dims, data }: Initializer): void {
   w.bytes(9, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
 }
 
-function writeValueInfo(w: ProtoWriter, name: string, dims: Dim[]): void {
+function writeValueInfo(w: ProtoWriter, name: string, dims: Dim[], elementType: ElementType): void {
   w.string(1, name);
   w.message(2, (type) =>
     type.message(1, (tensor) => {
-      tensor.int(1, FLOAT);
+      tensor.int(1, ELEMENT_TYPES[elementType]);
       tensor.message(2, (shape) => {
         for (const dim of dims) shape.message(1, (d) => (typeof dim === 'number' ? d.int(1, dim) : d.string(2, dim)));
       });

@@ -19,11 +19,12 @@ import {
   type WeightTensor,
 } from './face-api-graphs.ts';
 import { readFaceApiWeights, ssdParamPath, type WeightTree } from './face-api-weights.ts';
-import { writeSquareInput, type ChannelScaling, type SquareSource } from './network-input.ts';
+import { writeSquareInput, type ChannelScaling } from './network-input.ts';
 
-// face-api's normalizations: SSD maps 0..255 to -1..1; the tiny locator, face crops (landmarks) and chips
+type Ort = typeof import('onnxruntime-node');
+
+// face-api's normalizations (the SSD's is in its graph): the tiny locator, face crops (landmarks) and chips
 // (descriptors) subtract a mean per channel and divide by 255.
-const SSD_SCALING: ChannelScaling = { scale: 1 / 127.5, offsets: [-1, -1, -1] };
 const meanScaling = ([r, g, b]: readonly number[]): ChannelScaling => ({ scale: 1 / 255, offsets: [-r! / 255, -g! / 255, -b! / 255] });
 const LOCATOR_SCALING = meanScaling(LOCATOR_MEAN_RGB);
 const FACE_SCALING = meanScaling([122.782, 117.001, 104.298]);
@@ -54,7 +55,7 @@ export async function loadOnnxNetworks(modelsDir: string, locatorInputSize: numb
   const anchors = Float32Array.from(((ssdWeights.output_layer as WeightTree).extra_dim as WeightTensor).dataSync());
   const detector = await ort.InferenceSession.create(ssdGraph(ssdWeights as unknown as SsdGraphParams), options);
   const tinyWeights = await readFaceApiWeights(modelsDir, 'tiny_face_detector_model');
-  const locator = await ort.InferenceSession.create(tinyGraph(tinyWeights as unknown as TinyGraphParams, locatorInputSize), options);
+  const locator = await ort.InferenceSession.create(tinyGraph(tinyWeights as unknown as TinyGraphParams, locatorInputSize, LOCATOR_SCALING), options);
   const { fc, ...features } = await readFaceApiWeights(modelsDir, 'face_landmark_68_model');
   const marker = await ort.InferenceSession.create(landmarkGraph({ features, fc } as unknown as LandmarkParams), options);
   const recognitionWeights = await readFaceApiWeights(modelsDir, 'face_recognition_model');
@@ -86,12 +87,12 @@ export async function loadOnnxNetworks(modelsDir: string, locatorInputSize: numb
     },
 
     async detect(image, minConfidence) {
-      const { boxes, scores } = await run(detector, [1, 3, SSD_INPUT_SIZE, SSD_INPUT_SIZE], (input) => writeSquareInput(whole(image), SSD_INPUT_SIZE, SSD_SCALING, input, 0));
+      const { boxes, scores } = await detector.run(squareImageFeeds(ort, image, SSD_INPUT_SIZE));
       return detectionsFromEncodings(boxes!.data as Float32Array, scores!.data as Float32Array, anchors, image.width, image.height, minConfidence);
     },
 
     async locate(image, minScore) {
-      const { grid } = await run(locator, [1, 3, locatorInputSize, locatorInputSize], (input) => writeSquareInput(whole(image), locatorInputSize, LOCATOR_SCALING, input, 0));
+      const { grid } = await locator.run(squareImageFeeds(ort, image, locatorInputSize));
       return boxesFromGrid(grid!.data as Float32Array, grid!.dims[1]!, image.width, image.height, locatorInputSize, minScore);
     },
 
@@ -99,7 +100,7 @@ export async function loadOnnxNetworks(modelsDir: string, locatorInputSize: numb
       if (crops.length === 0) return [];
       const size = LANDMARK_INPUT_SIZE;
       const { landmarks: output } = await run(marker, [crops.length, 3, size, size], (input) =>
-        crops.forEach((region, i) => writeSquareInput({ image, region, padding: 'centre' }, size, FACE_SCALING, input, i * 3 * size * size)),
+        crops.forEach((region, i) => writeSquareInput({ image, region }, size, FACE_SCALING, input, i * 3 * size * size)),
       );
       const points = output!.data as Float32Array;
       return crops.map((crop, i) => pointsInImage(points.subarray(i * 136, (i + 1) * 136), crop));
@@ -110,7 +111,7 @@ export async function loadOnnxNetworks(modelsDir: string, locatorInputSize: numb
       const size = DESCRIPTOR_INPUT_SIZE;
       const { descriptor } = await run(describer, [chips.length, 3, size, size], (input) =>
         chips.forEach((chip, i) =>
-          writeSquareInput({ image: chip, region: { x: 0, y: 0, width: chip.width, height: chip.height }, padding: 'centre' }, size, FACE_SCALING, input, i * 3 * size * size),
+          writeSquareInput({ image: chip, region: { x: 0, y: 0, width: chip.width, height: chip.height } }, size, FACE_SCALING, input, i * 3 * size * size),
         ),
       );
       const all = descriptor!.data as Float32Array;
@@ -119,8 +120,30 @@ export async function loadOnnxNetworks(modelsDir: string, locatorInputSize: numb
   };
 }
 
-function whole(image: RgbImage): SquareSource {
-  return { image, region: { x: 0, y: 0, width: image.width, height: image.height }, padding: 'end' };
+/** The detector graphs' inputs for an image (see `squareImageInput` in face-api-graphs.ts). */
+function squareImageFeeds({ Tensor }: Ort, { data, width, height }: RgbImage, size: number): InferenceSession.FeedsType {
+  const side = Math.max(width, height);
+  // Enough black after the shorter side for every output sample that blends with it to exist (one source step),
+  // and no more: the whole square would be up to 44 MB of floats for a 1920x1080 frame.
+  const black = (length: number) => Math.min(side - length, Math.ceil(side / size));
+  return {
+    image: new Tensor('uint8', data, [1, height, width, 3]),
+    edge: new Tensor('int64', BigInt64Array.of(0n, 0n, 0n, 0n, 0n, 0n, BigInt(black(height)), BigInt(black(width))), [8]),
+    scales: new Tensor('float32', Float32Array.of(1, 1, ...Array<number>(2).fill(scaleOnto(side, size))), [4]),
+  };
+}
+
+/**
+ * The float32 scale that takes `side` onto `size` samples. onnxruntime's resize makes floor(scale * side) samples
+ * in float32 arithmetic, and the nearest float32 to size/side can land just below `size` (one sample short, a black
+ * edge): then the next float32 up, which moves the samples by a ten-millionth of a pixel.
+ */
+export function scaleOnto(side: number, size: number): number {
+  const scale = Math.fround(size / side);
+  if (Math.fround(scale * side) >= size) return scale;
+  const next = new Float32Array([scale]);
+  new Uint32Array(next.buffer)[0]! += 1;
+  return next[0]!;
 }
 
 /**
