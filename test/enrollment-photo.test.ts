@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import sharp from 'sharp';
 import { EnrollmentError } from '../src/errors.ts';
 import { loadFaceEngine } from '../src/faces/face-engine.ts';
 import { enrollmentFace, findPortraitFaces } from '../src/faces/find-faces.ts';
@@ -23,6 +24,22 @@ test('a portrait with a small face in the background enrolls its subject and say
   const chosen = enrollmentFace(analysis);
   assert.equal(chosen.backgroundFaces, 1);
   assert.ok(distance(chosen.face.descriptor, alone.face.descriptor) < 0.1, 'the enrolled face is the subject, not the one behind');
+});
+
+test('a head cropped inside its hairline and chin, as ID photos are, enrolls as the same person', async () => {
+  const rick = await fixture('photos/rick.jpg');
+  const portrait = enrollmentFace(await findPortraitFaces(rick, engine)).face;
+  // The middle 70% of the face the detector found, 100 px square: missed with borders of 35% and 100% alone.
+  const { box } = portrait;
+  const width = Math.round(box.width * 0.7);
+  const height = Math.round(box.height * 0.7);
+  const cropped = await sharp(rick)
+    .extract({ left: Math.round(box.x + (box.width - width) / 2), top: Math.round(box.y + (box.height - height) / 2), width, height })
+    .resize(100, 100)
+    .jpeg({ quality: 92 })
+    .toBuffer();
+  const { face } = enrollmentFace(await findPortraitFaces(cropped, engine));
+  assert.ok(distance(face.descriptor, portrait.descriptor) < 0.45, `the crop's face is Rick's (${distance(face.descriptor, portrait.descriptor)})`);
 });
 
 test('two people of similar size are refused as SEVERAL_FACES rather than guessed', async () => {
