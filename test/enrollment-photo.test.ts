@@ -29,7 +29,8 @@ test('a portrait with a small face in the background enrolls its subject and say
 test('a head cropped inside its hairline and chin, as ID photos are, enrolls as the same person', async () => {
   const rick = await fixture('photos/rick.jpg');
   const portrait = enrollmentFace(await findPortraitFaces(rick, engine)).face;
-  // The middle 70% of the face the detector found, 100 px square: missed with borders of 35% and 100% alone.
+  // The middle 70% of the face the detector found, 100 px square: missed with borders of 35% and 100% alone. (rick.jpg
+  // has no EXIF orientation and is under 1024 px, so the box's pixels are the file's.)
   const { box } = portrait;
   const width = Math.round(box.width * 0.7);
   const height = Math.round(box.height * 0.7);

@@ -40,13 +40,13 @@ function axisPadding(size: number, kernel: number, stride: number, padding: Padd
  * the bottom or right to a square, resized to `size` x `size` the way tfjs's `resizeBilinear` does (asymmetric, no
  * corner alignment), each channel scaled. Done here it runs on onnxruntime's threads; in JavaScript it held the
  * inference thread 5 ms a photo. Three graph inputs (see `squareImageFeeds`): `image` [1, height, width, 3] uint8,
- * `edge`, the pads of one black row or column after the shorter side (so the samples beside it blend with black as
- * tfjs's do, instead of clamping to the image's edge), and `scales`, size over the square's side. The rest of the
- * square is padded after resizing, to whatever size onnxruntime's resize gave.
+ * `blackPads`, enough black rows or columns after the shorter side for every sample that blends with the padding (so
+ * those blend with black as tfjs's do, instead of clamping to the image's edge), and `scales`, size over the square's
+ * side. The rest of the square is padded after resizing, to whatever size onnxruntime's resize gave.
  */
 function squareImageInput(graph: OnnxGraph, size: number, { scale, offsets }: ChannelScaling): Feature {
   const planes = graph.node('Transpose', [graph.input('image', [1, 'height', 'width', 3], 'uint8')], { perm: [0, 3, 1, 2] });
-  const edged = graph.node('Pad', [planes, graph.input('edge', [8], 'int64')]);
+  const edged = graph.node('Pad', [planes, graph.input('blackPads', [8], 'int64')]);
   const resized = graph.node('Resize', [graph.node('Cast', [edged], { to: 1 }), '', graph.input('scales', [4])], {
     mode: 'linear',
     coordinate_transformation_mode: 'asymmetric',
@@ -251,7 +251,7 @@ export function landmarkGraph(params: LandmarkParams): Uint8Array {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// SSD MobileNet v1: 512x512 image -> box encodings and face logits of every anchor
+// SSD MobileNet v1: an image, seen at 512x512 -> box encodings and face logits of every anchor
 
 interface SsdPointwise {
   filters: WeightTensor;
@@ -271,13 +271,11 @@ export interface SsdGraphParams {
 }
 
 export const SSD_INPUT_SIZE = 512;
-/** face-api's SSD maps 0..255 to -1..1. */
-const SSD_SCALING: ChannelScaling = { scale: 1 / 127.5, offsets: [-1, -1, -1] };
 const SSD_BATCH_NORM_EPSILON = 0.0010000000474974513;
 const SSD_STRIDE_TWO_LAYERS = new Set([2, 4, 6, 12]);
 
 /** Outputs `boxes` [anchors, 4] (encodings) and `scores` [anchors] (face probability), for one image. */
-export function ssdGraph(params: SsdGraphParams): Uint8Array {
+export function ssdGraph(params: SsdGraphParams, scaling: ChannelScaling): Uint8Array {
   const graph = new OnnxGraph();
   const layers = new Layers(graph);
   const { mobilenetv1, prediction_layer: prediction } = params;
@@ -306,7 +304,7 @@ export function ssdGraph(params: SsdGraphParams): Uint8Array {
     classParts.push(toRows(classes, 3));
   };
 
-  let x = squareImageInput(graph, SSD_INPUT_SIZE, SSD_SCALING);
+  let x = squareImageInput(graph, SSD_INPUT_SIZE, scaling);
   x = pointwise(x, mobilenetv1.conv_0 as SsdPointwise, 2);
   for (let layer = 1; layer <= 13; layer++) {
     const p = mobilenetv1[`conv_${layer}`] as { depthwise_conv: SsdDepthwise; pointwise_conv: SsdPointwise };
@@ -348,7 +346,7 @@ export interface TinyGraphParams {
 
 const TINY_LEAKY_SLOPE = 0.10000000149011612;
 
-/** Outputs `grid` [1, cells, cells, 25] (NHWC, as the tfjs port decodes it) for one `inputSize` square. */
+/** Outputs `grid` [1, cells, cells, 25] (NHWC, as the tfjs port decodes it) for an image, seen at `inputSize` square. */
 export function tinyGraph(params: TinyGraphParams, inputSize: number, scaling: ChannelScaling): Uint8Array {
   const graph = new OnnxGraph();
   const layers = new Layers(graph);

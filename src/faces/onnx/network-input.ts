@@ -1,8 +1,11 @@
 import type { RgbImage } from '../decode-image.ts';
 import type { FaceBox } from '../face-engine.ts';
 
-/** Where a square network input comes from: a region of the image, padded with black equally on both sides to a square (as face-api pads face crops). */
-export interface SquareSource {
+/**
+ * Where a face crop's input comes from: a region of the image, padded with black equally on both sides to a square,
+ * as face-api pads face crops.
+ */
+interface SquareSource {
   image: RgbImage;
   /** The region (whole pixels inside the image). */
   region: FaceBox;
@@ -18,8 +21,8 @@ export interface ChannelScaling {
  * Writes one network input into `into` at `offset` as NCHW float32: the region padded to a square, resized to
  * `size` x `size` the way tfjs's `resizeBilinear` does without corner alignment or half-pixel centres (what face-api
  * calls), then each channel value scaled by `scaling`. Black padding is sampled as value 0, as face-api pads.
- * Runs for every face in every frame, so the sampled rows and columns are worked out once and the loop reads them
- * from typed arrays. (The detectors' inputs are built the same way inside their graphs: `squareImageInput`.)
+ * Runs for every face described, so the sampled rows and columns are worked out once and the loop reads them from
+ * typed arrays. (The detectors' inputs are built the same way inside their graphs: `squareImageInput`.)
  */
 export function writeSquareInput({ image, region }: SquareSource, size: number, scaling: ChannelScaling, into: Float32Array, offset: number): void {
   const { data, width } = image;

@@ -1,5 +1,5 @@
 /**
- * Just enough of ONNX's protobuf encoding (onnx.proto, IR version 8, opset 13) to write a float32 network as a
+ * Just enough of ONNX's protobuf encoding (onnx.proto, IR version 8, opset 13) to write a network as a
  * `ModelProto`: the graphs are built in memory from face-api's weights, so no model file is ever downloaded.
  */
 

@@ -23,8 +23,9 @@ import { writeSquareInput, type ChannelScaling } from './network-input.ts';
 
 type Ort = typeof import('onnxruntime-node');
 
-// face-api's normalizations (the SSD's is in its graph): the tiny locator, face crops (landmarks) and chips
-// (descriptors) subtract a mean per channel and divide by 255.
+// face-api's normalizations: SSD maps 0..255 to -1..1; the tiny locator, face crops (landmarks) and chips
+// (descriptors) subtract a mean per channel and divide by 255. The detectors' are applied inside their graphs.
+const SSD_SCALING: ChannelScaling = { scale: 1 / 127.5, offsets: [-1, -1, -1] };
 const meanScaling = ([r, g, b]: readonly number[]): ChannelScaling => ({ scale: 1 / 255, offsets: [-r! / 255, -g! / 255, -b! / 255] });
 const LOCATOR_SCALING = meanScaling(LOCATOR_MEAN_RGB);
 const FACE_SCALING = meanScaling([122.782, 117.001, 104.298]);
@@ -53,16 +54,16 @@ export async function loadOnnxNetworks(modelsDir: string, locatorInputSize: numb
   // One network at a time: each one's weights and graph bytes are garbage once its session exists.
   const ssdWeights = await readFaceApiWeights(modelsDir, 'ssd_mobilenetv1_model', ssdParamPath);
   const anchors = Float32Array.from(((ssdWeights.output_layer as WeightTree).extra_dim as WeightTensor).dataSync());
-  const detector = await ort.InferenceSession.create(ssdGraph(ssdWeights as unknown as SsdGraphParams), options);
+  const detector = await ort.InferenceSession.create(ssdGraph(ssdWeights as unknown as SsdGraphParams, SSD_SCALING), options);
   const tinyWeights = await readFaceApiWeights(modelsDir, 'tiny_face_detector_model');
   const locator = await ort.InferenceSession.create(tinyGraph(tinyWeights as unknown as TinyGraphParams, locatorInputSize, LOCATOR_SCALING), options);
   const { fc, ...features } = await readFaceApiWeights(modelsDir, 'face_landmark_68_model');
   const marker = await ort.InferenceSession.create(landmarkGraph({ features, fc } as unknown as LandmarkParams), options);
   const recognitionWeights = await readFaceApiWeights(modelsDir, 'face_recognition_model');
   const describer = await ort.InferenceSession.create(descriptorGraph(recognitionWeights as unknown as RecognitionParams), options);
-  // Input buffers are reused: the locator's alone is 2 MB a frame, and with malloc's trim threshold fixed (see
-  // src/config/malloc-tuning.ts) each fresh one would be mapped and unmapped again. Several runs may be under way at
-  // once (enrollment lanes), so each takes a buffer of its own from the free ones.
+  // The face crops' input buffers are reused: a batch of ten descriptors is 2.7 MB, and with malloc's trim threshold
+  // fixed (see src/config/malloc-tuning.ts) each fresh one would be mapped and unmapped again. Several runs may be
+  // under way at once (enrollment lanes), so each takes a buffer of its own from the free ones.
   const freeInputs = new Map<number, Float32Array[]>();
   const run = async (session: InferenceSession, dims: number[], fill: (input: Float32Array) => void) => {
     const length = dims.reduce((product, dim) => product * dim, 1);
@@ -124,19 +125,21 @@ export async function loadOnnxNetworks(modelsDir: string, locatorInputSize: numb
 function squareImageFeeds({ Tensor }: Ort, { data, width, height }: RgbImage, size: number): InferenceSession.FeedsType {
   const side = Math.max(width, height);
   // Enough black after the shorter side for every output sample that blends with it to exist (one source step),
-  // and no more: the whole square would be up to 44 MB of floats for a 1920x1080 frame.
-  const black = (length: number) => Math.min(side - length, Math.ceil(side / size));
+  // and no more: the float copy of the whole square would be 12.6 MB for a 1024 px portrait.
+  const blackAfter = (length: number) => Math.min(side - length, Math.ceil(side / size));
+  const scale = scaleOnto(side, size);
   return {
     image: new Tensor('uint8', data, [1, height, width, 3]),
-    edge: new Tensor('int64', BigInt64Array.of(0n, 0n, 0n, 0n, 0n, 0n, BigInt(black(height)), BigInt(black(width))), [8]),
-    scales: new Tensor('float32', Float32Array.of(1, 1, ...Array<number>(2).fill(scaleOnto(side, size))), [4]),
+    blackPads: new Tensor('int64', BigInt64Array.of(0n, 0n, 0n, 0n, 0n, 0n, BigInt(blackAfter(height)), BigInt(blackAfter(width))), [8]),
+    scales: new Tensor('float32', Float32Array.of(1, 1, scale, scale), [4]),
   };
 }
 
 /**
  * The float32 scale that takes `side` onto `size` samples. onnxruntime's resize makes floor(scale * side) samples
  * in float32 arithmetic, and the nearest float32 to size/side can land just below `size` (one sample short, a black
- * edge): then the next float32 up, which moves the samples by a ten-millionth of a pixel.
+ * edge): then the next float32 up, which moves each sample's source by about a ten-millionth of its position (0.0001
+ * px at the far edge of a 1024 px photo).
  */
 export function scaleOnto(side: number, size: number): number {
   const scale = Math.fround(size / side);
