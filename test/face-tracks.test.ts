@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { test } from 'node:test';
+import { loadFaceEngine } from '../src/faces/face-engine.ts';
+import { DESCRIPTOR_LENGTH, FaceMatcher } from '../src/faces/face-matcher.ts';
+import { enrollmentFace, findPortraitFaces } from '../src/faces/find-faces.ts';
 import { FaceTracks } from '../src/recognition/worker/face-tracks.ts';
+import { FIXTURES } from './helpers/photo-server.ts';
 
 const at = (x: number) => ({ x, y: 100, width: 80, height: 80 });
 const as = (rollNo: string) => ({ rollNo, distance: 0.4 });
@@ -35,4 +41,46 @@ test('a track survives missed frames up to the gap, not beyond', () => {
   strict.observe([]);
   strict.observe([]);
   assert.deepEqual(strict.observe([{ box: at(100), match: as('A') }]), [], 'two frames missed: a new track');
+});
+
+const DEFAULT_RULE = { threshold: 0.5, margin: 0.15 };
+
+/** Follows one face at one place through the descriptors given, as the camera path does; returns who it marked. */
+function markedOnOneTrack(descriptors: readonly Float32Array[], matcher: FaceMatcher): string | undefined {
+  const tracks = new FaceTracks({ minFrames: 2, maxGapFrames: 1 });
+  for (const descriptor of descriptors) {
+    const [track] = tracks.follow([at(100)]);
+    const { confirmed } = tracks.describe(track!, descriptor, matcher);
+    if (confirmed) return confirmed.rollNo;
+  }
+  return undefined;
+}
+
+test('a student seen in two photos, only one of them close enough on its own, is marked on their mean descriptor', async () => {
+  const engine = await loadFaceEngine(path.resolve(import.meta.dirname, '../models'), 'auto');
+  const describe = async (name: string) => enrollmentFace(await findPortraitFaces(await readFile(path.join(FIXTURES, name)), engine)).face.descriptor;
+  const [rick, daryl, obama] = await Promise.all(['photos/rick.jpg', 'photos/daryl-1.jpg', 'photos/obama.jpg'].map(describe));
+  // 0.49 and 0.57 from rick.jpg: one frame vote, not the two the rule asks for; their mean is 0.46 from it.
+  const frames = await Promise.all(['frames/09-rick.jpg', 'photos/rick-1.jpg'].map(describe));
+  const roster = [
+    { rollNo: 'rick', descriptor: rick! },
+    { rollNo: 'daryl', descriptor: daryl! },
+    { rollNo: 'obama', descriptor: obama! },
+  ];
+  const byVotes = new FaceTracks({ minFrames: 2, maxGapFrames: 1 });
+  const matcher = new FaceMatcher(roster, DEFAULT_RULE);
+  assert.deepEqual(frames.flatMap((frame) => byVotes.observe([{ box: at(100), match: matcher.match(frame) }])), [], 'frame votes alone miss him');
+  assert.equal(markedOnOneTrack(frames, matcher), 'rick');
+  assert.equal(markedOnOneTrack(frames, new FaceMatcher(roster.slice(1), DEFAULT_RULE)), undefined, 'not enrolled, he is nobody else');
+});
+
+test('the frames of two different people on one track are not averaged into a third', () => {
+  const unit = (axis: number, length: number) => Float32Array.from({ length: DESCRIPTOR_LENGTH }, (_, i) => (i === axis ? length : 0));
+  const plus = (a: Float32Array, b: Float32Array) => a.map((value, i) => value + b[i]!);
+  const student = unit(0, 1);
+  const matcher = new FaceMatcher([{ rollNo: 'A', descriptor: student }, { rollNo: 'B', descriptor: unit(1, 1) }], DEFAULT_RULE);
+  // Two strangers 0.55 from A on either side of them, 1.1 apart: their mean is A's own descriptor.
+  const one = plus(student, unit(2, 0.55));
+  const other = plus(student, unit(2, -0.55));
+  assert.equal(markedOnOneTrack([one, other, one, other], matcher), undefined);
 });

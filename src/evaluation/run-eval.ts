@@ -14,6 +14,7 @@ import { distanceChartSvg } from './distance-chart.ts';
 import { loadLabelledSet, type LabelledPhoto } from './labelled-photos.ts';
 import { operatingPoint, rankProbes, thresholdSweep, type Probe, type RankedProbe } from './open-set.ts';
 import { photoKind, PHOTO_KINDS, type PhotoKind } from './photo-kind.ts';
+import { trackTrials } from './track-trials.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const SHARED_MANIFEST = path.resolve(ROOT, '../shared/faces/MANIFEST.tsv');
@@ -138,6 +139,16 @@ const sweep = thresholdSweep(ranked, rule.margin);
 const marginSweep = [0, 0.02, 0.04, 0.06, 0.08, 0.1].map((margin) => operatingPoint(ranked, { threshold: rule.threshold, margin }));
 const zeroStranger = sweep.filter((p) => p.strangerAcceptRate === 0 && p.wrongAccepts === 0).at(-1);
 const crossValidation = crossValidate(ranked, folds, rule);
+const tracks = trackTrials(
+  gallery,
+  [...byPerson.keys()].filter((person) => !notEnrolled.includes(person)).map((person) => ({
+    person,
+    enrolled: gallery.filter((face) => face.rollNo === person).map((face) => face.descriptor),
+    probes: probes.flatMap((probe) => (probe.person === person && probe.descriptor ? [probe.descriptor] : [])),
+  })),
+  rule,
+  config.MATCH_MIN_FRAMES,
+);
 
 // Genuine probes at the defaults, by the kind of photo they are.
 const photoByPath = new Map(set.photos.map((photo) => [photo.path, photo]));
@@ -194,6 +205,7 @@ const summary = {
     byKind,
     crossValidation,
   },
+  tracks,
   groupDetection: { photos: groups.length, expectedFaces, foundFaces, recall: expectedFaces === 0 ? null : foundFaces / expectedFaces, groups },
   probes: ranked.map((p) => ({
     path: p.path,
@@ -231,5 +243,9 @@ const cv = crossValidation;
 console.log(`${cv.folds}-fold cross-validation (rule chosen on the other folds, reported on each): right ${cv.heldOut.rightAccepts}/${cv.heldOut.genuine} ` +
   `(${percent(cv.heldOut.rightAccepts, cv.heldOut.genuine)}), wrong ${cv.heldOut.wrongAccepts}, strangers ${cv.heldOut.strangerAccepts}/${cv.heldOut.strangers}; ` +
   `chosen ${cv.perFold.map((f) => `${f.chosen.threshold}/${f.chosen.margin}`).join(', ')} (threshold/margin per fold)`);
+const trackLine = (marks: typeof tracks.frameVotes) =>
+  `right ${marks.rightMarks}/${tracks.genuineTracks}, wrong ${marks.wrongMarks}, strangers ${marks.strangerMarks}/${tracks.strangerTracks}`;
+console.log(`students seen in ${tracks.photosPerTrack} photos in a row (camera tracks): frame votes ${trackLine(tracks.frameVotes)}; ` +
+  `votes or mean descriptor (the service) ${trackLine(tracks.votesOrMean)}`);
 console.log(`group detection: ${foundFaces}/${expectedFaces} faces (${percent(foundFaces, expectedFaces)}) in ${groups.length} photos`);
 console.log(`wrote ${path.relative(ROOT, path.join(values.out, name))}.{json,svg}`);

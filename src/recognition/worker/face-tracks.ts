@@ -1,6 +1,7 @@
 import { boxOverlap } from '../../faces/box-overlap.ts';
 import type { FaceBox } from '../../faces/face-engine.ts';
-import type { FaceMatch } from '../../faces/face-matcher.ts';
+import { DescriptorMean } from '../../faces/descriptor-mean.ts';
+import type { FaceMatch, FaceMatcher } from '../../faces/face-matcher.ts';
 
 /** A face in the current frame and who the matcher says it is, if anybody. */
 export interface FrameFace {
@@ -9,7 +10,10 @@ export interface FrameFace {
 }
 
 export interface TrackRule {
-  /** Frames of one track on which the same student must win before they are marked. */
+  /**
+   * Frames of one track on which the same student must win before they are marked; also the frames whose mean
+   * descriptor may mark a student none of them matched on its own.
+   */
   minFrames: number;
   /** Frames a track may go unseen (a missed detection, a head turned) and still continue. */
   maxGapFrames: number;
@@ -23,6 +27,8 @@ export interface Track {
   confirmed: boolean;
   /** The student the track was confirmed as. */
   student: string | undefined;
+  /** The descriptors of its described frames since it (re)started. */
+  evidence: DescriptorMean;
   /** For the frame recogniser: descriptors computed for this track, when (ms) and where the latest one was. */
   descriptions: number;
   describedAt: number;
@@ -33,8 +39,9 @@ const MIN_OVERLAP = 0.3;
 
 /**
  * Follows faces from frame to frame by where they are, and confirms a student only when the same student wins on
- * `minFrames` frames of one track and on more of its frames than everybody else together: one lucky frame of a
- * stranger, or a track that flips between two students, marks nobody.
+ * `minFrames` frames of one track and on more of its frames than everybody else together (one lucky frame of a
+ * stranger, or a track that flips between two students, marks nobody), or when the mean descriptor of `minFrames` or
+ * more of its frames matches them (a student seen from several angles, none close enough on its own).
  */
 export class FaceTracks {
   private tracks: Track[] = [];
@@ -71,13 +78,35 @@ export class FaceTracks {
     return boxes.map((box, f) => {
       let track = trackOf.get(f);
       if (!track) {
-        track = { box, lastFrame: this.frame, wins: new Map(), confirmed: false, student: undefined, descriptions: 0, describedAt: 0, describedBox: undefined };
+        track = {
+          box,
+          lastFrame: this.frame,
+          wins: new Map(),
+          confirmed: false,
+          student: undefined,
+          evidence: new DescriptorMean(),
+          descriptions: 0,
+          describedAt: 0,
+          describedBox: undefined,
+        };
         this.tracks.push(track);
       }
       track.box = box;
       track.lastFrame = this.frame;
       return track;
     });
+  }
+
+  /**
+   * Judges a track's face in this frame by its descriptor: its own match counts as a vote and the descriptor joins the
+   * track's mean. Returns the frame's own match, and the match confirmed by it, if any.
+   */
+  describe(track: Track, descriptor: Float32Array, matcher: FaceMatcher): { match: FaceMatch | undefined; confirmed: FaceMatch | undefined } {
+    const match = matcher.match(descriptor);
+    if (track.confirmed && match && match.rollNo !== track.student) this.restart(track);
+    if (track.confirmed) return { match, confirmed: undefined };
+    track.evidence.add(descriptor);
+    return { match, confirmed: this.vote(track, match) ?? this.confirmOnMean(track, matcher) };
   }
 
   /** Counts the matcher's verdict on a track's face in this frame; returns the match if it confirms the track. */
@@ -87,15 +116,26 @@ export class FaceTracks {
     track.wins.set(match.rollNo, wins);
     const others = [...track.wins.values()].reduce((sum, n) => sum + n, 0) - wins;
     if (wins < this.rule.minFrames || wins <= others) return undefined;
-    track.confirmed = true;
-    track.student = match.rollNo;
-    return match;
+    return this.confirm(track, match);
   }
 
   /** Another person has taken a track's place (a different student matched): the track starts over, votes and all. */
-  restart(track: Track): void {
+  private restart(track: Track): void {
     track.wins.clear();
+    track.evidence.clear();
     track.confirmed = false;
     track.student = undefined;
+  }
+
+  private confirmOnMean(track: Track, matcher: FaceMatcher): FaceMatch | undefined {
+    if (track.evidence.frames < this.rule.minFrames) return undefined;
+    const match = matcher.match(track.evidence.mean());
+    return match && this.confirm(track, match);
+  }
+
+  private confirm(track: Track, match: FaceMatch): FaceMatch {
+    track.confirmed = true;
+    track.student = match.rollNo;
+    return match;
   }
 }

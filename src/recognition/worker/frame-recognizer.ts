@@ -54,13 +54,11 @@ export class FrameRecognizer {
     const confirmed: FaceMatch[] = [];
     wanted.forEach((i, d) => {
       const track = tracks[i]!;
-      const match = this.matcher.match(descriptors[d]!);
+      const { match, confirmed: confirmation } = this.tracks.describe(track, descriptors[d]!, this.matcher);
       track.descriptions += 1;
       track.describedAt = now;
       track.describedBox = track.box;
-      if (track.confirmed && match && match.rollNo !== track.student) this.tracks.restart(track);
       this.lastMatch.set(track, match);
-      const confirmation = this.tracks.vote(track, match);
       if (confirmation) confirmed.push(confirmation);
     });
     const faces = boxes.map((box, i) => ({ box, match: this.lastMatch.get(tracks[i]!) }));

@@ -1,0 +1,89 @@
+import type { FaceBox } from '../faces/face-engine.ts';
+import { FaceMatcher, type EnrolledFace, type MatchRule } from '../faces/face-matcher.ts';
+import { FaceTracks } from '../recognition/worker/face-tracks.ts';
+
+/** One person's photos, as the camera would see them one after another at one place. */
+export interface PersonPhotos {
+  person: string;
+  /** Descriptors of the photos that enroll them (they are in the gallery). */
+  enrolled: Float32Array[];
+  /** Descriptors of their other photos that show a face, in order. */
+  probes: Float32Array[];
+}
+
+export interface TrackMarks {
+  rightMarks: number;
+  wrongMarks: number;
+  strangerMarks: number;
+}
+
+export interface TrackTrials {
+  photosPerTrack: number;
+  /** Each person's probes, `photosPerTrack` at a time (a last group of fewer, but at least two, counts too). */
+  genuineTracks: number;
+  /** Each person's photos, enrollment photos first, with that person left out of the roster: someone not enrolled. */
+  strangerTracks: number;
+  /** Frame votes alone: the same student winning `minFrames` frames of the track. */
+  frameVotes: TrackMarks;
+  /** The service's rule: frame votes, or the mean descriptor of `minFrames` or more frames. */
+  votesOrMean: TrackMarks;
+}
+
+// Every photo of a trial at the same place, so that they make one track (and no frame of it is missed).
+const PLACE: FaceBox = { x: 100, y: 100, width: 100, height: 100 };
+
+/**
+ * Students seen in a few different photos each, one after another, as issue 11's end-to-end check shows them: the
+ * camera path's FaceTracks decides on them frame by frame and on their mean descriptor.
+ */
+export function trackTrials(gallery: readonly EnrolledFace[], people: readonly PersonPhotos[], rule: MatchRule, minFrames: number, photosPerTrack = 3): TrackTrials {
+  const roster = new FaceMatcher(gallery, rule);
+  const frameVotes: TrackMarks = { rightMarks: 0, wrongMarks: 0, strangerMarks: 0 };
+  const votesOrMean: TrackMarks = { rightMarks: 0, wrongMarks: 0, strangerMarks: 0 };
+  let genuineTracks = 0;
+  let strangerTracks = 0;
+  for (const { person, enrolled, probes } of people) {
+    for (const track of groups(probes, photosPerTrack)) {
+      genuineTracks += 1;
+      count(frameVotes, person, markedByVotes(track, roster, minFrames));
+      count(votesOrMean, person, markedByService(track, roster, minFrames));
+    }
+    const withoutThem = new FaceMatcher(gallery.filter((face) => face.rollNo !== person), rule);
+    for (const track of groups([...enrolled, ...probes], photosPerTrack)) {
+      strangerTracks += 1;
+      if (markedByVotes(track, withoutThem, minFrames)) frameVotes.strangerMarks += 1;
+      if (markedByService(track, withoutThem, minFrames)) votesOrMean.strangerMarks += 1;
+    }
+  }
+  return { photosPerTrack, genuineTracks, strangerTracks, frameVotes, votesOrMean };
+}
+
+function groups(descriptors: readonly Float32Array[], size: number): Float32Array[][] {
+  const result: Float32Array[][] = [];
+  for (let i = 0; i < descriptors.length; i += size) result.push(descriptors.slice(i, i + size));
+  return result.filter((group) => group.length >= 2);
+}
+
+function count(marks: TrackMarks, person: string, marked: string | undefined): void {
+  if (marked === person) marks.rightMarks += 1;
+  else if (marked !== undefined) marks.wrongMarks += 1;
+}
+
+function markedByVotes(track: readonly Float32Array[], matcher: FaceMatcher, minFrames: number): string | undefined {
+  const tracks = new FaceTracks({ minFrames, maxGapFrames: 0 });
+  for (const descriptor of track) {
+    const [confirmed] = tracks.observe([{ box: PLACE, match: matcher.match(descriptor) }]);
+    if (confirmed) return confirmed.rollNo;
+  }
+  return undefined;
+}
+
+function markedByService(track: readonly Float32Array[], matcher: FaceMatcher, minFrames: number): string | undefined {
+  const tracks = new FaceTracks({ minFrames, maxGapFrames: 0 });
+  for (const descriptor of track) {
+    const [followed] = tracks.follow([PLACE]);
+    const { confirmed } = tracks.describe(followed!, descriptor, matcher);
+    if (confirmed) return confirmed.rollNo;
+  }
+  return undefined;
+}
