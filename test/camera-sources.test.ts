@@ -118,7 +118,9 @@ test('webcam: fswebcam that exits 0 without writing a frame is reported as a fai
   const bin = path.join(scratch, 'silent-fswebcam');
   await installFakeFswebcam(bin, 'echo "Error opening device" >&2\nexit 0');
   await withPath(bin, async () => {
-    await assert.rejects(new WebcamSource(undefined).nextFrame(), isCameraError('CAMERA_FAILED', /fswebcam produced no image/));
+    const source = new WebcamSource(undefined);
+    await assert.rejects(source.nextFrame(), isCameraError('CAMERA_FAILED', /fswebcam produced no image/));
+    await source.close();
   });
 });
 
