@@ -50,7 +50,7 @@ function markedOnOneTrack(descriptors: readonly Float32Array[], matcher: FaceMat
   const tracks = new FaceTracks({ minFrames: 2, maxGapFrames: 1 });
   for (const descriptor of descriptors) {
     const [track] = tracks.follow([at(100)]);
-    const { confirmed } = tracks.describe(track!, descriptor, matcher);
+    const { confirmed } = tracks.judge(track!, descriptor, matcher);
     if (confirmed) return confirmed.rollNo;
   }
   return undefined;

@@ -33,8 +33,8 @@ export interface TrackTrials {
 const PLACE: FaceBox = { x: 100, y: 100, width: 100, height: 100 };
 
 /**
- * Students seen in a few different photos each, one after another, as issue 11's end-to-end check shows them: the
- * camera path's FaceTracks decides on them frame by frame and on their mean descriptor.
+ * Students seen in a few different photos each, one after another at one place, as an end-to-end check may show them:
+ * the camera path's FaceTracks decides on them frame by frame and on their mean descriptor.
  */
 export function trackTrials(gallery: readonly EnrolledFace[], people: readonly PersonPhotos[], rule: MatchRule, minFrames: number, photosPerTrack = 3): TrackTrials {
   const roster = new FaceMatcher(gallery, rule);
@@ -82,7 +82,7 @@ function markedByService(track: readonly Float32Array[], matcher: FaceMatcher, m
   const tracks = new FaceTracks({ minFrames, maxGapFrames: 0 });
   for (const descriptor of track) {
     const [followed] = tracks.follow([PLACE]);
-    const { confirmed } = tracks.describe(followed!, descriptor, matcher);
+    const { confirmed } = tracks.judge(followed!, descriptor, matcher);
     if (confirmed) return confirmed.rollNo;
   }
   return undefined;

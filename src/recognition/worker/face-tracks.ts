@@ -101,7 +101,7 @@ export class FaceTracks {
    * Judges a track's face in this frame by its descriptor: its own match counts as a vote and the descriptor joins the
    * track's mean. Returns the frame's own match, and the match confirmed by it, if any.
    */
-  describe(track: Track, descriptor: Float32Array, matcher: FaceMatcher): { match: FaceMatch | undefined; confirmed: FaceMatch | undefined } {
+  judge(track: Track, descriptor: Float32Array, matcher: FaceMatcher): { match: FaceMatch | undefined; confirmed: FaceMatch | undefined } {
     const match = matcher.match(descriptor);
     if (track.confirmed && match && match.rollNo !== track.student) this.restart(track);
     if (track.confirmed) return { match, confirmed: undefined };

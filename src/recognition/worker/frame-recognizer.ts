@@ -54,7 +54,7 @@ export class FrameRecognizer {
     const confirmed: FaceMatch[] = [];
     wanted.forEach((i, d) => {
       const track = tracks[i]!;
-      const { match, confirmed: confirmation } = this.tracks.describe(track, descriptors[d]!, this.matcher);
+      const { match, confirmed: confirmation } = this.tracks.judge(track, descriptors[d]!, this.matcher);
       track.descriptions += 1;
       track.describedAt = now;
       track.describedBox = track.box;
