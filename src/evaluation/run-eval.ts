@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/config.ts';
 import { EnrollmentError } from '../errors.ts';
 import { loadFaceEngine, type DetectedFace, type FaceEngine } from '../faces/face-engine.ts';
-import type { EnrolledFace } from '../faces/face-matcher.ts';
+import { decide, type EnrolledFace } from '../faces/face-matcher.ts';
 import { enrollmentFace, findFrameFaces, findPortraitFaces, type PortraitFaces } from '../faces/find-faces.ts';
 import { crossValidate } from './cross-validation.ts';
 import { distanceChartSvg } from './distance-chart.ts';
@@ -107,6 +107,7 @@ for (const photo of identity) {
 // Open set: the first photos of each person that enroll are the gallery, the person's other photos probe it.
 // DERIVED copies are left out entirely so no probe is a copy of an enrollment photo.
 const gallery: EnrolledFace[] = [];
+const galleryPaths: string[] = [];
 const probes: Probe[] = [];
 const notEnrolled: string[] = [];
 const byPerson = new Map<string, LabelledPhoto[]>();
@@ -120,6 +121,7 @@ for (const [person, photos] of byPerson) {
     const outcome = enrollmentOutcome(analyses.get(photo.path)!);
     if (typeof outcome === 'string') continue;
     gallery.push({ rollNo: person, descriptor: outcome.descriptor });
+    galleryPaths.push(photo.path);
     enrolledPaths.add(photo.path);
   }
   if (enrolledPaths.size === 0) {
@@ -139,6 +141,23 @@ const sweep = thresholdSweep(ranked, rule.margin);
 const marginSweep = [0, 0.02, 0.04, 0.06, 0.08, 0.1].map((margin) => operatingPoint(ranked, { threshold: rule.threshold, margin }));
 const zeroStranger = sweep.filter((p) => p.strangerAcceptRate === 0 && p.wrongAccepts === 0).at(-1);
 const crossValidation = crossValidate(ranked, folds, rule);
+// Look-alikes: each enrolled person's photos, enrollment photos included, ranked with that person left out of the
+// roster. People enrolled nowhere rarely resemble a student; someone left out of a roster of similar people often does.
+const leftOut = [...new Set(gallery.map((face) => face.rollNo))].flatMap((person) =>
+  rankProbes(
+    gallery.filter((face) => face.rollNo !== person),
+    [
+      ...gallery.flatMap((face, i) => (face.rollNo === person ? [{ path: galleryPaths[i]!, descriptor: face.descriptor }] : [])),
+      ...probes.filter((probe) => probe.person === person).map(({ path, descriptor }) => ({ path, descriptor })),
+    ],
+  ),
+);
+const leftOutOfRoster = {
+  strangers: leftOut.length,
+  strangerAccepts: operatingPoint(leftOut, rule).strangerAccepts,
+  accepted: leftOut.flatMap((probe) => (decide(probe.ranking, rule) ? [{ path: probe.path, as: probe.ranking!.best.rollNo, distance: probe.ranking!.best.distance }] : [])),
+  sweep: thresholdSweep(leftOut, rule.margin).map(({ threshold, strangerAccepts }) => ({ threshold, strangerAccepts })),
+};
 const tracks = trackTrials(
   gallery,
   [...byPerson.keys()].filter((person) => !notEnrolled.includes(person)).map((person) => ({
@@ -204,6 +223,7 @@ const summary = {
     sweep,
     byKind,
     crossValidation,
+    leftOutOfRoster,
   },
   tracks,
   groupDetection: { photos: groups.length, expectedFaces, foundFaces, recall: expectedFaces === 0 ? null : foundFaces / expectedFaces, groups },
@@ -243,6 +263,8 @@ const cv = crossValidation;
 console.log(`${cv.folds}-fold cross-validation (rule chosen on the other folds, reported on each): right ${cv.heldOut.rightAccepts}/${cv.heldOut.genuine} ` +
   `(${percent(cv.heldOut.rightAccepts, cv.heldOut.genuine)}), wrong ${cv.heldOut.wrongAccepts}, strangers ${cv.heldOut.strangerAccepts}/${cv.heldOut.strangers}; ` +
   `chosen ${cv.perFold.map((f) => `${f.chosen.threshold}/${f.chosen.margin}`).join(', ')} (threshold/margin per fold)`);
+console.log(`enrolled people left out of the roster, as strangers: ${leftOutOfRoster.strangerAccepts}/${leftOutOfRoster.strangers} photos accepted` +
+  (leftOutOfRoster.accepted.length ? ` (${leftOutOfRoster.accepted.map((a) => `${a.path} as ${a.as} at ${a.distance.toFixed(3)}`).join(', ')})` : ''));
 const trackLine = (marks: typeof tracks.frameVotes) =>
   `right ${marks.rightMarks}/${tracks.genuineTracks}, wrong ${marks.wrongMarks}, strangers ${marks.strangerMarks}/${tracks.strangerTracks}`;
 console.log(`students seen in ${tracks.photosPerTrack} photos in a row (camera tracks): frame votes ${trackLine(tracks.frameVotes)}; ` +
