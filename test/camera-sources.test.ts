@@ -119,8 +119,11 @@ test('webcam: fswebcam that exits 0 without writing a frame is reported as a fai
   await installFakeFswebcam(bin, 'echo "Error opening device" >&2\nexit 0');
   await withPath(bin, async () => {
     const source = new WebcamSource(undefined);
-    await assert.rejects(source.nextFrame(), isCameraError('CAMERA_FAILED', /fswebcam produced no image/));
-    await source.close();
+    try {
+      await assert.rejects(source.nextFrame(), isCameraError('CAMERA_FAILED', /fswebcam produced no image/));
+    } finally {
+      await source.close();
+    }
   });
 });
 

@@ -74,13 +74,31 @@ test('a student seen in two photos, only one of them close enough on its own, is
   assert.equal(markedOnOneTrack(frames, new FaceMatcher(roster.slice(1), DEFAULT_RULE)), undefined, 'not enrolled, he is nobody else');
 });
 
+const unit = (axis: number, length: number) => Float32Array.from({ length: DESCRIPTOR_LENGTH }, (_, i) => (i === axis ? length : 0));
+const plus = (...vectors: Float32Array[]) => vectors.reduce((sum, vector) => sum.map((value, i) => value + vector[i]!));
+const A = unit(0, 1);
+const B = unit(1, 1);
+const rosterOfTwo = () => new FaceMatcher([{ rollNo: 'A', descriptor: A }, { rollNo: 'B', descriptor: B }], DEFAULT_RULE);
+
 test('the frames of two different people on one track are not averaged into a third', () => {
-  const unit = (axis: number, length: number) => Float32Array.from({ length: DESCRIPTOR_LENGTH }, (_, i) => (i === axis ? length : 0));
-  const plus = (a: Float32Array, b: Float32Array) => a.map((value, i) => value + b[i]!);
-  const student = unit(0, 1);
-  const matcher = new FaceMatcher([{ rollNo: 'A', descriptor: student }, { rollNo: 'B', descriptor: unit(1, 1) }], DEFAULT_RULE);
   // Two strangers 0.55 from A on either side of them, 1.1 apart: their mean is A's own descriptor.
-  const one = plus(student, unit(2, 0.55));
-  const other = plus(student, unit(2, -0.55));
-  assert.equal(markedOnOneTrack([one, other, one, other], matcher), undefined);
+  const one = plus(A, unit(2, 0.55));
+  const other = plus(A, unit(2, -0.55));
+  assert.equal(markedOnOneTrack([one, other, one, other], rosterOfTwo()), undefined);
+});
+
+test("the mean of a track's frames never marks a student against frames that matched someone else", () => {
+  // 0.52 from A each (no match), 0.49 apart, their mean 0.46 from A: enough on a track where nobody else won a frame.
+  const nearA = (axis: number) => plus(A, unit(2, 0.3846), unit(axis, 0.35));
+  assert.equal(markedOnOneTrack([nearA(3), nearA(4)], rosterOfTwo()), 'A');
+  assert.equal(markedOnOneTrack([plus(B, unit(5, 0.2)), nearA(3), nearA(4)], rosterOfTwo()), undefined, 'B won a frame, A none');
+});
+
+test('a confirmed track that another student takes over starts over, and marks them on their own frames', () => {
+  const tracks = new FaceTracks({ minFrames: 2, maxGapFrames: 1 });
+  const matcher = rosterOfTwo();
+  const judged = (descriptor: Float32Array) => tracks.judge(tracks.follow([at(100)])[0]!, descriptor, matcher).confirmed?.rollNo;
+  assert.deepEqual([plus(A, unit(2, 0.1)), plus(A, unit(3, 0.1))].map(judged), [undefined, 'A']);
+  assert.equal(judged(plus(A, unit(4, 0.1))), undefined, 'A again: already marked on this track');
+  assert.deepEqual([plus(B, unit(2, 0.1)), plus(B, unit(3, 0.1))].map(judged), [undefined, 'B'], "B's first frame restarts the track");
 });

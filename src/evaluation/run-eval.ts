@@ -107,7 +107,7 @@ for (const photo of identity) {
 // Open set: the first photos of each person that enroll are the gallery, the person's other photos probe it.
 // DERIVED copies are left out entirely so no probe is a copy of an enrollment photo.
 const gallery: EnrolledFace[] = [];
-const galleryPaths: string[] = [];
+const enrollmentPhotos: Probe[] = [];
 const probes: Probe[] = [];
 const notEnrolled: string[] = [];
 const byPerson = new Map<string, LabelledPhoto[]>();
@@ -121,7 +121,7 @@ for (const [person, photos] of byPerson) {
     const outcome = enrollmentOutcome(analyses.get(photo.path)!);
     if (typeof outcome === 'string') continue;
     gallery.push({ rollNo: person, descriptor: outcome.descriptor });
-    galleryPaths.push(photo.path);
+    enrollmentPhotos.push({ path: photo.path, person, descriptor: outcome.descriptor });
     enrolledPaths.add(photo.path);
   }
   if (enrolledPaths.size === 0) {
@@ -146,16 +146,16 @@ const crossValidation = crossValidate(ranked, folds, rule);
 const leftOut = [...new Set(gallery.map((face) => face.rollNo))].flatMap((person) =>
   rankProbes(
     gallery.filter((face) => face.rollNo !== person),
-    [
-      ...gallery.flatMap((face, i) => (face.rollNo === person ? [{ path: galleryPaths[i]!, descriptor: face.descriptor }] : [])),
-      ...probes.filter((probe) => probe.person === person).map(({ path, descriptor }) => ({ path, descriptor })),
-    ],
+    [...enrollmentPhotos, ...probes].filter((photo) => photo.person === person).map(({ path, descriptor }) => ({ path, descriptor })),
   ),
 );
 const leftOutOfRoster = {
   strangers: leftOut.length,
   strangerAccepts: operatingPoint(leftOut, rule).strangerAccepts,
-  accepted: leftOut.flatMap((probe) => (decide(probe.ranking, rule) ? [{ path: probe.path, as: probe.ranking!.best.rollNo, distance: probe.ranking!.best.distance }] : [])),
+  accepted: leftOut.flatMap((probe) => {
+    const accepted = decide(probe.ranking, rule);
+    return accepted ? [{ path: probe.path, as: accepted.rollNo, distance: accepted.distance }] : [];
+  }),
   sweep: thresholdSweep(leftOut, rule.margin).map(({ threshold, strangerAccepts }) => ({ threshold, strangerAccepts })),
 };
 const tracks = trackTrials(
@@ -263,8 +263,9 @@ const cv = crossValidation;
 console.log(`${cv.folds}-fold cross-validation (rule chosen on the other folds, reported on each): right ${cv.heldOut.rightAccepts}/${cv.heldOut.genuine} ` +
   `(${percent(cv.heldOut.rightAccepts, cv.heldOut.genuine)}), wrong ${cv.heldOut.wrongAccepts}, strangers ${cv.heldOut.strangerAccepts}/${cv.heldOut.strangers}; ` +
   `chosen ${cv.perFold.map((f) => `${f.chosen.threshold}/${f.chosen.margin}`).join(', ')} (threshold/margin per fold)`);
+const leftOutAccepted = leftOutOfRoster.accepted.map((a) => `${a.path} as ${a.as} at ${a.distance.toFixed(3)}`);
 console.log(`enrolled people left out of the roster, as strangers: ${leftOutOfRoster.strangerAccepts}/${leftOutOfRoster.strangers} photos accepted` +
-  (leftOutOfRoster.accepted.length ? ` (${leftOutOfRoster.accepted.map((a) => `${a.path} as ${a.as} at ${a.distance.toFixed(3)}`).join(', ')})` : ''));
+  (leftOutAccepted.length ? ` (${leftOutAccepted.join(', ')})` : ''));
 const trackLine = (marks: typeof tracks.frameVotes) =>
   `right ${marks.rightMarks}/${tracks.genuineTracks}, wrong ${marks.wrongMarks}, strangers ${marks.strangerMarks}/${tracks.strangerTracks}`;
 console.log(`students seen in ${tracks.photosPerTrack} photos in a row (camera tracks): frame votes ${trackLine(tracks.frameVotes)}; ` +

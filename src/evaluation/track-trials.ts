@@ -18,8 +18,9 @@ export interface TrackMarks {
 }
 
 export interface TrackTrials {
+  /** 3, or `minFrames` when that is more. */
   photosPerTrack: number;
-  /** Each person's probes, `photosPerTrack` at a time (a last group of fewer, but at least two, counts too). */
+  /** Each person's probes, `photosPerTrack` at a time (a last group of fewer counts too, if it has `minFrames` and two). */
   genuineTracks: number;
   /** Each person's photos, enrollment photos first, with that person left out of the roster: someone not enrolled. */
   strangerTracks: number;
@@ -36,20 +37,22 @@ const PLACE: FaceBox = { x: 100, y: 100, width: 100, height: 100 };
  * Students seen in a few different photos each, one after another at one place, as an end-to-end check may show them:
  * the camera path's FaceTracks decides on them frame by frame and on their mean descriptor.
  */
-export function trackTrials(gallery: readonly EnrolledFace[], people: readonly PersonPhotos[], rule: MatchRule, minFrames: number, photosPerTrack = 3): TrackTrials {
+export function trackTrials(gallery: readonly EnrolledFace[], people: readonly PersonPhotos[], rule: MatchRule, minFrames: number): TrackTrials {
+  const photosPerTrack = Math.max(3, minFrames);
+  const fewest = Math.max(2, minFrames);
   const roster = new FaceMatcher(gallery, rule);
   const frameVotes: TrackMarks = { rightMarks: 0, wrongMarks: 0, strangerMarks: 0 };
   const votesOrMean: TrackMarks = { rightMarks: 0, wrongMarks: 0, strangerMarks: 0 };
   let genuineTracks = 0;
   let strangerTracks = 0;
   for (const { person, enrolled, probes } of people) {
-    for (const track of groups(probes, photosPerTrack)) {
+    for (const track of groups(probes, photosPerTrack, fewest)) {
       genuineTracks += 1;
       count(frameVotes, person, markedByVotes(track, roster, minFrames));
       count(votesOrMean, person, markedByService(track, roster, minFrames));
     }
     const withoutThem = new FaceMatcher(gallery.filter((face) => face.rollNo !== person), rule);
-    for (const track of groups([...enrolled, ...probes], photosPerTrack)) {
+    for (const track of groups([...enrolled, ...probes], photosPerTrack, fewest)) {
       strangerTracks += 1;
       if (markedByVotes(track, withoutThem, minFrames)) frameVotes.strangerMarks += 1;
       if (markedByService(track, withoutThem, minFrames)) votesOrMean.strangerMarks += 1;
@@ -58,10 +61,10 @@ export function trackTrials(gallery: readonly EnrolledFace[], people: readonly P
   return { photosPerTrack, genuineTracks, strangerTracks, frameVotes, votesOrMean };
 }
 
-function groups(descriptors: readonly Float32Array[], size: number): Float32Array[][] {
+function groups(descriptors: readonly Float32Array[], size: number, fewest: number): Float32Array[][] {
   const result: Float32Array[][] = [];
   for (let i = 0; i < descriptors.length; i += size) result.push(descriptors.slice(i, i + size));
-  return result.filter((group) => group.length >= 2);
+  return result.filter((group) => group.length >= fewest);
 }
 
 function count(marks: TrackMarks, person: string, marked: string | undefined): void {

@@ -10,8 +10,8 @@ export const SAME_FACE_DISTANCE = 0.6;
  * The mean descriptor of one face seen on several frames. Photos of a person scatter around them, so the mean of a
  * few lies nearer their enrollment photo than most of the photos do: a student seen from several angles, no view close
  * enough on its own, can be matched on it. A frame farther than SAME_FACE_DISTANCE from the mean so far starts the
- * mean over: averaging two people gives a face nearer to everyone else (two strangers 0.6 from a student and 0.8 from
- * each other average to 0.45 from that student).
+ * mean over, because averaging two people gives a face nearer to everyone else (two strangers 0.6 from a student and
+ * 0.8 from each other average to 0.45 from that student). People closer together than that, look-alikes, are averaged.
  */
 export class DescriptorMean {
   private readonly sum = new Float64Array(DESCRIPTOR_LENGTH);
@@ -29,6 +29,7 @@ export class DescriptorMean {
   }
 
   mean(): Float32Array {
+    if (this.count === 0) throw new RangeError('the mean of no descriptor');
     return Float32Array.from(this.sum, (total) => total / this.count);
   }
 

@@ -27,7 +27,7 @@ export interface Track {
   confirmed: boolean;
   /** The student the track was confirmed as. */
   student: string | undefined;
-  /** The descriptors of its described frames since it (re)started. */
+  /** The descriptors of its described frames since it (re)started, or since a frame unlike them (DescriptorMean). */
   evidence: DescriptorMean;
   /** For the frame recogniser: descriptors computed for this track, when (ms) and where the latest one was. */
   descriptions: number;
@@ -41,7 +41,8 @@ const MIN_OVERLAP = 0.3;
  * Follows faces from frame to frame by where they are, and confirms a student only when the same student wins on
  * `minFrames` frames of one track and on more of its frames than everybody else together (one lucky frame of a
  * stranger, or a track that flips between two students, marks nobody), or when the mean descriptor of `minFrames` or
- * more of its frames matches them (a student seen from several angles, none close enough on its own).
+ * more of its frames matches them and its frames do not outvote them (a student seen from several angles, none close
+ * enough on its own).
  */
 export class FaceTracks {
   private tracks: Track[] = [];
@@ -127,10 +128,14 @@ export class FaceTracks {
     track.student = undefined;
   }
 
+  /** The mean may decide between frames that matched nobody, never against frames that matched someone else. */
   private confirmOnMean(track: Track, matcher: FaceMatcher): FaceMatch | undefined {
     if (track.evidence.frames < this.rule.minFrames) return undefined;
     const match = matcher.match(track.evidence.mean());
-    return match && this.confirm(track, match);
+    if (!match) return undefined;
+    const wins = track.wins.get(match.rollNo) ?? 0;
+    const others = [...track.wins.values()].reduce((sum, n) => sum + n, 0) - wins;
+    return wins >= others ? this.confirm(track, match) : undefined;
   }
 
   private confirm(track: Track, match: FaceMatch): FaceMatch {

@@ -39,7 +39,8 @@ export class FrameRecognizer {
     private readonly tracks: FaceTracks,
     minFrames: number,
   ) {
-    // Every frame of a new face is described until the track rule could have decided (minFrames wins outnumbering the rest).
+    // Every frame of a new face is described until frame votes could have decided (minFrames wins outnumbering the
+    // rest); the mean of those frames needs no more of them.
     this.eagerDescriptions = 2 * minFrames + 1;
   }
 

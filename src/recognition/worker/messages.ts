@@ -20,7 +20,7 @@ export interface SessionSettings {
   /** Cores one onnx inference is spread over. */
   inferenceThreads: number;
   matchRule: MatchRule;
-  /** Frames of one face track on which a student must win before being marked. */
+  /** Frames of one face track on which a student must win, or whose mean descriptor must match them, to be marked. */
   matchMinFrames: number;
   /** Threads that encode enrollment photos, this one included. */
   enrollmentThreads: number;
