@@ -106,8 +106,7 @@ for (const photo of identity) {
 
 // Open set: the first photos of each person that enroll are the gallery, the person's other photos probe it.
 // DERIVED copies are left out entirely so no probe is a copy of an enrollment photo.
-const gallery: EnrolledFace[] = [];
-const enrollmentPhotos: Probe[] = [];
+const enrollmentPhotos: (Probe & { person: string; descriptor: Float32Array })[] = [];
 const probes: Probe[] = [];
 const notEnrolled: string[] = [];
 const byPerson = new Map<string, LabelledPhoto[]>();
@@ -120,7 +119,6 @@ for (const [person, photos] of byPerson) {
     if (enrolledPaths.size === enrollPhotos) break;
     const outcome = enrollmentOutcome(analyses.get(photo.path)!);
     if (typeof outcome === 'string') continue;
-    gallery.push({ rollNo: person, descriptor: outcome.descriptor });
     enrollmentPhotos.push({ path: photo.path, person, descriptor: outcome.descriptor });
     enrolledPaths.add(photo.path);
   }
@@ -135,6 +133,7 @@ for (const [person, photos] of byPerson) {
 for (const photo of set.photos.filter((p) => p.role === 'unknown')) {
   probes.push({ path: photo.path, descriptor: probeDescriptor(analyses.get(photo.path)!) });
 }
+const gallery: EnrolledFace[] = enrollmentPhotos.map(({ person, descriptor }) => ({ rollNo: person, descriptor }));
 const ranked = rankProbes(gallery, probes);
 const atDefault = operatingPoint(ranked, rule);
 const sweep = thresholdSweep(ranked, rule.margin);
@@ -162,7 +161,7 @@ const tracks = trackTrials(
   gallery,
   [...byPerson.keys()].filter((person) => !notEnrolled.includes(person)).map((person) => ({
     person,
-    enrolled: gallery.filter((face) => face.rollNo === person).map((face) => face.descriptor),
+    enrolled: enrollmentPhotos.filter((photo) => photo.person === person).map((photo) => photo.descriptor),
     probes: probes.flatMap((probe) => (probe.person === person && probe.descriptor ? [probe.descriptor] : [])),
   })),
   rule,

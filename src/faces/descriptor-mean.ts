@@ -23,7 +23,7 @@ export class DescriptorMean {
   }
 
   add(descriptor: Float32Array): void {
-    if (this.count > 0 && distanceBetween(this.mean(), descriptor) > SAME_FACE_DISTANCE) this.clear();
+    if (this.count > 0 && this.distanceTo(descriptor) > SAME_FACE_DISTANCE) this.clear();
     for (let i = 0; i < DESCRIPTOR_LENGTH; i++) this.sum[i]! += descriptor[i]!;
     this.count += 1;
   }
@@ -37,10 +37,10 @@ export class DescriptorMean {
     this.sum.fill(0);
     this.count = 0;
   }
-}
 
-function distanceBetween(a: Float32Array, b: Float32Array): number {
-  let squared = 0;
-  for (let i = 0; i < DESCRIPTOR_LENGTH; i++) squared += (a[i]! - b[i]!) ** 2;
-  return Math.sqrt(squared);
+  private distanceTo(descriptor: Float32Array): number {
+    let squared = 0;
+    for (let i = 0; i < DESCRIPTOR_LENGTH; i++) squared += (this.sum[i]! / this.count - descriptor[i]!) ** 2;
+    return Math.sqrt(squared);
+  }
 }

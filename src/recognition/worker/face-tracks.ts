@@ -115,8 +115,7 @@ export class FaceTracks {
     if (!match || track.confirmed) return undefined;
     const wins = (track.wins.get(match.rollNo) ?? 0) + 1;
     track.wins.set(match.rollNo, wins);
-    const others = [...track.wins.values()].reduce((sum, n) => sum + n, 0) - wins;
-    if (wins < this.rule.minFrames || wins <= others) return undefined;
+    if (wins < this.rule.minFrames || wins <= winsAgainst(track, match.rollNo)) return undefined;
     return this.confirm(track, match);
   }
 
@@ -133,9 +132,7 @@ export class FaceTracks {
     if (track.evidence.frames < this.rule.minFrames) return undefined;
     const match = matcher.match(track.evidence.mean());
     if (!match) return undefined;
-    const wins = track.wins.get(match.rollNo) ?? 0;
-    const others = [...track.wins.values()].reduce((sum, n) => sum + n, 0) - wins;
-    return wins >= others ? this.confirm(track, match) : undefined;
+    return (track.wins.get(match.rollNo) ?? 0) >= winsAgainst(track, match.rollNo) ? this.confirm(track, match) : undefined;
   }
 
   private confirm(track: Track, match: FaceMatch): FaceMatch {
@@ -143,4 +140,11 @@ export class FaceTracks {
     track.student = match.rollNo;
     return match;
   }
+}
+
+/** The frames of a track won by students other than `rollNo`. */
+function winsAgainst(track: Track, rollNo: string): number {
+  let others = 0;
+  for (const [student, wins] of track.wins) if (student !== rollNo) others += wins;
+  return others;
 }
