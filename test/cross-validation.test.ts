@@ -43,3 +43,22 @@ test("a fold's own probes play no part in choosing its rule", () => {
   assert.equal(result.defaults.strangerAccepts, 1);
   assert.equal(result.defaults.rightAccepts, 10);
 });
+
+test("a person left out of the roster is a look-alike of their fold: the other folds' rules keep them out", () => {
+  // p0's photo, with p0 left out of the roster, sits 0.44 from p1. Every fold tuned with it in view stays below 0.44;
+  // p0's own fold, tuned without it, may accept it, and says so under lookAlikes rather than hiding it.
+  const people = Array.from({ length: 10 }, (_, i) => `p${i}`);
+  const ranked = people.map((person) => genuine(`${person}/1.jpg`, person, 0.45));
+  for (let i = 0; i < 10; i++) ranked.push(stranger(`unknown/far-${i}.jpg`, 0.8));
+  const lookAlike = { path: 'p0/1.jpg', leftOut: 'p0', ranking: { best: { rollNo: 'p1', distance: 0.44 }, runnerUpDistance: 0.9 } };
+  const result = crossValidate(ranked, 5, { threshold: 0.5, margin: 0.15 }, [lookAlike]);
+  const foldOfP0 = result.perFold.find((f) => f.lookAlikes.photos === 1)!;
+  assert.equal(foldOfP0.lookAlikes.heldOutAccepts, 1);
+  assert.ok(foldOfP0.chosen.threshold > 0.45);
+  for (const fold of result.perFold.filter((f) => f !== foldOfP0)) {
+    assert.ok(fold.chosen.threshold <= 0.44, `fold ${fold.fold} was tuned with p0's look-alike in view`);
+    assert.equal(fold.lookAlikes.photos, 0);
+  }
+  assert.deepEqual(result.lookAlikes, { photos: 1, heldOutAccepts: 1, defaultsAccepts: 1 });
+  assert.equal(result.heldOut.strangers, 10, 'look-alikes are counted apart from the strangers enrolled nowhere');
+});

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
-test('npm run eval writes the JSON fields other tools read, with the track and left-out counts beside them', async () => {
+test('npm run eval writes the JSON fields other tools read, with the track, left-out and roster-size counts beside them', async () => {
   const out = await mkdtemp(path.join(os.tmpdir(), 'attendance-eval-'));
   try {
     await promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/evaluation/run-eval.ts', 'test/fixtures/MANIFEST.tsv', '--out', out], {
@@ -25,6 +25,10 @@ test('npm run eval writes the JSON fields other tools read, with the track and l
     // At most the look-alike of zy, who is enrolled with one photo here (docs/recognition.md, Matching).
     assert.ok(strangerAccepts <= 1, `${strangerAccepts} of 5 strangers accepted`);
     assert.equal(result.openSet.crossValidation.heldOut.genuine, 13);
+    assert.equal(result.openSet.crossValidation.lookAlikes.photos, 19, 'each fold is also tuned on its people left out of the roster');
+    const growth = result.openSet.rosterGrowth;
+    assert.deepEqual(growth.map((size: { extraStudents: number }) => size.extraStudents), [0, 1, 3, 4, 5], 'the 5 strangers join the roster a quarter at a time');
+    assert.equal(growth[0].rightAccepts, rightAccepts, 'with nobody added, the defaults');
     assert.equal(result.openSet.leftOutOfRoster.strangers, 19, 'every photo of the 6 enrolled people, each left out in turn');
     const { tracks } = result;
     assert.deepEqual([tracks.photosPerTrack, tracks.genuineTracks, tracks.strangerTracks], [3, 4, 7]);

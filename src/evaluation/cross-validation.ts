@@ -17,6 +17,19 @@ export interface FoldResult {
   heldOut: OperatingPoint;
   /** The service's defaults on this fold's probes. */
   defaults: OperatingPoint;
+  /** This fold's people left out of the roster: their photos accepted as someone else under the chosen rule and the defaults. */
+  lookAlikes: LookAlikeCounts;
+}
+
+/** A photo of an enrolled person ranked with that person left out of the roster: a stranger who may resemble a student. */
+export interface LookAlike extends RankedProbe {
+  leftOut: string;
+}
+
+export interface LookAlikeCounts {
+  photos: number;
+  heldOutAccepts: number;
+  defaultsAccepts: number;
 }
 
 export interface CrossValidation {
@@ -26,19 +39,20 @@ export interface CrossValidation {
   heldOut: Totals;
   /** Sum over the folds of the defaults' results (the same as the whole set's, split). */
   defaults: Totals;
+  lookAlikes: LookAlikeCounts;
 }
 
 type Totals = Pick<OperatingPoint, 'genuine' | 'rightAccepts' | 'wrongAccepts' | 'strangers' | 'strangerAccepts'>;
 
 /** A stable pseudo-random order, so a set splits the same way on every run and machine. */
-function shuffled(keys: readonly string[]): string[] {
+export function stableOrder(keys: readonly string[]): string[] {
   const hash = (key: string) => createHash('sha256').update(key).digest('hex');
   return [...keys].sort((a, b) => (hash(a) < hash(b) ? -1 : hash(a) > hash(b) ? 1 : 0));
 }
 
 /** Deals the keys into `folds` folds of (nearly) equal size. */
 export function assignFolds(keys: readonly string[], folds: number): Map<string, number> {
-  return new Map(shuffled(keys).map((key, i) => [key, i % folds]));
+  return new Map(stableOrder(keys).map((key, i) => [key, i % folds]));
 }
 
 /**
@@ -72,22 +86,28 @@ function total(points: readonly OperatingPoint[]): Totals {
 }
 
 /**
- * K-fold cross-validation over people and strangers: the genuine probes of a person, and each stranger photo, belong
- * to one fold. For each fold the rule is chosen on the probes of the other folds and reported on this one. Every
- * enrolled person stays in the gallery throughout, as on a real roster: only the choice of settings is held out.
+ * K-fold cross-validation over people and strangers: the genuine probes of a person, their photos as a look-alike
+ * (`lookAlikes`: ranked with them left out of the roster), and each stranger photo belong to one fold. For each fold the
+ * rule is chosen on the other folds, with no stranger, no look-alike and no wrong student accepted, and reported on
+ * this one. Every enrolled person stays in the gallery throughout, as on a real roster: only the choice of settings is
+ * held out.
  */
-export function crossValidate(ranked: readonly RankedProbe[], folds: number, defaults: MatchRule): CrossValidation {
+export function crossValidate(ranked: readonly RankedProbe[], folds: number, defaults: MatchRule, lookAlikes: readonly LookAlike[] = []): CrossValidation {
   const people = [...new Set(ranked.flatMap((p) => (p.person === undefined ? [] : [p.person])))];
   const strangers = ranked.filter((p) => p.person === undefined).map((p) => p.path);
   const folds_ = Math.max(2, Math.min(folds, people.length));
   const personFold = assignFolds(people, folds_);
   const strangerFold = assignFolds(strangers, folds_);
   const foldOf = (probe: RankedProbe) => (probe.person === undefined ? strangerFold.get(probe.path)! : personFold.get(probe.person)!);
+  // People with no genuine probe (every photo enrolled) are dealt into folds of their own as look-alikes.
+  const lookAlikesOnly = assignFolds([...new Set(lookAlikes.map((p) => p.leftOut))].filter((person) => !personFold.has(person)), folds_);
+  const lookAlikeFold = (probe: LookAlike) => personFold.get(probe.leftOut) ?? lookAlikesOnly.get(probe.leftOut)!;
 
   const perFold: FoldResult[] = [];
   for (let fold = 0; fold < folds_; fold++) {
-    const tuning = ranked.filter((p) => foldOf(p) !== fold);
+    const tuning = [...ranked.filter((p) => foldOf(p) !== fold), ...lookAlikes.filter((p) => lookAlikeFold(p) !== fold)];
     const testing = ranked.filter((p) => foldOf(p) === fold);
+    const testingLookAlikes = lookAlikes.filter((p) => lookAlikeFold(p) === fold);
     // With no clean rule on the tuning folds, fall back to the most cautious point of the grid rather than guess.
     const chosen = chooseRule(tuning) ?? { threshold: 0.3, margin: 0.2 };
     perFold.push({
@@ -97,12 +117,19 @@ export function crossValidate(ranked: readonly RankedProbe[], folds: number, def
       chosen,
       heldOut: operatingPoint(testing, chosen),
       defaults: operatingPoint(testing, defaults),
+      lookAlikes: {
+        photos: testingLookAlikes.length,
+        heldOutAccepts: operatingPoint(testingLookAlikes, chosen).strangerAccepts,
+        defaultsAccepts: operatingPoint(testingLookAlikes, defaults).strangerAccepts,
+      },
     });
   }
+  const sumLookAlikes = (field: keyof LookAlikeCounts) => perFold.reduce((n, f) => n + f.lookAlikes[field], 0);
   return {
     folds: folds_,
     perFold,
     heldOut: total(perFold.map((f) => f.heldOut)),
     defaults: total(perFold.map((f) => f.defaults)),
+    lookAlikes: { photos: sumLookAlikes('photos'), heldOutAccepts: sumLookAlikes('heldOutAccepts'), defaultsAccepts: sumLookAlikes('defaultsAccepts') },
   };
 }

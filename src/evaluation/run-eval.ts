@@ -13,6 +13,7 @@ import { crossValidate } from './cross-validation.ts';
 import { distanceChartSvg } from './distance-chart.ts';
 import { loadLabelledSet, type LabelledPhoto } from './labelled-photos.ts';
 import { operatingPoint, rankProbes, thresholdSweep, type Probe, type RankedProbe } from './open-set.ts';
+import { rosterGrowth } from './roster-growth.ts';
 import { photoKind, PHOTO_KINDS, type PhotoKind } from './photo-kind.ts';
 import { trackTrials } from './track-trials.ts';
 
@@ -139,15 +140,15 @@ const atDefault = operatingPoint(ranked, rule);
 const sweep = thresholdSweep(ranked, rule.margin);
 const marginSweep = [0, 0.02, 0.04, 0.06, 0.08, 0.1].map((margin) => operatingPoint(ranked, { threshold: rule.threshold, margin }));
 const zeroStranger = sweep.filter((p) => p.strangerAcceptRate === 0 && p.wrongAccepts === 0).at(-1);
-const crossValidation = crossValidate(ranked, folds, rule);
 // Look-alikes: each enrolled person's photos, enrollment photos included, ranked with that person left out of the
 // roster. People enrolled nowhere rarely resemble a student; someone left out of a roster of similar people often does.
 const leftOut = [...new Set(gallery.map((face) => face.rollNo))].flatMap((person) =>
   rankProbes(
     gallery.filter((face) => face.rollNo !== person),
     [...enrollmentPhotos, ...probes].filter((photo) => photo.person === person).map(({ path, descriptor }) => ({ path, descriptor })),
-  ),
+  ).map((probe) => ({ ...probe, leftOut: person })),
 );
+const crossValidation = crossValidate(ranked, folds, rule, leftOut);
 const leftOutOfRoster = {
   strangers: leftOut.length,
   strangerAccepts: operatingPoint(leftOut, rule).strangerAccepts,
@@ -157,6 +158,8 @@ const leftOutOfRoster = {
   }),
   sweep: thresholdSweep(leftOut, rule.margin).map(({ threshold, strangerAccepts }) => ({ threshold, strangerAccepts })),
 };
+const genuineProbes = probes.filter((probe) => probe.person !== undefined);
+const rosterSizes = rosterGrowth(gallery, genuineProbes, probes.filter((probe) => probe.person === undefined), rule);
 const tracks = trackTrials(
   gallery,
   [...byPerson.keys()].filter((person) => !notEnrolled.includes(person)).map((person) => ({
@@ -223,6 +226,7 @@ const summary = {
     byKind,
     crossValidation,
     leftOutOfRoster,
+    rosterGrowth: rosterSizes,
   },
   tracks,
   groupDetection: { photos: groups.length, expectedFaces, foundFaces, recall: expectedFaces === 0 ? null : foundFaces / expectedFaces, groups },
@@ -261,10 +265,12 @@ console.log(`right student by kind of photo: ${kindLine}`);
 const cv = crossValidation;
 console.log(`${cv.folds}-fold cross-validation (rule chosen on the other folds, reported on each): right ${cv.heldOut.rightAccepts}/${cv.heldOut.genuine} ` +
   `(${percent(cv.heldOut.rightAccepts, cv.heldOut.genuine)}), wrong ${cv.heldOut.wrongAccepts}, strangers ${cv.heldOut.strangerAccepts}/${cv.heldOut.strangers}; ` +
+  `people left out of the roster ${cv.lookAlikes.heldOutAccepts}/${cv.lookAlikes.photos} (defaults: ${cv.lookAlikes.defaultsAccepts}); ` +
   `chosen ${cv.perFold.map((f) => `${f.chosen.threshold}/${f.chosen.margin}`).join(', ')} (threshold/margin per fold)`);
 const leftOutAccepted = leftOutOfRoster.accepted.map((a) => `${a.path} as ${a.as} at ${a.distance.toFixed(3)}`);
 console.log(`enrolled people left out of the roster, as strangers: ${leftOutOfRoster.strangerAccepts}/${leftOutOfRoster.strangers} photos accepted` +
   (leftOutAccepted.length ? ` (${leftOutAccepted.join(', ')})` : ''));
+console.log(`as the roster grows by people enrolled nowhere: right ${rosterSizes.map((r) => `${r.rightAccepts}/${r.genuine} with ${summary.openSet.peopleEnrolled} + ${r.extraStudents} enrolled`).join(', ')}`);
 const trackLine = (marks: typeof tracks.frameVotes) =>
   `right ${marks.rightMarks}/${tracks.genuineTracks}, wrong ${marks.wrongMarks}, strangers ${marks.strangerMarks}/${tracks.strangerTracks}`;
 console.log(`students seen in ${tracks.photosPerTrack} photos in a row (camera tracks): frame votes ${trackLine(tracks.frameVotes)}; ` +
