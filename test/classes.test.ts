@@ -1,15 +1,16 @@
 // Classes: POST /add-student with a top-level classId, and a recognition service with CLASS_ID enrolling only that
 // class (on the embedded JSON files; test/many-classrooms.test.ts covers the shared database).
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import pino from 'pino';
+import sharp from 'sharp';
 import { loadConfig } from '../src/config/config.ts';
 import { buildRegistrationApp } from '../src/registration/app.ts';
 import { JsonStudentStore } from '../src/storage/json-student-store.ts';
-import { startPhotoServer, type PhotoServer } from './helpers/photo-server.ts';
+import { FIXTURES, startPhotoServer, type PhotoServer } from './helpers/photo-server.ts';
 import { recognitionApp } from './helpers/recognition-app.ts';
 import { frameFolder } from './helpers/rooms.ts';
 import { waitFor } from './helpers/service-process.ts';
@@ -18,7 +19,9 @@ let scratch: string;
 let photos: PhotoServer;
 before(async () => {
   scratch = await mkdtemp(path.join(os.tmpdir(), 'attendance-classes-'));
-  photos = await startPhotoServer();
+  photos = await startPhotoServer({
+    '/kun-2.jpg': async (_request, response) => response.end(await readFile(path.join(FIXTURES, 'look-alikes/kun-2.jpg'))),
+  });
 });
 after(async () => {
   await photos.close();
@@ -73,4 +76,40 @@ test('a classId registers students in a class, a registered student posted again
   } finally {
     await registration.close();
   }
+});
+
+test('a student of another class who resembles a student of this class is not marked as her', async () => {
+  // kun (class 8-a) and zy (class 7-b) are two people the descriptor puts 0.45 to 0.49 apart: seen by the camera, this
+  // photo of kun is 0.45 from zy's enrollment photo and 0.32 from his own. Room 8-a's session caches his descriptor;
+  // room 7-b's camera then sees kun, and zy in another photo.
+  const dataDir = path.join(scratch, 'look-alikes');
+  await mkdir(dataDir);
+  const registration = await buildRegistrationApp({ config: loadConfig({ DATA_DIR: dataDir }), students: new JsonStudentStore(dataDir), logger: pino({ level: 'silent' }) });
+  try {
+    for (const [rollNo, photo, classId] of [['zy', 'zy.jpg', '7-b'], ['kun', 'kun-2.jpg', '8-a']]) {
+      const response = await registration.inject({ method: 'POST', url: '/add-student', payload: { classId, classStudents: [{ rollNo, url: `${photos.origin}/${photo}` }] } });
+      assert.equal(response.statusCode, 200);
+    }
+  } finally {
+    await registration.close();
+  }
+  const runSession = async (classId: string, frames: string[]) => {
+    const camera = await mkdtemp(path.join(scratch, `camera-${classId}-`));
+    for (const [i, frame] of frames.entries()) {
+      await sharp(path.join(FIXTURES, frame)).resize({ width: 640, height: 480, fit: 'contain', background: '#303030' }).jpeg().toFile(path.join(camera, `${String(i).padStart(2, '0')}.jpg`));
+    }
+    const room = await recognitionApp(dataDir, { CAMERA: `dir:${camera}`, CLASS_ID: classId, ENROLLMENT_THREADS: '1' });
+    try {
+      assert.equal((await room.call('POST', '/start-recognition')).status, 200);
+      await waitFor(async () => ((await room.status()).sourceEnded ? true : undefined), 'the session to see its frames', 180_000);
+      const stopped = await room.call('POST', '/stop-recognition');
+      return stopped.json.recognizedStudents.map((student: { rollNo: string }) => student.rollNo);
+    } finally {
+      await room.call('POST', '/stop-recognition');
+      await room.app.close();
+    }
+  };
+  assert.deepEqual(await runSession('8-a', ['frames/01-empty-room.jpg']), []);
+  assert.deepEqual(await runSession('7-b', Array(3).fill('look-alikes/kun.jpg')), [], 'kun is not marked as zy');
+  assert.deepEqual(await runSession('7-b', Array(3).fill('photos/zy-2.jpg')), ['zy'], 'zy herself is');
 });

@@ -6,6 +6,7 @@ import { loadConfig } from '../src/config/config.ts';
 import { decodeImage } from '../src/faces/decode-image.ts';
 import { loadFaceEngine } from '../src/faces/face-engine.ts';
 import { DESCRIPTOR_LENGTH, FaceMatcher, decide } from '../src/faces/face-matcher.ts';
+import { describeEnrollmentPhoto } from '../src/faces/find-faces.ts';
 import { FIXTURES } from './helpers/photo-server.ts';
 
 const MODELS = path.resolve(import.meta.dirname, '../models');
@@ -161,4 +162,50 @@ test('on real faces, the same person matches across photos and a stranger matche
   assert.equal(matcher.match(stranger!.descriptor), undefined);
   assert.equal((await facesIn('frames/01-empty-room.jpg')).length, 0, 'no face in an empty room');
   assert.equal((await facesIn('photos/two_people.jpg')).length, 2);
+});
+
+test('a face nearer to a student of another class than to the best student here is nobody\'s; other classes never answer', () => {
+  const at = (value: number) => descriptor((i) => (i === 0 ? value : 0));
+  const rule = { threshold: 0.5, margin: 0.15 };
+  const matcher = new FaceMatcher([{ rollNo: 'A', descriptor: at(0) }], rule, [{ rollNo: 'elsewhere', descriptor: at(0.7) }]);
+  assert.equal(matcher.match(at(0.3))?.rollNo, 'A', '0.3 from A, 0.4 from the other class: no margin is asked over them');
+  assert.equal(matcher.match(at(0.4)), undefined, '0.4 from A, 0.3 from the other class');
+  assert.equal(matcher.match(at(0.7)), undefined, 'the other class\'s own face is nobody here');
+  assert.deepEqual(matcher.rank(at(0.4)), { best: { rollNo: 'A', distance: 0.4000000059604645 }, runnerUpDistance: Infinity, otherClassDistance: 0.29999998211860657 });
+});
+
+test('with other classes beside the roster, the fast match still agrees with deciding on the full ranking', () => {
+  let seed = 11;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) - 0.5;
+  const near = (base: Float32Array, spread: number) => descriptor((i) => base[i]! + random() * spread);
+  // The last 20 people are look-alikes of the first 20: each about 0.4 from one of them.
+  const classmates = Array.from({ length: 20 }, () => descriptor(() => random() * 0.18));
+  const people = [...classmates, ...classmates.map((person) => near(person, 0.12))];
+  const photosOf = (from: number, to: number) => people.slice(from, to).flatMap((person, i) => Array.from({ length: 1 + (i % 2) }, () => ({ rollNo: `p${from + i}`, descriptor: near(person, 0.06) })));
+  const rule = { threshold: 0.5, margin: 0.1 };
+  const classPhotos = photosOf(0, 20);
+  const matcher = new FaceMatcher(classPhotos, rule, photosOf(20, 40));
+  const classAlone = new FaceMatcher(classPhotos, rule);
+  let turnedAway = 0;
+  for (let q = 0; q < 400; q++) {
+    const query = near(people[q % people.length]!, 0.09);
+    const fast = matcher.match(query);
+    assert.deepEqual(fast, decide(matcher.rank(query), rule), `query ${q}`);
+    if (!fast && classAlone.match(query)) turnedAway += 1;
+  }
+  assert.ok(turnedAway > 0, 'some queries are accepted by the class alone and turned away by the other classes');
+});
+
+test('a student of another class who resembles one of this class is taken for themselves, not for her', async () => {
+  // kun and zy are a young man and a young woman whom the descriptor puts 0.45 to 0.49 apart (test/fixtures/PROVENANCE.md).
+  const engine = await loadFaceEngine(MODELS, loadConfig().INFERENCE_BACKEND);
+  const describe = async (file: string) => (await describeEnrollmentPhoto(await readFile(path.join(FIXTURES, file)), engine)).descriptor;
+  const zy = { rollNo: 'zy', descriptor: await describe('photos/zy.jpg') };
+  const kun = { rollNo: 'kun', descriptor: await describe('look-alikes/kun.jpg') };
+  const kunElsewhere = await describe('look-alikes/kun-2.jpg');
+  const rule = { threshold: 0.5, margin: 0.15 };
+  assert.equal(new FaceMatcher([zy], rule).match(kunElsewhere)?.rollNo, 'zy', 'with his class left out, kun is taken for zy');
+  const withOtherClasses = new FaceMatcher([zy], rule, [kun]);
+  assert.equal(withOtherClasses.match(kunElsewhere), undefined, 'with his class beside hers, he is nearer to himself');
+  assert.equal(withOtherClasses.match(await describe('photos/zy-2.jpg'))?.rollNo, 'zy', 'and zy in another photo is still zy');
 });

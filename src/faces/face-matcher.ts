@@ -19,6 +19,8 @@ export interface Ranking {
   best: FaceMatch;
   /** Infinity with a single student enrolled. */
   runnerUpDistance: number;
+  /** The nearest student of another class (`FaceMatcher`'s `otherClasses`), when there are any. */
+  otherClassDistance?: number;
 }
 
 export interface MatchRule {
@@ -28,9 +30,13 @@ export interface MatchRule {
   margin: number;
 }
 
-/** The decision the service takes for one face: the best student, or nobody when too far or too close to call. */
+/**
+ * The decision the service takes for one face: the best student, or nobody when too far, too close to call, or nearer
+ * still to a student of another class.
+ */
 export function decide(ranking: Ranking | undefined, rule: MatchRule): FaceMatch | undefined {
   if (!ranking || ranking.best.distance >= rule.threshold) return undefined;
+  if (ranking.otherClassDistance !== undefined && ranking.otherClassDistance <= ranking.best.distance) return undefined;
   return ranking.runnerUpDistance - ranking.best.distance >= rule.margin ? ranking.best : undefined;
 }
 
@@ -38,6 +44,11 @@ export function decide(ranking: Ranking | undefined, rule: MatchRule): FaceMatch
  * Nearest-student search over the roster's descriptors. A student's distance is the mean over their photos: a
  * look-alike close to one photo of a student stays far from the others (measured: 2 of 68 strangers accepted with the
  * nearest photo, 0 with the mean, same genuine accepts; `npm run eval -- --enroll-photos 2`).
+ *
+ * `otherClasses`: students enrolled elsewhere (a room's camera enrolls its class). They are never the answer, and a face
+ * nearer to one of them than to the best student is nobody's: a student of another class who resembles one of this
+ * class is taken for themselves rather than for them. No margin is asked over them: the more people enrolled, the
+ * nearer the nearest comes by chance, and a school's other classes would turn away the right students too.
  */
 export class FaceMatcher {
   private readonly scan: RowScan;
@@ -46,11 +57,14 @@ export class FaceMatcher {
   private readonly rowsByStudent: Int32Array;
   private readonly firstOfStudent: Int32Array;
   private readonly rollNos: string[] = [];
+  private readonly otherClasses: FaceMatcher | undefined;
 
   constructor(
     enrolled: readonly EnrolledFace[],
     readonly rule: MatchRule,
+    otherClasses: readonly EnrolledFace[] = [],
   ) {
+    this.otherClasses = otherClasses.length > 0 ? new FaceMatcher(otherClasses, rule) : undefined;
     const studentIndex = new Map<string, number>();
     this.scan = new RowScan(enrolled.length);
     this.studentOfRow = new Int32Array(enrolled.length);
@@ -98,14 +112,23 @@ export class FaceMatcher {
       measured.add(student);
       nearest.offer(student, this.distance(student, descriptor));
     }
-    return decide(this.ranking(nearest), this.rule);
+    const accepted = decide(this.ranking(nearest), this.rule);
+    // Only an accepted face is measured against the other classes: they can turn it away, never let one in.
+    return accepted && this.otherClasses && this.otherClasses.nearestDistance(descriptor) <= accepted.distance ? undefined : accepted;
   }
 
   rank(descriptor: Float32Array): Ranking | undefined {
     checkQuery(descriptor);
     const nearest = new NearestTwo();
     for (let student = 0; student < this.rollNos.length; student++) nearest.offer(student, this.distance(student, descriptor));
-    return this.ranking(nearest);
+    const ranking = this.ranking(nearest);
+    return ranking && this.otherClasses ? { ...ranking, otherClassDistance: this.otherClasses.nearestDistance(descriptor) } : ranking;
+  }
+
+  private nearestDistance(descriptor: Float32Array): number {
+    let nearest = Infinity;
+    for (let student = 0; student < this.rollNos.length; student++) nearest = Math.min(nearest, this.distance(student, descriptor));
+    return nearest;
   }
 
   private ranking(nearest: NearestTwo): Ranking | undefined {

@@ -7,7 +7,7 @@ import type { Config } from '../config/config.ts';
 import { giveFreedMemoryBack } from '../config/malloc-tuning.ts';
 import { AttendanceError, DatabaseUnavailableError } from '../errors.ts';
 import { recordOfMark, type AttendanceRecord, type AttendanceStore, type PhotoRecord } from '../storage/attendance-store.ts';
-import { decodeDescriptor, encodeDescriptor, type DescriptorStore } from '../storage/descriptor-store.ts';
+import { decodeDescriptor, encodeDescriptor, type CachedStudents, type DescriptorStore } from '../storage/descriptor-store.ts';
 import type { EnrollmentOutcomes, EnrollmentStore } from '../storage/enrollment-store.ts';
 import { DESCRIPTOR_MODEL_VERSION } from '../faces/face-engine.ts';
 import { ownEntry, photoUrls, studentsOfClass, type RosterLookup, type Student, type StudentStore } from '../storage/student-store.ts';
@@ -329,6 +329,7 @@ export class RecognitionSessions {
       sessionId: randomUUID(),
       students: students.map(({ rollNo, url, urls }) => ({ rollNo, url, urls })),
       cachedPhotos,
+      otherClasses: config.CLASS_ID === undefined ? [] : otherClassDescriptors(roster, students, cached),
       alreadyPresent: present.map((record) => record.rollNo),
       camera: config.CAMERA.kind === 'dir' ? config.CAMERA : { ...config.CAMERA, size: config.CAMERA_SIZE },
       modelsDir: config.MODELS_DIR,
@@ -606,4 +607,19 @@ function sameRegistration(atStart: Student, now: Student): boolean {
 /** Not removed, and not given other photos (even under the same URL) since. */
 function samePhotos(atStart: Student, now: Student): boolean {
   return sameRegistration(atStart, now) && atStart.photoReplacedAt === now.photoReplacedAt && photoUrls(atStart).join('\n') === photoUrls(now).join('\n');
+}
+
+/**
+ * The cached descriptors of each registered student outside the session's class (photos some session has encoded, under
+ * the student's current URLs): compared with every face, never marked (`FaceMatcher`'s `otherClasses`). No rollNos:
+ * the worker needs none.
+ */
+function otherClassDescriptors(roster: readonly Student[], inClass: readonly Student[], cached: CachedStudents): Float32Array[][] {
+  const classRollNos = new Set(inClass.map((student) => student.rollNo));
+  return roster.flatMap((student) => {
+    if (classRollNos.has(student.rollNo)) return [];
+    const urls = photoUrls(student);
+    const photos = (ownEntry(cached, student.rollNo) ?? []).filter((photo) => urls.includes(photo.url));
+    return photos.length > 0 ? [photos.map((photo) => decodeDescriptor(photo.descriptor))] : [];
+  });
 }

@@ -12,6 +12,8 @@ export interface SessionSettings {
   students: NewStudent[];
   /** Descriptors cached from earlier sessions (same model version), by rollNo. */
   cachedPhotos: Map<string, DescribedPhoto[]>;
+  /** The cached descriptors of each student of another class (a session with CLASS_ID): compared, never marked. */
+  otherClasses: Float32Array[][];
   /** Students already marked present today: the worker does not report them again. */
   alreadyPresent: string[];
   camera: CameraSetting;

@@ -71,12 +71,13 @@ async function enroll(engine: FaceEngine): Promise<FaceMatcher> {
   try {
     const started = Date.now();
     const { enrolled, problems, backgroundFaces, cacheUpdates } = await enrollStudents(settings.students, settings.cachedPhotos, describer.describe, downloader, stopping.signal);
-    log.info({ enrolled: enrolled.length, problems: problems.length, studentsWithBackgroundFaces: backgroundFaces.size, ms: Date.now() - started, threads: extraThreads + 1, photosAtOnce: localLanes + extraThreads, backend: engine.backend }, 'enrollment finished');
+    log.info({ enrolled: enrolled.length, otherClassStudents: settings.otherClasses.length, problems: problems.length, studentsWithBackgroundFaces: backgroundFaces.size, ms: Date.now() - started, threads: extraThreads + 1, photosAtOnce: localLanes + extraThreads, backend: engine.backend }, 'enrollment finished');
     for (const problem of problems) log.warn(problem, 'student photo unusable');
     // A student enrolled with several photos has several entries: count students, not photos.
     const enrolledRollNos = [...new Set(enrolled.map((face) => face.rollNo))];
     send({ type: 'enrolled', backend: engine.backend, enrolled: enrolledRollNos.length, enrolledRollNos, problems, backgroundFaces, cacheUpdates });
-    return new FaceMatcher(enrolled, settings.matchRule);
+    const otherClasses = settings.otherClasses.flatMap((photos, student) => photos.map((descriptor) => ({ rollNo: `other-class-${student}`, descriptor })));
+    return new FaceMatcher(enrolled, settings.matchRule, otherClasses);
   } finally {
     await Promise.all([downloader.close(), describer.close()]);
   }
