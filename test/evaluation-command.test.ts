@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
-test('npm run eval writes the JSON fields other tools read, with the track, left-out and roster-size counts beside them', async () => {
+test('npm run eval writes the JSON fields other tools read, with the track, left-out, roster-size and class counts beside them', async () => {
   const out = await mkdtemp(path.join(os.tmpdir(), 'attendance-eval-'));
   try {
     await promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/evaluation/run-eval.ts', 'test/fixtures/MANIFEST.tsv', '--out', out], {
@@ -29,6 +29,9 @@ test('npm run eval writes the JSON fields other tools read, with the track, left
     const growth = result.openSet.rosterGrowth;
     assert.deepEqual(growth.map((size: { extraStudents: number }) => size.extraStudents), [0, 1, 3, 4, 5], 'the 5 strangers join the roster a quarter at a time');
     assert.equal(growth[0].rightAccepts, rightAccepts, 'with nobody added, the defaults');
+    const { classes } = result.openSet;
+    assert.deepEqual([classes.classes, classes.genuine, classes.otherClassPhotos], [5, 13, 52]);
+    assert.equal(classes.withOtherClasses.otherClassAccepts, 0);
     assert.equal(result.openSet.leftOutOfRoster.strangers, 19, 'every photo of the 6 enrolled people, each left out in turn');
     const { tracks } = result;
     assert.deepEqual([tracks.photosPerTrack, tracks.genuineTracks, tracks.strangerTracks], [3, 4, 7]);
