@@ -79,7 +79,7 @@ test('a classId registers students in a class, a registered student posted again
 });
 
 test('a student of another class who resembles a student of this class is not marked as her', async () => {
-  // kun (class 8-a) and zy (class 7-b) are two people the descriptor puts 0.45 to 0.49 apart: seen by the camera, this
+  // kun (class 8-a) and zy (class 7-b) are two people whose photos here the descriptor puts 0.45 to 0.53 apart: seen by the camera, this
   // photo of kun is 0.45 from zy's enrollment photo and 0.32 from his own. Room 8-a's session caches his descriptor;
   // room 7-b's camera then sees kun, and zy in another photo.
   const dataDir = path.join(scratch, 'look-alikes');

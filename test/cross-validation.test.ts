@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { assignFolds, chooseRule, crossValidate } from '../src/evaluation/cross-validation.ts';
+import { chooseRule, crossValidate } from '../src/evaluation/cross-validation.ts';
+import { assignFolds } from '../src/evaluation/stable-folds.ts';
 import type { RankedProbe } from '../src/evaluation/open-set.ts';
 
 function genuine(path: string, person: string, distance: number): RankedProbe {
@@ -45,17 +46,20 @@ test("a fold's own probes play no part in choosing its rule", () => {
 });
 
 test("a person left out of the roster is a look-alike of their fold: the other folds' rules keep them out", () => {
-  // p0's photo, with p0 left out of the roster, sits 0.44 from p1. Every fold tuned with it in view stays below 0.44;
-  // p0's own fold, tuned without it, may accept it, and says so under lookAlikes rather than hiding it.
+  // p0's photo, with p0 left out of the roster, sits 0.44 from p1. The folds of neither are tuned with it in view and
+  // stay below 0.44; p0's fold, tuned without it, may accept it, and says so under lookAlikes rather than hiding it.
   const people = Array.from({ length: 10 }, (_, i) => `p${i}`);
   const ranked = people.map((person) => genuine(`${person}/1.jpg`, person, 0.45));
   for (let i = 0; i < 10; i++) ranked.push(stranger(`unknown/far-${i}.jpg`, 0.8));
   const lookAlike = { path: 'p0/1.jpg', leftOut: 'p0', ranking: { best: { rollNo: 'p1', distance: 0.44 }, runnerUpDistance: 0.9 } };
   const result = crossValidate(ranked, 5, { threshold: 0.5, margin: 0.15 }, [lookAlike]);
-  const foldOfP0 = result.perFold.find((f) => f.lookAlikes.photos === 1)!;
+  const foldOf = (person: string) => assignFolds(people, 5).get(person)!;
+  const foldOfP0 = result.perFold[foldOf('p0')]!;
+  assert.equal(foldOfP0.lookAlikes.photos, 1);
   assert.equal(foldOfP0.lookAlikes.heldOutAccepts, 1);
   assert.ok(foldOfP0.chosen.threshold > 0.45);
-  for (const fold of result.perFold.filter((f) => f !== foldOfP0)) {
+  assert.ok(result.perFold[foldOf('p1')]!.chosen.threshold > 0.45, 'the pair is one distance: tuning on it would be tuning on the held-out fold');
+  for (const fold of result.perFold.filter((f) => f.fold !== foldOf('p0') && f.fold !== foldOf('p1'))) {
     assert.ok(fold.chosen.threshold <= 0.44, `fold ${fold.fold} was tuned with p0's look-alike in view`);
     assert.equal(fold.lookAlikes.photos, 0);
   }

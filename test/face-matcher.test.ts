@@ -164,14 +164,16 @@ test('on real faces, the same person matches across photos and a stranger matche
   assert.equal((await facesIn('photos/two_people.jpg')).length, 2);
 });
 
-test('a face nearer to a student of another class than to the best student here is nobody\'s; other classes never answer', () => {
+test('a face as near to a student of another class as to the best student here, or nearer, is nobody\'s; other classes never answer', () => {
   const at = (value: number) => descriptor((i) => (i === 0 ? value : 0));
   const rule = { threshold: 0.5, margin: 0.15 };
   const matcher = new FaceMatcher([{ rollNo: 'A', descriptor: at(0) }], rule, [{ rollNo: 'elsewhere', descriptor: at(0.7) }]);
   assert.equal(matcher.match(at(0.3))?.rollNo, 'A', '0.3 from A, 0.4 from the other class: no margin is asked over them');
   assert.equal(matcher.match(at(0.4)), undefined, '0.4 from A, 0.3 from the other class');
-  assert.equal(matcher.match(at(0.7)), undefined, 'the other class\'s own face is nobody here');
   assert.deepEqual(matcher.rank(at(0.4)), { best: { rollNo: 'A', distance: 0.4000000059604645 }, runnerUpDistance: Infinity, otherClassDistance: 0.29999998211860657 });
+  const tie = new FaceMatcher([{ rollNo: 'A', descriptor: at(0) }], rule, [{ rollNo: 'elsewhere', descriptor: at(0.5) }]);
+  assert.equal(tie.match(at(0.25)), undefined, 'exactly as near to the other class as to A: nobody');
+  assert.equal(decide(tie.rank(at(0.25)), rule), undefined);
 });
 
 test('with other classes beside the roster, the fast match still agrees with deciding on the full ranking', () => {
@@ -196,8 +198,9 @@ test('with other classes beside the roster, the fast match still agrees with dec
   assert.ok(turnedAway > 0, 'some queries are accepted by the class alone and turned away by the other classes');
 });
 
-test('a student of another class who resembles one of this class is taken for themselves, not for her', async () => {
-  // kun and zy are a young man and a young woman whom the descriptor puts 0.45 to 0.49 apart (test/fixtures/PROVENANCE.md).
+test('a student of another class who resembles one of this class is not taken for her', async () => {
+  // kun and zy are a young man and a young woman whose photos here the descriptor puts 0.45 to 0.53 apart
+  // (test/fixtures/PROVENANCE.md).
   const engine = await loadFaceEngine(MODELS, loadConfig().INFERENCE_BACKEND);
   const describe = async (file: string) => (await describeEnrollmentPhoto(await readFile(path.join(FIXTURES, file)), engine)).descriptor;
   const zy = { rollNo: 'zy', descriptor: await describe('photos/zy.jpg') };
@@ -206,6 +209,6 @@ test('a student of another class who resembles one of this class is taken for th
   const rule = { threshold: 0.5, margin: 0.15 };
   assert.equal(new FaceMatcher([zy], rule).match(kunElsewhere)?.rollNo, 'zy', 'with his class left out, kun is taken for zy');
   const withOtherClasses = new FaceMatcher([zy], rule, [kun]);
-  assert.equal(withOtherClasses.match(kunElsewhere), undefined, 'with his class beside hers, he is nearer to himself');
+  assert.equal(withOtherClasses.match(kunElsewhere), undefined, 'with his class beside hers, he is nearer to himself, so nobody');
   assert.equal(withOtherClasses.match(await describe('photos/zy-2.jpg'))?.rollNo, 'zy', 'and zy in another photo is still zy');
 });

@@ -1,5 +1,5 @@
 import { FaceMatcher, type EnrolledFace, type MatchRule } from '../faces/face-matcher.ts';
-import { assignFolds } from './cross-validation.ts';
+import { assignFolds } from './stable-folds.ts';
 import type { Probe } from './open-set.ts';
 
 export interface ClassCounts {
@@ -12,7 +12,9 @@ export interface ClassCounts {
 
 export interface ClassTrials {
   classes: number;
+  /** Genuine probes, those without a face included (missed, as in `operatingPoint`). */
   genuine: number;
+  /** Probes with a face, each judged by every class but its person's. */
   otherClassPhotos: number;
   /** Each class compared with its own students only. */
   classAlone: ClassCounts;
@@ -48,5 +50,6 @@ export function classTrials(gallery: readonly EnrolledFace[], probes: readonly P
       }
     }
   }
-  return { classes, genuine: genuine.length, otherClassPhotos: genuine.length * (classes - 1), classAlone, withOtherClasses };
+  const judged = genuine.filter((probe) => probe.descriptor).length;
+  return { classes, genuine: genuine.length, otherClassPhotos: judged * (classes - 1), classAlone, withOtherClasses };
 }

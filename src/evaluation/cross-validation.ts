@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { MatchRule } from '../faces/face-matcher.ts';
 import { operatingPoint, type OperatingPoint, type RankedProbe } from './open-set.ts';
+import { assignFolds } from './stable-folds.ts';
 
 /** The settings cross-validation may choose from: every threshold of the sweep with every margin. */
 export const RULE_GRID: readonly MatchRule[] = [0, 0.05, 0.1, 0.15, 0.2].flatMap((margin) =>
@@ -43,17 +43,6 @@ export interface CrossValidation {
 }
 
 type Totals = Pick<OperatingPoint, 'genuine' | 'rightAccepts' | 'wrongAccepts' | 'strangers' | 'strangerAccepts'>;
-
-/** A stable pseudo-random order, so a set splits the same way on every run and machine. */
-export function stableOrder(keys: readonly string[]): string[] {
-  const hash = (key: string) => createHash('sha256').update(key).digest('hex');
-  return [...keys].sort((a, b) => (hash(a) < hash(b) ? -1 : hash(a) > hash(b) ? 1 : 0));
-}
-
-/** Deals the keys into `folds` folds of (nearly) equal size. */
-export function assignFolds(keys: readonly string[], folds: number): Map<string, number> {
-  return new Map(stableOrder(keys).map((key, i) => [key, i % folds]));
-}
 
 /**
  * The rule that accepts the most genuine probes with no stranger and no wrong student accepted; among equals, the
@@ -99,13 +88,17 @@ export function crossValidate(ranked: readonly RankedProbe[], folds: number, def
   const personFold = assignFolds(people, folds_);
   const strangerFold = assignFolds(strangers, folds_);
   const foldOf = (probe: RankedProbe) => (probe.person === undefined ? strangerFold.get(probe.path)! : personFold.get(probe.person)!);
-  // People with no genuine probe (every photo enrolled) are dealt into folds of their own as look-alikes.
+  // People with no genuine probe (every photo enrolled) are dealt into the folds too, apart from the others.
   const lookAlikesOnly = assignFolds([...new Set(lookAlikes.map((p) => p.leftOut))].filter((person) => !personFold.has(person)), folds_);
-  const lookAlikeFold = (probe: LookAlike) => personFold.get(probe.leftOut) ?? lookAlikesOnly.get(probe.leftOut)!;
+  const foldOfPerson = (person: string) => personFold.get(person) ?? lookAlikesOnly.get(person);
+  const lookAlikeFold = (probe: LookAlike) => foldOfPerson(probe.leftOut)!;
 
   const perFold: FoldResult[] = [];
   for (let fold = 0; fold < folds_; fold++) {
-    const tuning = [...ranked.filter((p) => foldOf(p) !== fold), ...lookAlikes.filter((p) => lookAlikeFold(p) !== fold)];
+    // A look-alike pair counts both ways (his enrollment photo against hers, hers against his: one distance), so a
+    // look-alike taken for someone of the held-out fold is left out of tuning too.
+    const tuningLookAlikes = lookAlikes.filter((p) => lookAlikeFold(p) !== fold && (p.ranking === undefined || foldOfPerson(p.ranking.best.rollNo) !== fold));
+    const tuning = [...ranked.filter((p) => foldOf(p) !== fold), ...tuningLookAlikes];
     const testing = ranked.filter((p) => foldOf(p) === fold);
     const testingLookAlikes = lookAlikes.filter((p) => lookAlikeFold(p) === fold);
     // With no clean rule on the tuning folds, fall back to the most cautious point of the grid rather than guess.

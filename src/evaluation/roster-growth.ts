@@ -1,5 +1,5 @@
 import type { EnrolledFace, MatchRule } from '../faces/face-matcher.ts';
-import { stableOrder } from './cross-validation.ts';
+import { stableOrder } from './stable-folds.ts';
 import { operatingPoint, rankProbes, type Probe } from './open-set.ts';
 
 export interface RosterSize {

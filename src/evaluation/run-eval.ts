@@ -9,13 +9,13 @@ import { EnrollmentError } from '../errors.ts';
 import { loadFaceEngine, type DetectedFace, type FaceEngine } from '../faces/face-engine.ts';
 import { decide, type EnrolledFace } from '../faces/face-matcher.ts';
 import { enrollmentFace, findFrameFaces, findPortraitFaces, type PortraitFaces } from '../faces/find-faces.ts';
+import { classTrials } from './class-trials.ts';
 import { crossValidate } from './cross-validation.ts';
 import { distanceChartSvg } from './distance-chart.ts';
 import { loadLabelledSet, type LabelledPhoto } from './labelled-photos.ts';
 import { operatingPoint, rankProbes, thresholdSweep, type Probe, type RankedProbe } from './open-set.ts';
-import { classTrials } from './class-trials.ts';
-import { rosterGrowth } from './roster-growth.ts';
 import { photoKind, PHOTO_KINDS, type PhotoKind } from './photo-kind.ts';
+import { rosterGrowth } from './roster-growth.ts';
 import { trackTrials } from './track-trials.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -161,7 +161,7 @@ const leftOutOfRoster = {
 };
 const genuineProbes = probes.filter((probe) => probe.person !== undefined);
 const rosterSizes = rosterGrowth(gallery, genuineProbes, probes.filter((probe) => probe.person === undefined), rule);
-const rooms = classTrials(gallery, genuineProbes, rule);
+const classResults = classTrials(gallery, genuineProbes, rule);
 const tracks = trackTrials(
   gallery,
   [...byPerson.keys()].filter((person) => !notEnrolled.includes(person)).map((person) => ({
@@ -229,7 +229,7 @@ const summary = {
     crossValidation,
     leftOutOfRoster,
     rosterGrowth: rosterSizes,
-    classes: rooms,
+    classes: classResults,
   },
   tracks,
   groupDetection: { photos: groups.length, expectedFaces, foundFaces, recall: expectedFaces === 0 ? null : foundFaces / expectedFaces, groups },
@@ -274,10 +274,10 @@ const leftOutAccepted = leftOutOfRoster.accepted.map((a) => `${a.path} as ${a.as
 console.log(`enrolled people left out of the roster, as strangers: ${leftOutOfRoster.strangerAccepts}/${leftOutOfRoster.strangers} photos accepted` +
   (leftOutAccepted.length ? ` (${leftOutAccepted.join(', ')})` : ''));
 console.log(`as the roster grows by people enrolled nowhere: right ${rosterSizes.map((r) => `${r.rightAccepts}/${r.genuine} with ${summary.openSet.peopleEnrolled} + ${r.extraStudents} enrolled`).join(', ')}`);
-const roomLine = (counts: typeof rooms.classAlone) =>
-  `right ${counts.right}/${rooms.genuine}, wrong ${counts.wrong}, other classes' students accepted ${counts.otherClassAccepts}/${rooms.otherClassPhotos}`;
-console.log(`people dealt into ${rooms.classes} classes, each its own roster: class alone ${roomLine(rooms.classAlone)}; ` +
-  `with the other classes compared too (CLASS_ID) ${roomLine(rooms.withOtherClasses)}`);
+const classLine = (counts: typeof classResults.classAlone) =>
+  `right ${counts.right}/${classResults.genuine}, wrong ${counts.wrong}, other classes' students accepted ${counts.otherClassAccepts}/${classResults.otherClassPhotos}`;
+console.log(`people dealt into ${classResults.classes} classes, each its own roster: class alone ${classLine(classResults.classAlone)}; ` +
+  `with the other classes compared too (CLASS_ID) ${classLine(classResults.withOtherClasses)}`);
 const trackLine = (marks: typeof tracks.frameVotes) =>
   `right ${marks.rightMarks}/${tracks.genuineTracks}, wrong ${marks.wrongMarks}, strangers ${marks.strangerMarks}/${tracks.strangerTracks}`;
 console.log(`students seen in ${tracks.photosPerTrack} photos in a row (camera tracks): frame votes ${trackLine(tracks.frameVotes)}; ` +

@@ -46,9 +46,9 @@ export function decide(ranking: Ranking | undefined, rule: MatchRule): FaceMatch
  * nearest photo, 0 with the mean, same genuine accepts; `npm run eval -- --enroll-photos 2`).
  *
  * `otherClasses`: students enrolled elsewhere (a room's camera enrolls its class). They are never the answer, and a face
- * nearer to one of them than to the best student is nobody's: a student of another class who resembles one of this
- * class is taken for themselves rather than for them. No margin is asked over them: the more people enrolled, the
- * nearer the nearest comes by chance, and a school's other classes would turn away the right students too.
+ * as near or nearer to one of them than to the best student is nobody's: a student of another class who resembles one
+ * of this class is not taken for them. No margin is asked over them: the more people enrolled, the nearer the nearest
+ * comes by chance, and a school's other classes would turn away the right students too.
  */
 export class FaceMatcher {
   private readonly scan: RowScan;
@@ -64,6 +64,7 @@ export class FaceMatcher {
     readonly rule: MatchRule,
     otherClasses: readonly EnrolledFace[] = [],
   ) {
+    // Only their distances are used, never a decision of theirs: the rule is passed for the type's sake.
     this.otherClasses = otherClasses.length > 0 ? new FaceMatcher(otherClasses, rule) : undefined;
     const studentIndex = new Map<string, number>();
     this.scan = new RowScan(enrolled.length);
@@ -114,7 +115,8 @@ export class FaceMatcher {
     }
     const accepted = decide(this.ranking(nearest), this.rule);
     // Only an accepted face is measured against the other classes: they can turn it away, never let one in.
-    return accepted && this.otherClasses && this.otherClasses.nearestDistance(descriptor) <= accepted.distance ? undefined : accepted;
+    if (accepted && this.otherClasses?.anyWithin(descriptor, accepted.distance)) return undefined;
+    return accepted;
   }
 
   rank(descriptor: Float32Array): Ranking | undefined {
@@ -123,6 +125,24 @@ export class FaceMatcher {
     for (let student = 0; student < this.rollNos.length; student++) nearest.offer(student, this.distance(student, descriptor));
     const ranking = this.ranking(nearest);
     return ranking && this.otherClasses ? { ...ranking, otherClassDistance: this.otherClasses.nearestDistance(descriptor) } : ranking;
+  }
+
+  /**
+   * Whether some student's mean distance to `descriptor` is `distance` or less: the same answer as
+   * `nearestDistance(descriptor) <= distance`, from the few students the scan stops at (a student whose mean is within
+   * the distance has a photo within it).
+   */
+  private anyWithin(descriptor: Float32Array, distance: number): boolean {
+    const rows = this.studentOfRow.length;
+    const measured = new Set<number>();
+    this.scan.query.set(descriptor);
+    for (let row = 0; (row = this.scan.nextRowWithin(row, distance)) < rows; row++) {
+      const student = this.studentOfRow[row]!;
+      if (measured.has(student)) continue;
+      measured.add(student);
+      if (this.distance(student, descriptor) <= distance) return true;
+    }
+    return false;
   }
 
   private nearestDistance(descriptor: Float32Array): number {

@@ -7,11 +7,12 @@ import type { Config } from '../config/config.ts';
 import { giveFreedMemoryBack } from '../config/malloc-tuning.ts';
 import { AttendanceError, DatabaseUnavailableError } from '../errors.ts';
 import { recordOfMark, type AttendanceRecord, type AttendanceStore, type PhotoRecord } from '../storage/attendance-store.ts';
-import { decodeDescriptor, encodeDescriptor, type CachedStudents, type DescriptorStore } from '../storage/descriptor-store.ts';
+import { decodeDescriptor, encodeDescriptor, type DescriptorStore } from '../storage/descriptor-store.ts';
 import type { EnrollmentOutcomes, EnrollmentStore } from '../storage/enrollment-store.ts';
 import { DESCRIPTOR_MODEL_VERSION } from '../faces/face-engine.ts';
 import { ownEntry, photoUrls, studentsOfClass, type RosterLookup, type Student, type StudentStore } from '../storage/student-store.ts';
 import { dayIn, toTimestamp } from './attendance-clock.ts';
+import { otherClassDescriptors } from './other-class-descriptors.ts';
 import { SessionEvents } from './session-events.ts';
 import type { PhotoFace } from './worker/class-photo.ts';
 import type { DescribedPhoto } from './worker/enroll-students.ts';
@@ -317,7 +318,8 @@ export class RecognitionSessions {
       this.options.attendance.listDay(day),
       this.options.descriptors.list(DESCRIPTOR_MODEL_VERSION),
     ]);
-    // A room's camera compares faces with its class only: faster, and fewer strangers let through.
+    // A room's camera enrolls its class only (faster, fewer students turned away by a near runner-up); the other
+    // classes' students already encoded are compared too, never marked.
     const students = studentsOfClass(roster, config.CLASS_ID);
     const cachedPhotos = new Map(
       students.flatMap(({ rollNo }) => {
@@ -607,19 +609,4 @@ function sameRegistration(atStart: Student, now: Student): boolean {
 /** Not removed, and not given other photos (even under the same URL) since. */
 function samePhotos(atStart: Student, now: Student): boolean {
   return sameRegistration(atStart, now) && atStart.photoReplacedAt === now.photoReplacedAt && photoUrls(atStart).join('\n') === photoUrls(now).join('\n');
-}
-
-/**
- * The cached descriptors of each registered student outside the session's class (photos some session has encoded, under
- * the student's current URLs): compared with every face, never marked (`FaceMatcher`'s `otherClasses`). No rollNos:
- * the worker needs none.
- */
-function otherClassDescriptors(roster: readonly Student[], inClass: readonly Student[], cached: CachedStudents): Float32Array[][] {
-  const classRollNos = new Set(inClass.map((student) => student.rollNo));
-  return roster.flatMap((student) => {
-    if (classRollNos.has(student.rollNo)) return [];
-    const urls = photoUrls(student);
-    const photos = (ownEntry(cached, student.rollNo) ?? []).filter((photo) => urls.includes(photo.url));
-    return photos.length > 0 ? [photos.map((photo) => decodeDescriptor(photo.descriptor))] : [];
-  });
 }
