@@ -22,6 +22,33 @@ export function matchingCost(real: readonly Float32Array[], query: Float32Array,
   return { medianMs: round(percentile(times, 0.5), 3), p95Ms: round(percentile(times, 0.95), 3) };
 }
 
+/**
+ * Milliseconds to match a face its class accepts while `others` descriptors of other classes are compared too (a room
+ * with CLASS_ID): the class is real descriptors, the others jittered copies of those the face is not, as most of a
+ * school is. Only an accepted face is compared with them.
+ */
+export function otherClassesCost(classFaces: readonly EnrolledFace[], query: Float32Array, others: number, rule: MatchRule): { medianMs: number; p95Ms: number } {
+  const accepted = new FaceMatcher(classFaces, rule).match(query);
+  if (!accepted) throw new Error('the query face must be accepted by its class for the other classes to be compared');
+  let seed = 2;
+  const noise = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31 - 0.5) * 0.1;
+  const bases = classFaces.filter((face) => face.rollNo !== accepted.rollNo);
+  const otherClasses: EnrolledFace[] = Array.from({ length: others }, (_, i) => ({
+    rollNo: `o${i}`,
+    descriptor: Float32Array.from(bases[i % bases.length]!.descriptor, (value) => value + noise()),
+  }));
+  const matcher = new FaceMatcher(classFaces, rule, otherClasses);
+  if (!matcher.match(query)) throw new Error('the other classes turned the face away: the measure would stop early');
+  for (let i = 0; i < 20; i++) matcher.match(query);
+  const times: number[] = [];
+  for (let i = 0; i < 100; i++) {
+    const started = performance.now();
+    matcher.match(query);
+    times.push(performance.now() - started);
+  }
+  return { medianMs: round(percentile(times, 0.5), 3), p95Ms: round(percentile(times, 0.95), 3) };
+}
+
 export function percentile(values: readonly number[], share: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(share * sorted.length))] ?? Number.NaN;

@@ -10,7 +10,7 @@ import { FaceMatcher, type EnrolledFace } from '../src/faces/face-matcher.ts';
 import { describeEnrollmentPhoto } from '../src/faces/find-faces.ts';
 import { FIXTURES, makeFaceTiles, PEOPLE } from './bench-faces.ts';
 import { makeStream, STREAM_HEIGHT, STREAM_WIDTH } from './make-stream.ts';
-import { matchingCost } from './matching-cost.ts';
+import { matchingCost, otherClassesCost } from './matching-cost.ts';
 import { classroomBench } from './classroom-bench.ts';
 import { postgresBench, printPostgres, type PostgresBench } from './postgres-bench.ts';
 import { coldEnrollment, registrationLoad, timeToMark, warmStart } from './service-bench.ts';
@@ -22,6 +22,7 @@ const FACE_COUNTS = [0, 1, 5, 10];
 const STREAM_SECONDS = 20;
 const BUDGET_MS = Number(process.env.BENCH_STREAM_MS ?? 12_000);
 const MATCH_SIZES = [1_000, 10_000, 100_000];
+const OTHER_CLASS_SIZES = [1_000, 10_000];
 const MARK_ROUNDS = Number(process.env.BENCH_MARK_ROUNDS ?? 4);
 // 1000 cold students take about 3.5 minutes on 2 cores: BENCH_COLD_1000=0 leaves them out.
 const COLD_SIZES = process.env.BENCH_COLD_1000 === '0' ? [100] : [100, 1_000];
@@ -100,6 +101,7 @@ async function benchBackend(backend: InferenceBackend): Promise<Record<string, u
   progress('matching cost');
   const query = (await describeEnrollmentPhoto(await readFile(path.join(FIXTURES, 'photos/obama-3.jpg')), engine)).descriptor;
   results.matching = MATCH_SIZES.map((size) => ({ descriptors: size, ...matchingCost(enrolled.map((face) => face.descriptor), query, size, rule) }));
+  results.matchingWithOtherClasses = OTHER_CLASS_SIZES.map((others) => ({ classStudents: enrolled.length, otherClassDescriptors: others, ...otherClassesCost(enrolled, query, others, rule) }));
 
   progress('time to mark (recognition service process)');
   results.timeToMark = await timeToMark(folder, MARK_ROUNDS, progress);
@@ -156,6 +158,8 @@ function printTable(results: Record<string, any>): void {
   }
   console.log('\nmatching one face: descriptors | median ms | p95 ms');
   for (const row of results.matching) console.log(`${String(row.descriptors).padStart(30)} | ${String(row.medianMs).padStart(9)} | ${row.p95Ms}`);
+  console.log(`\nmatching a face its class (${results.matchingWithOtherClasses[0].classStudents} students) accepts: other-class descriptors | median ms | p95 ms`);
+  for (const row of results.matchingWithOtherClasses) console.log(`${String(row.otherClassDescriptors).padStart(30)} | ${String(row.medianMs).padStart(9)} | ${row.p95Ms}`);
   const mark = results.timeToMark;
   console.log(`\ntime to mark (first frame read -> record in attendance.json): median ${mark.medianMs} ms, p95 ${mark.p95Ms} ms; ${mark.marked}/${mark.appearances} appearances marked over ${mark.rounds} service runs`);
   console.log('\nenrollment      | students | enrolled | start -> first frame ms | worker enrollment ms | students/s | cores used | peak RSS MB');
