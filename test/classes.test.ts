@@ -101,7 +101,11 @@ test('a student of another class who resembles a student of this class is not ma
     const room = await recognitionApp(dataDir, { CAMERA: `dir:${camera}`, CLASS_ID: classId, ENROLLMENT_THREADS: '1' });
     try {
       assert.equal((await room.call('POST', '/start-recognition')).status, 200);
-      await waitFor(async () => ((await room.status()).sourceEnded ? true : undefined), 'the session to see its frames', 180_000);
+      const status = await waitFor(async () => {
+        const current = await room.status();
+        return current.sourceEnded ? current : undefined;
+      }, 'the session to see its frames', 180_000);
+      assert.equal(status.otherClassStudents, classId === '7-b' ? 1 : 0, 'kun is compared in room 7-b once room 8-a has encoded his photo');
       const stopped = await room.call('POST', '/stop-recognition');
       return stopped.json.recognizedStudents.map((student: { rollNo: string }) => student.rollNo);
     } finally {

@@ -70,6 +70,8 @@ export interface RecognitionStatus {
   framesProcessed: number;
   sourceEnded: boolean;
   enrolled: number;
+  /** Students of other classes compared with every face and never marked (CLASS_ID); 0 without. */
+  otherClassStudents: number;
   enrollmentErrors: EnrollmentProblem[];
   recognizedThisSession: number;
   /** Students the camera recognised but did not mark, because a person had removed their mark that day. */
@@ -299,6 +301,7 @@ export class RecognitionSessions {
       framesProcessed: 0,
       sourceEnded: false,
       enrolled: 0,
+      otherClassStudents: 0,
       enrollmentErrors: [],
       recognizedThisSession: 0,
       ignoredRecognitions: [],
@@ -367,6 +370,7 @@ export class RecognitionSessions {
         sessionId: settings.sessionId,
         startedAt: toTimestamp(startedAt),
         phase: 'enrolling',
+        otherClassStudents: settings.otherClasses.length,
       },
     };
     const log = logger.child({ sessionId: session.id });

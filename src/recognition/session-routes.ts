@@ -47,6 +47,10 @@ const StatusReplySchema = z.object({
   framesProcessed: z.number().int(),
   sourceEnded: z.boolean(),
   enrolled: z.number().int(),
+  otherClassStudents: z
+    .number()
+    .int()
+    .describe('CLASS_ID: students of other classes, with a photo already encoded, compared with every face and never marked'),
   enrollmentErrors: z.array(z.object({ rollNo: z.string(), code: z.string(), message: z.string() })),
   recognizedThisSession: z.number().int(),
   ignoredRecognitions: z
