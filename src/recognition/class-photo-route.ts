@@ -5,6 +5,7 @@ import { ErrorReplySchema } from '../http/error-handling.ts';
 import { PhotoUrlSchema } from '../photos/photo-url.ts';
 import { PhotoRecordSchema } from '../storage/attendance-store.ts';
 import { ClassPhotoError, SessionAlreadyRunningError, type RecognitionSessions } from './recognition-sessions.ts';
+import type { ClassPhotoSource } from './class-photo-bytes.ts';
 
 const IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/webp'];
 
@@ -58,7 +59,7 @@ export const classPhotoRoute: FastifyPluginAsyncZod<{ sessions: RecognitionSessi
     },
     async (request, reply) => {
       const body = request.body;
-      let photo: { bytes?: Uint8Array; url?: string };
+      let photo: ClassPhotoSource;
       if (Buffer.isBuffer(body)) {
         photo = { bytes: body };
       } else {
@@ -73,7 +74,7 @@ export const classPhotoRoute: FastifyPluginAsyncZod<{ sessions: RecognitionSessi
         photo = { url: parsed.data.url };
       }
       try {
-        const result = await sessions.recognizePhoto({ ...photo, annotated: request.query.annotated === '1' });
+        const result = await sessions.recognizePhoto({ photo, annotated: request.query.annotated === '1' });
         if (result.annotatedJpeg) {
           // Bytes skip serialization; the 200 schema describes the JSON answer.
           return reply.type('image/jpeg').header('cache-control', 'no-store').send(result.annotatedJpeg as unknown as z.infer<typeof ClassPhotoReplySchema>);

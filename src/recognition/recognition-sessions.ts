@@ -5,13 +5,15 @@ import type { Logger } from 'pino';
 import { describeCamera } from '../camera/open-frame-source.ts';
 import type { Config } from '../config/config.ts';
 import { giveFreedMemoryBack } from '../config/malloc-tuning.ts';
-import { AttendanceError, DatabaseUnavailableError } from '../errors.ts';
+import { AttendanceError, DatabaseUnavailableError, EnrollmentError } from '../errors.ts';
+import type { PhotoDownloadOptions } from '../photos/download-photo.ts';
 import { recordOfMark, type AttendanceRecord, type AttendanceStore, type PhotoRecord } from '../storage/attendance-store.ts';
 import { decodeDescriptor, encodeDescriptor, type DescriptorStore } from '../storage/descriptor-store.ts';
 import type { EnrollmentOutcomes, EnrollmentStore } from '../storage/enrollment-store.ts';
 import { DESCRIPTOR_MODEL_VERSION } from '../faces/face-engine.ts';
 import { ownEntry, photoUrls, studentsOfClass, type RosterLookup, type Student, type StudentStore } from '../storage/student-store.ts';
 import { dayIn, toTimestamp } from './attendance-clock.ts';
+import { classPhotoBytes, type ClassPhotoSource } from './class-photo-bytes.ts';
 import { otherClassDescriptors } from './other-class-descriptors.ts';
 import { SessionEvents } from './session-events.ts';
 import type { PhotoFace } from './worker/class-photo.ts';
@@ -179,12 +181,19 @@ export class RecognitionSessions {
    * Takes the roll from one class photo: a session whose camera is the photo. It enrolls the roster as a start does,
    * marks each student the photo recognises, and ends; refused while a camera session runs.
    */
-  recognizePhoto(request: ClassPhotoRequest): Promise<ClassPhotoResult> {
+  recognizePhoto({ photo, annotated }: { photo: ClassPhotoSource; annotated: boolean }): Promise<ClassPhotoResult> {
     return this.serialized(async () => {
       if (this.session?.status.running) throw new SessionAlreadyRunningError();
+      let bytes: Uint8Array;
+      try {
+        bytes = await classPhotoBytes(photo, photoDownloadOptions(this.options.config));
+      } catch (error) {
+        if (error instanceof EnrollmentError) throw new ClassPhotoError(error.code, error.message, { cause: error });
+        throw error;
+      }
       await this.options.canStart?.();
       await this.dispose();
-      const session = await this.launch(request);
+      const session = await this.launch({ bytes, annotated });
       this.session = session;
       const outcome = await new Promise<Extract<WorkerMessage, { type: 'class-photo' | 'class-photo-failed' }> | undefined>((resolve) => {
         session.worker.on('message', (message: WorkerMessage) => {
@@ -343,13 +352,7 @@ export class RecognitionSessions {
       matchRule: { threshold: config.MATCH_THRESHOLD, margin: config.MATCH_MARGIN },
       matchMinFrames: config.MATCH_MIN_FRAMES,
       enrollmentThreads: config.ENROLLMENT_THREADS,
-      photoDownload: {
-        maxBytes: config.PHOTO_MAX_BYTES,
-        timeoutMs: config.PHOTO_TIMEOUT_MS,
-        maxRedirects: config.PHOTO_MAX_REDIRECTS,
-        allowPrivateUrls: config.ALLOW_PRIVATE_URLS,
-        privateHosts: config.PRIVATE_URL_HOSTS,
-      },
+      photoDownload: photoDownloadOptions(config),
       logLevel: config.LOG_LEVEL,
       classPhoto,
     };
@@ -613,4 +616,15 @@ function sameRegistration(atStart: Student, now: Student): boolean {
 /** Not removed, and not given other photos (even under the same URL) since. */
 function samePhotos(atStart: Student, now: Student): boolean {
   return sameRegistration(atStart, now) && atStart.photoReplacedAt === now.photoReplacedAt && photoUrls(atStart).join('\n') === photoUrls(now).join('\n');
+}
+
+/** Student photos and class photos are fetched under the same rules. */
+function photoDownloadOptions(config: Config): PhotoDownloadOptions {
+  return {
+    maxBytes: config.PHOTO_MAX_BYTES,
+    timeoutMs: config.PHOTO_TIMEOUT_MS,
+    maxRedirects: config.PHOTO_MAX_REDIRECTS,
+    allowPrivateUrls: config.ALLOW_PRIVATE_URLS,
+    privateHosts: config.PRIVATE_URL_HOSTS,
+  };
 }

@@ -28,13 +28,13 @@ export interface SessionSettings {
   enrollmentThreads: number;
   photoDownload: PhotoDownloadOptions;
   logLevel: string;
-  /** A session of one class photo instead of the camera: its bytes, or a URL fetched under the rules for student photos. */
+  /** A session of one class photo instead of the camera. */
   classPhoto?: ClassPhotoRequest;
 }
 
 export interface ClassPhotoRequest {
-  bytes?: Uint8Array;
-  url?: string;
+  /** The photo, already fetched and checked to decode (`classPhotoBytes`). */
+  bytes: Uint8Array;
   /** Also draw the faces, boxed and labelled, onto the photo. */
   annotated: boolean;
 }

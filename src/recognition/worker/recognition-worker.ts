@@ -143,10 +143,8 @@ async function watch(engine: FaceEngine, matcher: FaceMatcher): Promise<void> {
 
 /** A session over one class photo: every face with its verdict, and the students it recognised reported as marks. */
 async function examineClassPhoto(engine: FaceEngine, matcher: FaceMatcher, request: ClassPhotoRequest): Promise<void> {
-  const downloader = new PhotoDownloader(settings.photoDownload);
   try {
-    const bytes = request.bytes ?? (await downloader.download(request.url!, stopping.signal));
-    const image = await decodeImage(bytes, { maxSide: CLASS_PHOTO_MAX_SIDE });
+    const image = await decodeImage(request.bytes, { maxSide: CLASS_PHOTO_MAX_SIDE });
     const seenAt = Date.now();
     const faces = await recognizeClassPhoto(engine, matcher, image);
     for (const face of faces) {
@@ -159,8 +157,6 @@ async function examineClassPhoto(engine: FaceEngine, matcher: FaceMatcher, reque
   } catch (error) {
     if (!(error instanceof AttendanceError)) throw error;
     send({ type: 'class-photo-failed', code: error.code, message: error.message });
-  } finally {
-    await downloader.close();
   }
 }
 
