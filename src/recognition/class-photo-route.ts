@@ -20,9 +20,9 @@ const ClassPhotoReplySchema = z.object({
     z.object({
       box: BoxSchema,
       verdict: z.enum(['recognized', 'unknown', 'disagreement', 'duplicate', 'too-small']),
-      rollNo: z.string().nullable(),
-      distance: z.number().nullable(),
-      margin: z.number().nullable(),
+      rollNo: z.string().nullable().describe('The nearest student, whatever the verdict: only a `recognized` face is that student; null for `too-small`'),
+      distance: z.number().nullable().describe('Mean distance from the face to the nearest student\'s photos'),
+      margin: z.number().nullable().describe('How much nearer the nearest student is than the runner-up; null with one student enrolled'),
     }),
   ),
   marked: z
