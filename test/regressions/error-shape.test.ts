@@ -1,7 +1,8 @@
 // Some errors left the documented `{"status":"error","code","message"}` shape: Fastify's own 400 for a bad URL
 // (`FST_ERR_BAD_URL`, echoing the path) and its 431 (and 408, see slow-clients-and-connection-cap.test.ts); a body with
 // 60 000 unknown keys got a 1.4 MB 400 listing all of them; a body with `__proto__` was called "not valid JSON".
-// One shape now, bounded in size, with an honest message.
+// One shape now, bounded in size, with an honest message. A body too large or of the wrong type was answered with
+// Fastify's own codes (`FST_ERR_CTP_BODY_TOO_LARGE`, `FST_ERR_CTP_INVALID_MEDIA_TYPE`); the service names them now.
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { rm } from 'node:fs/promises';
@@ -108,4 +109,17 @@ test('a body nested too deeply to parse: 400 in the error shape, saying so', asy
   assert.equal(answer.statusCode, 400);
   assertErrorShape(answer.json(), 'INVALID_JSON');
   assert.equal(answer.json().message, 'The body is nested too deeply.');
+});
+
+test("a body too large or of a type the route does not take: the service's own codes, not the framework's", async () => {
+  const tooLarge = await fetch(`http://127.0.0.1:${port}/students/a/photo`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ url: `https://photos.invalid/${'x'.repeat(2 * 1024 * 1024)}` }),
+  });
+  assert.equal(tooLarge.status, 413);
+  assertErrorShape(await tooLarge.json(), 'BODY_TOO_LARGE');
+  const wrongType = await fetch(`http://127.0.0.1:${port}/add-student`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'rollNo=1' });
+  assert.equal(wrongType.status, 415);
+  assertErrorShape(await wrongType.json(), 'UNSUPPORTED_MEDIA_TYPE');
 });
