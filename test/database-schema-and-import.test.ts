@@ -76,7 +76,7 @@ describe('the database schema and moving a data folder over', { skip: postgresSk
     try {
       const json = jsonStores(dataDir);
       await json.students.addMany([{ rollNo: 'a1', url: 'https://photos.example/a1.jpg' }, { rollNo: 'toString', url: 'https://photos.example/t.jpg', urls: ['https://photos.example/t.jpg', 'https://photos.example/t2.jpg'] }], '2025-09-01T00:00:00.000Z', '7-b');
-      await json.students.replacePhoto('a1', 'https://photos.example/a1-new.jpg', '2025-09-02T00:00:00.000Z');
+      await json.students.replacePhoto('a1', { url: 'https://photos.example/a1-new.jpg' }, '2025-09-02T00:00:00.000Z');
       await json.attendance.markPresent('2025-09-06', { rollNo: 'a1', timestamp: '2025-09-06T03:30:00Z', sessionId: 's-1', distance: 0.4, room: 'room-101' });
       await json.attendance.markManually('2025-09-06', { rollNo: 'toString', at: '2025-09-06T05:00:00Z', by: 'Ms Rao', reason: 'came late' });
       await json.attendance.markPresent('2025-09-07', { rollNo: 'a1', timestamp: '2025-09-07T03:30:00Z' });

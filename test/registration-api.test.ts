@@ -63,6 +63,24 @@ test('several photos per student with urls, alone or beside url, stored with url
   );
 });
 
+test('a student with several photos shows them all, and keeps several when they are replaced with several', async () => {
+  const photos = ['https://photos.invalid/d1.jpg', 'https://photos.invalid/d2.jpg'];
+  assert.equal((await addStudents({ classStudents: [{ rollNo: 'daryl', urls: photos }] })).statusCode, 200);
+  const view = async () => (await app.inject({ method: 'GET', url: '/students/daryl' })).json();
+  assert.deepEqual([(await view()).url, (await view()).urls], [photos[0], photos]);
+  const replace = (payload: unknown) => app.inject({ method: 'PUT', url: '/students/daryl/photo', payload: payload as object });
+  const newPhotos = ['https://photos.invalid/d3.jpg', 'https://photos.invalid/d4.jpg'];
+  const several = await replace({ urls: newPhotos });
+  assert.equal(several.statusCode, 200, several.body);
+  assert.deepEqual([several.json().url, several.json().urls], [newPhotos[0], newPhotos]);
+  assert.deepEqual((await students.get('daryl'))?.urls, newPhotos);
+  const one = await replace({ url: 'https://photos.invalid/d5.jpg' });
+  assert.deepEqual(one.json().urls, ['https://photos.invalid/d5.jpg'], 'one new photo replaces them all, and says so');
+  const none = await replace({});
+  assert.equal(none.statusCode, 400);
+  assert.match(none.json().message, /url/);
+});
+
 test('bad requests get a clear 4xx and leave students_data.json byte for byte as it was', async () => {
   assert.equal((await addStudents({ classStudents: [{ rollNo: 'kept', url: 'https://photos.invalid/kept.jpg' }] })).statusCode, 200);
   const before = await readFile(path.join(dir, 'students_data.json'), 'utf8');

@@ -26,7 +26,7 @@ test('a student can be looked up, given a new photo and removed; unknown rollNos
   assert.deepEqual(await store.get('2'), { ...student('2'), registeredAt: '2025-09-06T10:00:00.000Z' });
   assert.equal(await store.get('3'), undefined);
 
-  const replaced = await store.replacePhoto('2', 'http://photos.invalid/new.jpg', '2025-09-07T10:00:00.000Z');
+  const replaced = await store.replacePhoto('2', { url: 'http://photos.invalid/new.jpg' }, '2025-09-07T10:00:00.000Z');
   assert.deepEqual(replaced, {
     rollNo: '2',
     url: 'http://photos.invalid/new.jpg',
@@ -37,7 +37,7 @@ test('a student can be looked up, given a new photo and removed; unknown rollNos
 
   const file = path.join(dir, 'students_data.json');
   const before = await readFile(file, 'utf8');
-  assert.equal(await store.replacePhoto('3', 'http://photos.invalid/x.jpg', 'now'), undefined);
+  assert.equal(await store.replacePhoto('3', { url: 'http://photos.invalid/x.jpg' }, 'now'), undefined);
   assert.equal(await store.remove('3'), false);
   assert.equal(await readFile(file, 'utf8'), before);
 
@@ -62,7 +62,7 @@ test('attendance over a range lists the days with someone present, in calendar o
 test('replacing the photo of a student registered with several photos replaces all of them', async () => {
   const store = new JsonStudentStore(dir);
   await store.addMany([{ rollNo: '5', url: 'http://photos.invalid/a.jpg', urls: ['http://photos.invalid/a.jpg', 'http://photos.invalid/b.jpg'] }], 'now');
-  const replaced = await store.replacePhoto('5', 'http://photos.invalid/c.jpg', 'later');
+  const replaced = await store.replacePhoto('5', { url: 'http://photos.invalid/c.jpg' }, 'later');
   assert.deepEqual(photoUrls(replaced!), ['http://photos.invalid/c.jpg']);
   assert.deepEqual(photoUrls((await store.get('5'))!), ['http://photos.invalid/c.jpg']);
 });

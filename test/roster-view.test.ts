@@ -30,7 +30,7 @@ before(async () => {
     faceless: { usable: false, url: photo('faceless'), checkedAt: '2025-09-06T03:00:00Z', code: 'NO_FACE_FOUND', message: 'no face found in the photo' },
     rephotographed: { usable: false, url: photo('rephotographed'), checkedAt: '2025-09-06T03:00:00Z', code: 'SEVERAL_FACES', message: 'several faces' },
   });
-  await students.replacePhoto('rephotographed', 'https://photos.invalid/rephotographed-2.jpg', '2025-09-06T04:00:00.000Z');
+  await students.replacePhoto('rephotographed', { url: 'https://photos.invalid/rephotographed-2.jpg' }, '2025-09-06T04:00:00.000Z');
   await attendance.markPresent('2025-09-05', { rollNo: 'waiting', timestamp: '2025-09-05T03:30:00Z' });
   const config = loadConfig({ DATA_DIR: dir, TIME_ZONE: 'Asia/Kolkata', LOG_LEVEL: 'silent', CAMERA: `dir:${dir}` });
   app = await buildRecognitionApp({ config, students, attendance, enrollments, logger: pino({ level: 'silent' }) });

@@ -2,10 +2,9 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ClassIdSchema } from '../config/config.ts';
 import { BODY_LIMIT_BYTES } from '../http/create-app.ts';
-import { PhotoUrlSchema } from '../photos/photo-url.ts';
+import { hasAPhoto, studentPhotoFields, studentPhotos } from '../photos/photo-url.ts';
 import { RollNoSchema, type StudentStore } from '../storage/student-store.ts';
 
-export const MAX_PHOTOS_PER_STUDENT = 10;
 
 /**
  * Body bytes allowed per student of MAX_STUDENTS_PER_REQUEST: room for a 64-character rollNo, a 2048-character URL and
@@ -19,16 +18,9 @@ export function addStudentBodyLimit(maxStudentsPerRequest: number): number {
 
 // `url` alone is the original body; `urls` adds photos (more photos, fewer missed students).
 const NewStudentSchema = z
-  .strictObject({
-    rollNo: RollNoSchema,
-    url: PhotoUrlSchema.optional(),
-    urls: z.array(PhotoUrlSchema).min(1).max(MAX_PHOTOS_PER_STUDENT, `at most ${MAX_PHOTOS_PER_STUDENT} photos per student`).optional(),
-  })
-  .refine((student) => student.url !== undefined || student.urls !== undefined, { message: 'each student needs a url (or urls)', path: ['url'] })
-  .transform(({ rollNo, url, urls }) => {
-    const all = [...new Set([...(url === undefined ? [] : [url]), ...(urls ?? [])])];
-    return all.length > 1 ? { rollNo, url: all[0]!, urls: all } : { rollNo, url: all[0]! };
-  });
+  .strictObject({ rollNo: RollNoSchema, ...studentPhotoFields })
+  .refine(hasAPhoto, { message: 'each student needs a url (or urls)', path: ['url'] })
+  .transform(({ rollNo, ...photos }) => ({ rollNo, ...studentPhotos(photos) }));
 
 export function addStudentBodySchema(maxStudentsPerRequest: number) {
   return z.strictObject({

@@ -5,8 +5,8 @@ import type { DescriptorStore } from '../storage/descriptor-store.ts';
 import { ENROLLMENT_ERROR_CODES } from '../errors.ts';
 import type { EnrollmentOutcome, EnrollmentStore } from '../storage/enrollment-store.ts';
 import type { StudentErasure } from '../storage/student-erasure.ts';
-import { ownEntry, RollNoSchema, type Student, type StudentStore } from '../storage/student-store.ts';
-import { PhotoUrlSchema } from '../photos/photo-url.ts';
+import { ownEntry, photoUrls, RollNoSchema, type Student, type StudentStore } from '../storage/student-store.ts';
+import { hasAPhoto, studentPhotoFields, studentPhotos } from '../photos/photo-url.ts';
 
 const PhotoCheckSchema = z
   .object({
@@ -24,6 +24,7 @@ const PhotoCheckSchema = z
 export const StudentViewSchema = z.object({
   rollNo: z.string(),
   url: z.string(),
+  urls: z.array(z.string()).describe('Every photo of the student, `url` first'),
   registeredAt: z.string().nullable(),
   photoReplacedAt: z.string().nullable(),
   classes: z.array(z.string()).describe('The classes the student was registered in (classId of POST /add-student)'),
@@ -59,7 +60,11 @@ const DeleteReplySchema = z.object({
   removedAttendanceChanges: z.number().int().describe('Entries about the student in the attendance change list, erased with their attendance'),
 });
 
-const ReplacePhotoBodySchema = z.strictObject({ url: PhotoUrlSchema });
+// `{"url"}` replaces every photo of the student with one; `{"urls":[…]}` (or both) with several.
+const ReplacePhotoBodySchema = z
+  .strictObject(studentPhotoFields)
+  .refine(hasAPhoto, { message: 'give the new photo as url (or several as urls)', path: ['url'] })
+  .transform(studentPhotos);
 
 export interface StudentRoutesOptions {
   students: StudentStore;
@@ -74,6 +79,7 @@ function viewOf(student: Student, outcome: EnrollmentOutcome | undefined): Stude
   return {
     rollNo: student.rollNo,
     url: student.url,
+    urls: photoUrls(student),
     registeredAt: student.registeredAt ?? null,
     photoReplacedAt: student.photoReplacedAt ?? null,
     classes: student.classes ?? [],
@@ -143,7 +149,7 @@ export const studentRoutes: FastifyPluginAsyncZod<StudentRoutesOptions> = async 
     '/students/:rollNo/photo',
     {
       schema: {
-        summary: "Replace a student's photo URL; the next session start enrolls the new photo",
+        summary: "Replace a student's photos (`url`, or several as `urls`); the next session start enrolls the new ones",
         params: StudentParamsSchema,
         body: ReplacePhotoBodySchema,
         response: { 200: StudentViewSchema, 404: ErrorReplySchema },
@@ -151,7 +157,7 @@ export const studentRoutes: FastifyPluginAsyncZod<StudentRoutesOptions> = async 
     },
     async (request, reply) => {
       const { rollNo } = request.params;
-      const updated = await students.replacePhoto(rollNo, request.body.url, new Date().toISOString());
+      const updated = await students.replacePhoto(rollNo, request.body, new Date().toISOString());
       if (!updated) return reply.code(404).send(notFound(rollNo));
       // The verdict on the previous photo no longer applies, even if the new one has the same URL.
       await enrollments.remove(rollNo);

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { JsonDocument } from './json-document.ts';
-import { StudentSchema, type AddStudentsResult, type NewStudent, type Student, type StudentStore } from './student-store.ts';
+import { StudentSchema, type AddStudentsResult, type NewStudent, type Student, type StudentPhotos, type StudentStore } from './student-store.ts';
 
 export const STUDENTS_FILE = 'students_data.json';
 
@@ -48,13 +48,12 @@ export class JsonStudentStore implements StudentStore {
     return (await this.document.read()).find((student) => student.rollNo === rollNo);
   }
 
-  replacePhoto(rollNo: string, url: string, replacedAt: string): Promise<Student | undefined> {
+  replacePhoto(rollNo: string, photos: StudentPhotos, replacedAt: string): Promise<Student | undefined> {
     return this.document.update((current) => {
       const existing = current.find((student) => student.rollNo === rollNo);
       if (!existing) return { next: undefined, result: undefined };
-      // The new photo replaces every earlier one, including the extra `urls`.
       const { urls: _earlierPhotos, ...rest } = existing;
-      const updated = { ...rest, url, photoReplacedAt: replacedAt };
+      const updated = { ...rest, url: photos.url, ...(photos.urls && { urls: photos.urls }), photoReplacedAt: replacedAt };
       return { next: current.map((student) => (student === existing ? updated : student)), result: updated };
     });
   }

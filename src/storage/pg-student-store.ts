@@ -1,5 +1,5 @@
 import type { Database, Sql } from './pg-database.ts';
-import type { AddStudentsResult, NewStudent, RosterLookup, Student, StudentStore } from './student-store.ts';
+import type { AddStudentsResult, NewStudent, RosterLookup, Student, StudentPhotos, StudentStore } from './student-store.ts';
 
 export interface StudentRow {
   roll_no: string;
@@ -69,11 +69,10 @@ export class PgStudentStore implements StudentStore {
     return rows[0] && studentFromRow(rows[0]);
   }
 
-  async replacePhoto(rollNo: string, url: string, replacedAt: string): Promise<Student | undefined> {
-    // The new photo replaces every earlier one, including the extra `urls`.
+  async replacePhoto(rollNo: string, photos: StudentPhotos, replacedAt: string): Promise<Student | undefined> {
     const { rows } = await this.database.query<StudentRow>(
-      `UPDATE students s SET url = $2, urls = NULL, photo_replaced_at = $3 WHERE s.roll_no = $1 RETURNING ${WITH_CLASSES}`,
-      [rollNo, url, replacedAt],
+      `UPDATE students s SET url = $2, urls = $3::jsonb, photo_replaced_at = $4 WHERE s.roll_no = $1 RETURNING ${WITH_CLASSES}`,
+      [rollNo, photos.url, photos.urls ? JSON.stringify(photos.urls) : null, replacedAt],
     );
     return rows[0] && studentFromRow(rows[0]);
   }

@@ -21,6 +21,7 @@ export const StudentSchema = z.object({
 export type Student = z.infer<typeof StudentSchema>;
 
 export type NewStudent = Pick<Student, 'rollNo' | 'url' | 'urls'>;
+export type StudentPhotos = Pick<Student, 'url' | 'urls'>;
 
 /**
  * `byRollNo[rollNo]` when it is the object's own entry. A rollNo may be `toString` or `constructor`, which a plain
@@ -71,8 +72,11 @@ export interface StudentStore {
    */
   addMany(students: NewStudent[], registeredAt: string, classId?: string): Promise<AddStudentsResult>;
   get(rollNo: string): Promise<Student | undefined>;
-  /** Points the student at a new photo URL. Resolves the updated student, or `undefined` if the rollNo is not registered. */
-  replacePhoto(rollNo: string, url: string, replacedAt: string): Promise<Student | undefined>;
+  /**
+   * Points the student at new photos, replacing every earlier one (`urls` only when there are several, as `addMany`
+   * keeps them). Resolves the updated student, or `undefined` if the rollNo is not registered.
+   */
+  replacePhoto(rollNo: string, photos: StudentPhotos, replacedAt: string): Promise<Student | undefined>;
   /** Removes the student from the roster. Resolves whether they were registered. */
   remove(rollNo: string): Promise<boolean>;
 }

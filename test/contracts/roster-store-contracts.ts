@@ -75,13 +75,16 @@ export function studentStoreContract(name: string, makeStores: () => Promise<Sto
       assert.deepEqual(byRollNo.get('b2'), ['7-b']);
     });
 
-    test('a new photo replaces every earlier one; removal says whether the student was there', async () => {
+    test('new photos replace every earlier one, one or several; removal says whether the student was there', async () => {
       const { students } = stores();
       await students.addMany([{ rollNo: 'a1', url: 'https://photos.example/1.jpg', urls: ['https://photos.example/1.jpg', 'https://photos.example/2.jpg'] }], AT);
-      const updated = await students.replacePhoto('a1', 'https://photos.example/3.jpg', '2025-09-07T00:00:00.000Z');
+      const updated = await students.replacePhoto('a1', { url: 'https://photos.example/3.jpg' }, '2025-09-07T00:00:00.000Z');
       assert.deepEqual(updated, { rollNo: 'a1', url: 'https://photos.example/3.jpg', registeredAt: AT, photoReplacedAt: '2025-09-07T00:00:00.000Z' });
       assert.deepEqual(await students.get('a1'), updated);
-      assert.equal(await students.replacePhoto('zz', 'https://photos.example/3.jpg', AT), undefined);
+      assert.equal(await students.replacePhoto('zz', { url: 'https://photos.example/3.jpg' }, AT), undefined);
+      const several = { url: 'https://photos.example/4.jpg', urls: ['https://photos.example/4.jpg', 'https://photos.example/5.jpg'] };
+      assert.deepEqual(await students.replacePhoto('a1', several, 'later'), { ...updated, ...several, photoReplacedAt: 'later' }, 'several new photos are kept as several');
+      assert.deepEqual((await students.get('a1'))?.urls, several.urls);
       assert.equal(await students.remove('a1'), true);
       assert.equal(await students.remove('a1'), false);
       assert.deepEqual(await students.list(), []);

@@ -56,8 +56,8 @@ test('every store treats built-in property names as ordinary rollNos, present or
 
   await students.addMany([{ rollNo: registered!, url: 'https://photos.invalid/a.jpg' }], 'then');
   assert.equal((await students.get(registered!))?.url, 'https://photos.invalid/a.jpg');
-  assert.equal((await students.replacePhoto(registered!, 'https://photos.invalid/b.jpg', 'later'))?.url, 'https://photos.invalid/b.jpg');
-  assert.equal(await students.replacePhoto(neverRegistered[0]!, 'https://photos.invalid/c.jpg', 'later'), undefined);
+  assert.equal((await students.replacePhoto(registered!, { url: 'https://photos.invalid/b.jpg' }, 'later'))?.url, 'https://photos.invalid/b.jpg');
+  assert.equal(await students.replacePhoto(neverRegistered[0]!, { url: 'https://photos.invalid/c.jpg' }, 'later'), undefined);
 
   assert.equal(await attendance.markPresent('2025-09-06', { rollNo: registered!, timestamp: '2025-09-06T08:00:00Z' }, allowAll), 'marked');
   assert.equal(await attendance.markPresent('2025-09-06', { rollNo: registered!, timestamp: '2025-09-06T08:01:00Z' }, allowAll), 'already-present');
