@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
@@ -81,7 +82,20 @@ const commaList = z
   .default('')
   .transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean));
 
-// Fastify's trustProxy: true (believe X-Forwarded-For from anyone) or the proxies' addresses/CIDRs.
+// Compared with a photo URL's host name: a scheme, a path or a port would never match.
+const hostList = commaList.refine(
+  (hosts) => hosts.every((host) => /^[A-Za-z0-9.-]+$/.test(host) || isIP(host.replace(/^\[|\]$/g, '')) !== 0),
+  'must be host names or IP addresses, comma-separated, without scheme, port or path',
+);
+
+// Fastify's trustProxy: true (believe X-Forwarded-For from anyone) or the proxies' addresses/CIDRs (or proxy-addr's
+// names for ranges). Checked here, so that a typo is named at start rather than failing deep inside Fastify.
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+const isProxyAddress = (item: string) => {
+  const [address, bits, ...rest] = item.split('/');
+  if (rest.length > 0 || !isIP(address!)) return PROXY_RANGE_NAMES.has(item);
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (isIP(address!) === 4 ? 32 : 128));
+};
 const trustProxy = z
   .string()
   .default('false')
@@ -89,7 +103,8 @@ const trustProxy = z
     if (value === 'true' || value === '1') return true;
     if (value === 'false' || value === '0' || value === '') return false;
     return value.split(',').map((item) => item.trim());
-  });
+  })
+  .refine((value) => typeof value === 'boolean' || value.every(isProxyAddress), 'must be true, false, or the proxies\' IP addresses or CIDR ranges, comma-separated');
 
 export const ConfigSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -107,7 +122,7 @@ export const ConfigSchema = z.object({
     .default(() => Intl.DateTimeFormat().resolvedOptions().timeZone)
     .refine(isKnownTimeZone, { message: 'unknown IANA time zone (example: Asia/Kolkata)' }),
   ALLOW_PRIVATE_URLS: flag.default(false),
-  PRIVATE_URL_HOSTS: commaList,
+  PRIVATE_URL_HOSTS: hostList,
   API_KEY: apiKey,
   REGISTRATION_API_KEY: apiKey,
   RECOGNITION_API_KEY: apiKey,
