@@ -165,6 +165,11 @@ test('a class photo that is not one, a URL that is not allowed, or a camera sess
     assert.equal((await app.inject({ method: 'POST', url: '/start-recognition' })).statusCode, 200);
     const busy = await app.inject({ method: 'POST', url: '/recognize-photo', headers: { 'content-type': 'image/jpeg' }, payload: classPhoto });
     assert.equal(busy.statusCode, 409);
+    const classPhotoFetches = () => photos.requests.filter((request) => request === '/class.jpg').length;
+    const fetchedBefore = classPhotoFetches();
+    const busyByUrl = await app.inject({ method: 'POST', url: '/recognize-photo', payload: { url: `${photos.origin}/class.jpg` } });
+    assert.equal(busyByUrl.statusCode, 409);
+    assert.equal(classPhotoFetches(), fetchedBefore, 'a class photo refused as busy is not fetched');
     await app.inject({ method: 'POST', url: '/stop-recognition' });
     assert.deepEqual((await app.inject({ method: 'GET', url: '/attendance' })).json().days[0].present, [], 'the refused photos marked nobody');
   } finally {

@@ -34,15 +34,18 @@ test('a bad value is refused with the variable, the value and what is expected',
     [{ ALLOW_PRIVATE_URLS: 'maybe' }, /ALLOW_PRIVATE_URLS="maybe"/],
     [{ INFERENCE_BACKEND: 'gpu' }, /INFERENCE_BACKEND="gpu": .*"onnx"\|"wasm"\|"auto"/],
     [{ INFERENCE_THREADS: '0' }, /INFERENCE_THREADS="0"/],
-    [{ TRUST_PROXY: 'maybe' }, /TRUST_PROXY="maybe": must be true, false, or the proxies' IP addresses or CIDR ranges/],
-    [{ TRUST_PROXY: '10.0.0.0/33' }, /TRUST_PROXY="10.0.0.0\/33"/],
-    [{ PRIVATE_URL_HOSTS: 'http://photos.lan/' }, /PRIVATE_URL_HOSTS="http:\/\/photos.lan\/": must be host names or IP addresses/],
+    [{ TRUST_PROXY: 'maybe' }, /TRUST_PROXY="maybe": must be true, false, or the proxies' addresses or ranges .*invalid IP address: maybe/],
+    [{ TRUST_PROXY: '0.0.0.0/0' }, /TRUST_PROXY="0.0.0.0\/0": .*invalid range/],
+    [{ TRUST_PROXY: '2' }, /TRUST_PROXY="2": .*a hop count is not supported/],
+    [{ PRIVATE_URL_HOSTS: 'photos.lan,http://photos.lan/' }, /PRIVATE_URL_HOSTS="photos.lan,http:\/\/photos.lan\/": "http:\/\/photos.lan\/" is not a host name/],
+    [{ PRIVATE_URL_HOSTS: 'photos.lan:8080' }, /is not a host name or IP address/],
   ];
   for (const [env, message] of cases) {
     assert.throws(() => loadConfig(env), (error: unknown) => error instanceof ConfigError && message.test(error.message), JSON.stringify(env));
   }
-  const accepted = loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1,loopback', PRIVATE_URL_HOSTS: 'photos.lan,127.0.0.1,[::1]' });
-  assert.deepEqual([accepted.TRUST_PROXY, accepted.PRIVATE_URL_HOSTS], [['10.0.0.0/8', '127.0.0.1', 'loopback'], ['photos.lan', '127.0.0.1', '[::1]']]);
+  const accepted = loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1,loopback,fe80::/10,10.0.0.0/255.0.0.0', PRIVATE_URL_HOSTS: 'Photos.LAN,photo_server,127.1,[::1]' });
+  assert.deepEqual(accepted.TRUST_PROXY, ['10.0.0.0/8', '127.0.0.1', 'loopback', 'fe80::/10', '10.0.0.0/255.0.0.0']);
+  assert.deepEqual(accepted.PRIVATE_URL_HOSTS, ['photos.lan', 'photo_server', '127.0.0.1', '::1'], 'as a photo URL\'s host reads, so that they match');
 });
 
 test('CAMERA_SIZE is WIDTHxHEIGHT within 160x120 to 3840x2160; anything else is refused by name', () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { loadConfig } from '../src/config/config.ts';
 import { EnrollmentError, type EnrollmentErrorCode } from '../src/errors.ts';
 import { isForbiddenAddress } from '../src/photos/address-policy.ts';
 import { PhotoDownloader, type PhotoDownloadOptions } from '../src/photos/download-photo.ts';
@@ -65,6 +66,14 @@ test('refuses loopback targets in every spelling by default, without sending the
     await downloader.close();
   }
   assert.equal(server.requests.length, before, 'the server saw no request');
+});
+
+test('a private host listed in PRIVATE_URL_HOSTS is allowed however it is spelled there, and only that one', async () => {
+  const { PRIVATE_URL_HOSTS } = loadConfig({ PRIVATE_URL_HOSTS: '127.1' });
+  const downloader = new PhotoDownloader(options({ allowPrivateUrls: false, privateHosts: PRIVATE_URL_HOSTS }));
+  const bytes = await downloader.download(`http://127.0.0.1:${port}/obama.jpg`);
+  assert.deepEqual(bytes, await readFile(path.join(FIXTURES, 'photos/obama.jpg')));
+  await expectRefusal(downloader, `http://127.0.0.2:${port}/obama.jpg`, 'PHOTO_URL_FORBIDDEN', /127\.0\.0\.2 is a private or reserved address/);
 });
 
 test('refuses schemes other than http and https, also on redirect', async () => {

@@ -38,7 +38,7 @@ after(async () => {
   await rm(scratch, { recursive: true, force: true });
 });
 
-test('registration takes URLs of up to 2048 characters and up to 10 urls per student, and refuses one more', async () => {
+test('registration takes URLs of up to 2048 characters and up to 10 photos per student, and refuses one more (url and urls together)', async () => {
   const dir = path.join(scratch, 'limits');
   await mkdir(dir);
   const app = await buildRegistrationApp({ config: loadConfig({ DATA_DIR: dir }), students: new JsonStudentStore(dir), logger: pino({ level: 'silent' }) });
@@ -54,7 +54,9 @@ test('registration takes URLs of up to 2048 characters and up to 10 urls per stu
     assert.equal((await add({ rollNo: 'ten', urls: urls(10) })).statusCode, 200);
     const eleven = await add({ rollNo: 'eleven', urls: urls(11) });
     assert.equal(eleven.statusCode, 400);
-    assert.match(eleven.json().message, /classStudents\.0\.urls/);
+    assert.match(eleven.json().message, /classStudents\.0\.urls: at most 10 photos per student/);
+    const tenAndUrl = await add({ rollNo: 'ten-and-url', url: 'https://photos.invalid/another.jpg', urls: urls(10) });
+    assert.equal(tenAndUrl.statusCode, 400, 'url beside 10 urls makes 11 photos');
     const stored = JSON.parse(await readFile(path.join(dir, 'students_data.json'), 'utf8')) as { rollNo: string; urls?: string[] }[];
     assert.deepEqual(stored.map((student) => [student.rollNo, student.urls?.length]), [['long', undefined], ['ten', 10]]);
   } finally {

@@ -1,6 +1,6 @@
-import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import proxyAddr from '@fastify/proxy-addr';
 import { z } from 'zod';
 import { ConfigError } from '../errors.ts';
 
@@ -77,34 +77,57 @@ export type InferenceBackend = z.infer<typeof InferenceBackendSchema>;
 
 const apiKey = z.string().min(16, 'an API key must be at least 16 characters (try: openssl rand -hex 24)').optional();
 
-const commaList = z
+const commaList = (value: string) => value.split(',').map((item) => item.trim()).filter(Boolean);
+
+/**
+ * A host as a photo URL's host name reads (lowercase, punycode, IPv4 in full, IPv6 without brackets), or undefined
+ * when the entry is not a bare host: a scheme, port or path would never match.
+ */
+function urlHostName(entry: string): string | undefined {
+  if (!URL.canParse(`http://${entry}/`)) return undefined;
+  const url = new URL(`http://${entry}/`);
+  const bare = url.port === '' && url.pathname === '/' && !url.username && !url.password && !url.search && !url.hash && !entry.includes('/');
+  return bare ? url.hostname.replace(/^\[|\]$/g, '') : undefined;
+}
+
+const hostList = z
   .string()
   .default('')
-  .transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean));
+  .transform((value, context) => {
+    const hosts = commaList(value).map((entry) => ({ entry, host: urlHostName(entry) }));
+    const wrong = hosts.find(({ host }) => host === undefined);
+    if (wrong) {
+      context.addIssue({ code: 'custom', message: `"${wrong.entry}" is not a host name or IP address (no scheme, port or path), comma-separated` });
+      return z.NEVER;
+    }
+    return hosts.map(({ host }) => host!);
+  });
 
-// Compared with a photo URL's host name: a scheme, a path or a port would never match.
-const hostList = commaList.refine(
-  (hosts) => hosts.every((host) => /^[A-Za-z0-9.-]+$/.test(host) || isIP(host.replace(/^\[|\]$/g, '')) !== 0),
-  'must be host names or IP addresses, comma-separated, without scheme, port or path',
-);
-
-// Fastify's trustProxy: true (believe X-Forwarded-For from anyone) or the proxies' addresses/CIDRs (or proxy-addr's
-// names for ranges). Checked here, so that a typo is named at start rather than failing deep inside Fastify.
-const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
-const isProxyAddress = (item: string) => {
-  const [address, bits, ...rest] = item.split('/');
-  if (rest.length > 0 || !isIP(address!)) return PROXY_RANGE_NAMES.has(item);
-  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (isIP(address!) === 4 ? 32 : 128));
-};
+// Fastify's trustProxy: true (believe X-Forwarded-For from anyone) or the proxies' addresses and ranges, checked here
+// with the library Fastify uses, so that a typo is named at start rather than failing inside Fastify.
 const trustProxy = z
   .string()
   .default('false')
-  .transform((value): boolean | string[] => {
+  .transform((value, context): boolean | string[] => {
     if (value === 'true' || value === '1') return true;
     if (value === 'false' || value === '0' || value === '') return false;
-    return value.split(',').map((item) => item.trim());
-  })
-  .refine((value) => typeof value === 'boolean' || value.every(isProxyAddress), 'must be true, false, or the proxies\' IP addresses or CIDR ranges, comma-separated');
+    const proxies = commaList(value);
+    const problem = proxies.some((item) => /^\d+$/.test(item)) ? 'a hop count is not supported: list the proxies\' addresses' : compileProblem(proxies);
+    if (problem) {
+      context.addIssue({ code: 'custom', message: `must be true, false, or the proxies' addresses or ranges (10.0.0.0/8, loopback), comma-separated: ${problem}` });
+      return z.NEVER;
+    }
+    return proxies;
+  });
+
+function compileProblem(proxies: string[]): string | undefined {
+  try {
+    proxyAddr.compile(proxies);
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
 
 export const ConfigSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),

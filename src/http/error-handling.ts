@@ -96,12 +96,11 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Socket):
 }
 
 /** The service's own names for Fastify's refusals of a body, so that clients never depend on the framework's. */
-const FRAMEWORK_CODES: Record<string, string> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: 'BODY_TOO_LARGE',
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_CONTENT_LENGTH',
-  FST_ERR_CTP_EMPTY_JSON_BODY: 'INVALID_JSON',
-};
+const FRAMEWORK_CODES = new Map([
+  ['FST_ERR_CTP_BODY_TOO_LARGE', 'BODY_TOO_LARGE'],
+  ['FST_ERR_CTP_INVALID_MEDIA_TYPE', 'UNSUPPORTED_MEDIA_TYPE'],
+  ['FST_ERR_CTP_INVALID_CONTENT_LENGTH', 'BAD_CONTENT_LENGTH'],
+]);
 
 /**
  * One JSON shape for every error: `{ status: "error", code, message }`. Client mistakes keep Fastify's 4xx
@@ -124,7 +123,7 @@ export function installErrorHandling(app: FastifyInstance): void {
       return reply.code(400).send({ status: 'error', code: 'INVALID_REQUEST', message, issues } satisfies ErrorBody);
     }
     if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
-      const code = FRAMEWORK_CODES[error.code] ?? error.code ?? 'BAD_REQUEST';
+      const code = FRAMEWORK_CODES.get(error.code) ?? error.code ?? 'BAD_REQUEST';
       return reply.code(error.statusCode).send({ status: 'error', code, message: bounded(error.message) } satisfies ErrorBody);
     }
     if (error instanceof DataFileNotWritableError) {

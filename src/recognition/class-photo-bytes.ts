@@ -20,8 +20,8 @@ export async function classPhotoBytes(source: ClassPhotoSource, download: PhotoD
       await downloader.close();
     }
   }
-  // Decoded small, under the same rules as in the worker: what it would refuse is refused here, without the full
-  // picture's memory.
+  // Decoded small, under the same rules as in the worker: what it would refuse as no image is refused here, mostly (a
+  // file damaged past what a small decode reads fails there), without the full picture's memory.
   await decodeImage(bytes, { maxSide: 64 });
   return bytes;
 }

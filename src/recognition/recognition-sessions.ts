@@ -178,12 +178,15 @@ export class RecognitionSessions {
   }
 
   /**
-   * Takes the roll from one class photo: a session whose camera is the photo. It enrolls the roster as a start does,
-   * marks each student the photo recognises, and ends; refused while a camera session runs.
+   * Takes the roll from one class photo: a session whose camera is the photo. The photo is fetched and checked first (a
+   * refused one starts nothing); the session enrolls the roster as a start does, marks each student the photo
+   * recognises, and ends. Refused while a camera session runs. Class photos are examined one at a time, the fetch
+   * included, so that at most one is held in memory.
    */
   recognizePhoto({ photo, annotated }: { photo: ClassPhotoSource; annotated: boolean }): Promise<ClassPhotoResult> {
     return this.serialized(async () => {
       if (this.session?.status.running) throw new SessionAlreadyRunningError();
+      await this.options.canStart?.();
       let bytes: Uint8Array;
       try {
         bytes = await classPhotoBytes(photo, photoDownloadOptions(this.options.config));
@@ -191,7 +194,6 @@ export class RecognitionSessions {
         if (error instanceof EnrollmentError) throw new ClassPhotoError(error.code, error.message, { cause: error });
         throw error;
       }
-      await this.options.canStart?.();
       await this.dispose();
       const session = await this.launch({ bytes, annotated });
       this.session = session;

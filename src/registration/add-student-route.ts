@@ -2,9 +2,8 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ClassIdSchema } from '../config/config.ts';
 import { BODY_LIMIT_BYTES } from '../http/create-app.ts';
-import { hasAPhoto, studentPhotoFields, studentPhotos } from '../photos/photo-url.ts';
+import { hasAPhoto, photoFields, photoLimit, rosterPhotos } from '../photos/student-photos.ts';
 import { RollNoSchema, type StudentStore } from '../storage/student-store.ts';
-
 
 /**
  * Body bytes allowed per student of MAX_STUDENTS_PER_REQUEST: room for a 64-character rollNo, a 2048-character URL and
@@ -16,11 +15,12 @@ export function addStudentBodyLimit(maxStudentsPerRequest: number): number {
   return Math.max(BODY_LIMIT_BYTES, maxStudentsPerRequest * BODY_BYTES_PER_STUDENT);
 }
 
-// `url` alone is the original body; `urls` adds photos (more photos, fewer missed students).
+// `url` alone is the original body.
 const NewStudentSchema = z
-  .strictObject({ rollNo: RollNoSchema, ...studentPhotoFields })
+  .strictObject({ rollNo: RollNoSchema, ...photoFields })
   .refine(hasAPhoto, { message: 'each student needs a url (or urls)', path: ['url'] })
-  .transform(({ rollNo, ...photos }) => ({ rollNo, ...studentPhotos(photos) }));
+  .refine(photoLimit.check, { message: photoLimit.message, path: ['urls'] })
+  .transform(({ rollNo, ...photos }) => ({ rollNo, ...rosterPhotos(photos) }));
 
 export function addStudentBodySchema(maxStudentsPerRequest: number) {
   return z.strictObject({

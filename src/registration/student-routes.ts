@@ -6,7 +6,7 @@ import { ENROLLMENT_ERROR_CODES } from '../errors.ts';
 import type { EnrollmentOutcome, EnrollmentStore } from '../storage/enrollment-store.ts';
 import type { StudentErasure } from '../storage/student-erasure.ts';
 import { ownEntry, photoUrls, RollNoSchema, type Student, type StudentStore } from '../storage/student-store.ts';
-import { hasAPhoto, studentPhotoFields, studentPhotos } from '../photos/photo-url.ts';
+import { hasAPhoto, photoFields, photoLimit, rosterPhotos } from '../photos/student-photos.ts';
 
 const PhotoCheckSchema = z
   .object({
@@ -62,9 +62,10 @@ const DeleteReplySchema = z.object({
 
 // `{"url"}` replaces every photo of the student with one; `{"urls":[…]}` (or both) with several.
 const ReplacePhotoBodySchema = z
-  .strictObject(studentPhotoFields)
+  .strictObject(photoFields)
   .refine(hasAPhoto, { message: 'give the new photo as url (or several as urls)', path: ['url'] })
-  .transform(studentPhotos);
+  .refine(photoLimit.check, { message: photoLimit.message, path: ['urls'] })
+  .transform(rosterPhotos);
 
 export interface StudentRoutesOptions {
   students: StudentStore;

@@ -53,7 +53,8 @@ export class JsonStudentStore implements StudentStore {
       const existing = current.find((student) => student.rollNo === rollNo);
       if (!existing) return { next: undefined, result: undefined };
       const { urls: _earlierPhotos, ...rest } = existing;
-      const updated = { ...rest, url: photos.url, ...(photos.urls && { urls: photos.urls }), photoReplacedAt: replacedAt };
+      // Parsed for the schema's key order, the order every other record in the file has.
+      const updated = StudentSchema.parse({ ...rest, url: photos.url, ...(photos.urls && { urls: photos.urls }), photoReplacedAt: replacedAt });
       return { next: current.map((student) => (student === existing ? updated : student)), result: updated };
     });
   }
