@@ -203,7 +203,7 @@ export class RecognitionSessions {
         });
         void session.exited.then(() => resolve(undefined));
       });
-      await this.stopNow();
+      await this.endSession();
       if (!outcome) throw new Error(`the class photo session failed: ${session.status.lastError ?? 'the worker stopped'}`);
       if (outcome.type === 'class-photo-failed') throw new ClassPhotoError(outcome.code, outcome.message);
       const { width, height, faces, annotatedJpeg } = outcome;
@@ -220,7 +220,7 @@ export class RecognitionSessions {
 
   /** Ends the running session, if any, once the camera is released; returns who was present on the session's day. */
   stop(): Promise<AttendanceRecord[]> {
-    return this.serialized(() => this.stopNow());
+    return this.serialized(async () => this.options.attendance.listDay(await this.endSession()));
   }
 
   private serialized<T>(transition: () => Promise<T>): Promise<T> {
@@ -229,7 +229,8 @@ export class RecognitionSessions {
     return result;
   }
 
-  private async stopNow(): Promise<AttendanceRecord[]> {
+  /** Ends the running session, if any, once the camera is released; resolves the day it was for (today without one). */
+  private async endSession(): Promise<string> {
     const session = this.session;
     const day = session?.day ?? this.today();
     if (session) {
@@ -238,7 +239,7 @@ export class RecognitionSessions {
       await this.waitForWorker(session);
       await this.dispose();
     }
-    return this.options.attendance.listDay(day);
+    return day;
   }
 
   /**
@@ -276,7 +277,9 @@ export class RecognitionSessions {
   }
 
   async close(): Promise<void> {
-    if (this.session) await this.stop();
+    // Not `stop()`: shutting down needs no day's list, and reading it fails while the database is unreachable, which is
+    // exactly when the marks still waiting must be logged below.
+    if (this.session) await this.serialized(() => this.endSession());
     clearTimeout(this.retryTimer);
     await this.flushing;
     if (this.markQueue.length > 0) {
