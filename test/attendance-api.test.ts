@@ -24,6 +24,11 @@ before(async () => {
   await attendance.markManually('2025-09-06', { rollNo: 'a1', at: '2025-09-06T03:31:00Z', by: 'Ms Rao', reason: 'missed by the camera' });
   await attendance.markPresent('2025-09-08', { rollNo: 'c3', timestamp: '2025-09-08T03:30:00Z' });
   await attendance.markPresent('2025-10-01', { rollNo: 'a1', timestamp: '2025-10-01T03:30:00Z' });
+  // Two rooms and a person's mark, on days no other test reads.
+  await attendance.markPresent('2025-11-03', { rollNo: 'b2', timestamp: '2025-11-03T03:30:00Z', room: 'room-101' });
+  await attendance.markPresent('2025-11-03', { rollNo: 'c3', timestamp: '2025-11-03T03:31:00Z', room: 'room-102' });
+  await attendance.markManually('2025-11-03', { rollNo: 'a1', at: '2025-11-03T03:32:00Z', by: 'Ms Rao', reason: 'at the nurse' });
+  await attendance.markManually('2025-11-04', { rollNo: 'a1', at: '2025-11-04T03:32:00Z', by: 'Ms Rao', reason: 'at the nurse' });
   const config = loadConfig({ DATA_DIR: dir, TIME_ZONE: 'Asia/Kolkata', LOG_LEVEL: 'silent', CAMERA: `dir:${dir}` });
   app = await buildRecognitionApp({ config, students, attendance, logger: pino({ level: 'silent' }) });
   base = await app.listen({ host: '127.0.0.1', port: 0 });
@@ -83,6 +88,13 @@ test('include=absent lists the roster students not present on each day', async (
   ]);
   const withoutRoll = await (await get('/attendance?date=2025-09-07&include=absent')).json();
   assert.deepEqual(withoutRoll.days[0].absent, ['a1', 'b2', 'c3']);
+});
+
+test('with ?room=, a student marked by hand or in another room is not absent, and a range skips days with nobody in that room', async () => {
+  const day = await (await get('/attendance?date=2025-11-03&room=room-101&include=absent')).json();
+  assert.deepEqual(day.days, [{ date: '2025-11-03', present: [{ rollNo: 'b2', timestamp: '2025-11-03T03:30:00Z', source: 'camera', sessionId: null, distance: null, room: 'room-101' }], absent: [] }]);
+  const range = await (await get('/attendance?from=2025-11-01&to=2025-11-30&room=room-101')).json();
+  assert.deepEqual(range.days.map((d: { date: string }) => d.date), ['2025-11-03'], '2025-11-04 had only a mark by hand');
 });
 
 test('CSV with Accept: text/csv or ?format=csv, one row per student and day with its source last, absent rows when asked', async () => {

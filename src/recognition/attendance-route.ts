@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { RoomSchema, type Config } from '../config/config.ts';
-import { AttendanceRecordSchema, type AttendanceStore } from '../storage/attendance-store.ts';
+import { AttendanceRecordSchema, type AttendanceRecord, type AttendanceStore } from '../storage/attendance-store.ts';
 import type { StudentStore } from '../storage/student-store.ts';
 import { dayIn } from './attendance-clock.ts';
 import { DayRangeQueryFields, checkDayRange, dayRangeOf } from './day-range.ts';
@@ -88,19 +88,22 @@ export const attendanceRoute: FastifyPluginAsyncZod<AttendanceRouteOptions> = as
     async (request, reply) => {
       const { format, include, room } = request.query;
       const range = dayRangeOf(request.query, dayIn(config.TIME_ZONE, now()));
-      let days: AttendanceDay[] =
-        request.query.from === undefined
-          ? [{ date: range.from, present: await attendance.listDay(range.from) }]
-          : (await attendance.listRange(range.from, range.to)).map(({ day, records }) => ({ date: day, present: records }));
+      const isRange = request.query.from !== undefined;
+      const school: AttendanceDay[] = isRange
+        ? (await attendance.listRange(range.from, range.to)).map(({ day, records }) => ({ date: day, present: records }))
+        : [{ date: range.from, present: await attendance.listDay(range.from) }];
+      let days = school;
       if (room !== undefined) {
-        days = days.map((day) => ({ ...day, present: day.present.filter((record) => (record.source === 'camera' || record.source === 'photo') && record.room === room) }));
+        const inRoom = (record: AttendanceRecord) => (record.source === 'camera' || record.source === 'photo') && record.room === room;
+        days = school.map((day) => ({ ...day, present: day.present.filter(inRoom) }));
+        // As without a room: a range lists the days on which someone was present (here, in that room).
+        if (isRange) days = days.filter((day) => day.present.length > 0);
       }
       if (include === 'absent') {
         const roster = (await students.list()).map((student) => student.rollNo);
-        days = days.map((day) => {
-          const present = new Set(day.present.map((record) => record.rollNo));
-          return { ...day, absent: roster.filter((rollNo) => !present.has(rollNo)) };
-        });
+        // Absent means present nowhere that day: marked by hand or in another room is present, whatever the filter.
+        const presentAnywhere = new Map(school.map((day) => [day.date, new Set(day.present.map((record) => record.rollNo))]));
+        days = days.map((day) => ({ ...day, absent: roster.filter((rollNo) => !presentAnywhere.get(day.date)!.has(rollNo)) }));
       }
       const wantsCsv = format === 'csv' || (format === undefined && prefersCsv(request.headers.accept));
       if (!wantsCsv) return { ...range, days };
