@@ -24,6 +24,7 @@ type EnrolledMessage = Extract<WorkerMessage, { type: 'enrolled' }>;
 
 const WORKER_URL = new URL('./worker/start-worker.mjs', import.meta.url);
 const STOP_TIMEOUT_MS = 15_000;
+const WAITING_MARKS = /^the database is unavailable: \d+ mark\(s\) waiting to be written$/;
 const SNAPSHOT_WAIT_MS = 10_000;
 const RETRY_QUEUED_MARKS_MS = 1_000;
 
@@ -496,8 +497,10 @@ export class RecognitionSessions {
   }
 
   private async flushQueue(log: Logger): Promise<void> {
+    const waitedIn = new Set<Session>();
     while (this.markQueue.length > 0) {
       const next = this.markQueue[0]!;
+      waitedIn.add(next.session);
       try {
         await this.write(next, log);
       } catch (error) {
@@ -509,6 +512,11 @@ export class RecognitionSessions {
         log.error({ err: error, rollNo: next.rollNo }, 'could not record attendance');
       }
       this.markQueue.shift();
+    }
+    // The wait is over: /status should not go on reporting it. A dropped mark (still counted in droppedMarks) or a
+    // later problem keeps its message.
+    for (const session of waitedIn) {
+      if (session.status.lastError !== null && WAITING_MARKS.test(session.status.lastError)) session.status.lastError = null;
     }
     log.info('the database is back: every waiting mark was written');
   }
