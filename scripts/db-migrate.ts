@@ -1,13 +1,8 @@
 // `npm run db:migrate`: creates or upgrades the schema of the database DATABASE_URL names (the services do it at start too).
-import { loadConfig } from '../src/config/config.ts';
 import { Database, migrate } from '../src/storage/pg-database.ts';
+import { databaseScriptConfig } from './database-script-config.ts';
 
-try {
-  process.loadEnvFile();
-} catch {
-  // no .env file: the environment alone says where the database is
-}
-const { DATABASE_URL } = loadConfig();
+const { DATABASE_URL } = databaseScriptConfig('db:migrate');
 if (DATABASE_URL === undefined) {
   console.error('DATABASE_URL is not set: nothing to migrate (the JSON files in DATA_DIR need no migration).');
   process.exit(1);
