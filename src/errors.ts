@@ -59,10 +59,13 @@ export class LockTimeoutError extends AttendanceError {
   }
 }
 
-/** The database cannot be reached or refused the connection. The message never carries the connection string. */
+/**
+ * The database cannot be reached or refused the connection. The message never carries the connection string; `advice`
+ * replaces "try again" where waiting will not help (a wrong password, a database that does not exist).
+ */
 export class DatabaseUnavailableError extends AttendanceError {
-  constructor(problem: string, options?: ErrorOptions) {
-    super('DATABASE_UNAVAILABLE', `The database is unavailable (${problem}). Try again when it is back.`, options);
+  constructor(problem: string, { advice, ...options }: ErrorOptions & { advice?: string } = {}) {
+    super('DATABASE_UNAVAILABLE', `The database is unavailable (${problem}). ${advice ?? 'Try again when it is back.'}`, options);
   }
 }
 

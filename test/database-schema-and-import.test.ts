@@ -106,6 +106,21 @@ describe('the database schema and moving a data folder over', { skip: postgresSk
     }
   });
 
+  test('a wrong password or a database that does not exist says to check the setting, not to wait', async () => {
+    const url = new URL(process.env.TEST_DATABASE_URL!);
+    url.password = 'not-the-password';
+    const noSuchDatabase = new URL(process.env.TEST_DATABASE_URL!);
+    noSuchDatabase.pathname = '/no_such_database';
+    for (const [wrong, problem] of [[url, 'authentication failed'], [noSuchDatabase, 'the database does not exist']] as const) {
+      await assert.rejects(npmRun('db:migrate', [], wrong.href), (error: { stderr: string; stdout: string }) => {
+        assert.match(error.stderr, new RegExp(`The database is unavailable \\(${problem}\\)\\. Check DATABASE_URL`));
+        assert.doesNotMatch(error.stderr, /Try again/);
+        assert.doesNotMatch(error.stderr + error.stdout, /not-the-password|attendance-test-only/);
+        return true;
+      });
+    }
+  });
+
   test('a wrong DATABASE_URL is refused in one line, without being repeated', async () => {
     await assert.rejects(npmRun('db:migrate', [], 'mysql://admin:s3cret-pass@db.invalid/school'), (error: { stderr: string; stdout: string }) => {
       assert.match(error.stderr, /db:migrate failed: Invalid configuration:\n\s+DATABASE_URL=\(hidden\): expected postgres:\/\//);

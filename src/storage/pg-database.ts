@@ -28,6 +28,9 @@ const SERVER_PROBLEMS: Record<string, string> = {
   '3D000': 'the database does not exist',
 };
 
+// Of those, the ones waiting will not cure: the setting or the server's set-up is wrong.
+const SETUP_PROBLEMS = new Set(['28P01', '28000', '3D000']);
+
 /**
  * The database's own words for an outage, reduced to a short phrase that never carries the connection string, or
  * `undefined` when the error is not about reaching the database.
@@ -48,7 +51,9 @@ export function outageOf(error: unknown): string | undefined {
 
 function translated(error: unknown): unknown {
   const outage = outageOf(error);
-  return outage === undefined || error instanceof DatabaseUnavailableError ? error : new DatabaseUnavailableError(outage, { cause: error });
+  if (outage === undefined || error instanceof DatabaseUnavailableError) return error;
+  const setup = SETUP_PROBLEMS.has(String((error as { code?: unknown }).code));
+  return new DatabaseUnavailableError(outage, { cause: error, advice: setup ? 'Check DATABASE_URL and the database (docs/many-classrooms.md).' : undefined });
 }
 
 export type Sql = Pick<pg.PoolClient, 'query'>;
