@@ -53,3 +53,25 @@ test('recognition /ready is 503 naming missing model files and a damaged attenda
   assert.match(problems.models, /ssd_mobilenetv1_model-weights_manifest\.json/);
   assert.equal(problems.attendance, 'attendance.json is not a valid data file');
 });
+
+test('a store that stops answering makes /ready and /status answer within the check time limit, naming the silence', async () => {
+  const config = loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'silent' });
+  const silent = { name: 'database', check: () => new Promise<void>(() => {}) };
+  const app = await buildRecognitionApp({
+    config,
+    students: new JsonStudentStore(dir),
+    attendance: new JsonAttendanceStore(dir),
+    logger: pino({ level: 'silent' }),
+    storage: 'postgres',
+    storeChecks: [silent],
+  });
+  try {
+    const ready = await app.inject({ method: 'GET', url: '/ready' });
+    assert.equal(ready.statusCode, 503);
+    assert.deepEqual(ready.json().checks.find((check: { name: string }) => check.name === 'database'), { name: 'database', ok: false, problem: 'no answer within 2 s' });
+    const status = (await app.inject({ method: 'GET', url: '/status' })).json();
+    assert.deepEqual(status.database, { reachable: false, problem: 'no answer within 2 s' });
+  } finally {
+    await app.close();
+  }
+});

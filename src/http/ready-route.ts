@@ -9,6 +9,23 @@ export interface ReadinessCheck {
   check: () => Promise<void>;
 }
 
+// A database that stops answering (a cut cable, not a refused connection) would hold each check for the driver's own
+// timeouts, and `/status`, which the roll-call page polls, with it.
+export const CHECK_TIME_LIMIT_MS = 2_000;
+
+/** Runs `check`, rejecting when it has not settled within CHECK_TIME_LIMIT_MS. */
+export async function checkInTime(check: () => Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIME_LIMIT_MS / 1000} s`)), CHECK_TIME_LIMIT_MS);
+  });
+  try {
+    await Promise.race([check(), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 const ReadyReplySchema = z.object({
   status: z.enum(['ready', 'not-ready']),
   checks: z.array(z.object({ name: z.string(), ok: z.boolean(), problem: z.string().optional() })),
@@ -30,7 +47,7 @@ export const readyRoute: FastifyPluginAsyncZod<{ checks: ReadinessCheck[] }> = a
       const results = await Promise.all(
         checks.map(async ({ name, check }) => {
           try {
-            await check();
+            await checkInTime(check);
             return { name, ok: true };
           } catch (error) {
             request.log.warn({ err: error, check: name }, 'readiness check failed');

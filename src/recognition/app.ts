@@ -6,7 +6,7 @@ import type { Config } from '../config/config.ts';
 import { ModelFilesMissingError } from '../errors.ts';
 import { MODEL_FILES } from '../faces/face-engine.ts';
 import { createApp } from '../http/create-app.ts';
-import { readyRoute, type ReadinessCheck } from '../http/ready-route.ts';
+import { checkInTime, readyRoute, type ReadinessCheck } from '../http/ready-route.ts';
 import type { AttendanceStore } from '../storage/attendance-store.ts';
 import type { EnrollmentStore } from '../storage/enrollment-store.ts';
 import type { DescriptorStore } from '../storage/descriptor-store.ts';
@@ -69,7 +69,7 @@ export async function buildRecognitionApp({
   const sessions = new RecognitionSessions({ config, students, attendance, enrollments, descriptors, canStart, logger: app.log as Logger });
   app.addHook('onClose', () => sessions.close());
   const databaseProblem = async () => {
-    const failed = await Promise.all(storeChecks.map(({ check }) => check().then(() => null, (error: Error) => error.message)));
+    const failed = await Promise.all(storeChecks.map(({ check }) => checkInTime(check).then(() => null, (error: Error) => error.message)));
     return failed.find((problem) => problem !== null) ?? null;
   };
   await app.register(sessionRoutes, { sessions, storage, ...(storage === 'postgres' && { databaseProblem }) });
