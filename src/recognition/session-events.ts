@@ -44,9 +44,18 @@ const REPLAYABLE_EVENTS = 200;
  * reconnects with `Last-Event-ID` misses nothing in between; they hold rollNos and times, never images or descriptors.
  */
 export class SessionEvents {
-  private nextId = 1;
+  /**
+   * Ids go on growing across restarts: they start from the service's start time (in thousandths of a millisecond), so a
+   * client reconnecting with an id from before a restart gets every kept event of the new run. Ids counted from 1
+   * again were below its id, and it silently missed them.
+   */
+  private nextId: number;
   private readonly recent: PublishedEvent[] = [];
   private readonly listeners = new Set<(published: PublishedEvent) => void>();
+
+  constructor(startedAt: Date = new Date()) {
+    this.nextId = startedAt.getTime() * 1000 + 1;
+  }
 
   /** Subscribers now (one per open `GET /events` stream). */
   get listenerCount(): number {
