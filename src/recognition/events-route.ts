@@ -33,6 +33,8 @@ export const eventsRoute: FastifyPluginAsyncZod<{ events: SessionEvents }> = asy
   app.get(
     '/events',
     {
+      // Fastify's automatic HEAD route would open a stream that never ends and hold one of the client's slots.
+      exposeHeadRoute: false,
       schema: {
         summary:
           'Server-sent events: session started/stopped, student present, recognition ignored, attendance corrected, enrollment problem, camera error',

@@ -96,3 +96,17 @@ test('GET /events: at most MAX_STREAMS_PER_CLIENT per client (429) and MAX_STREA
     await app.close();
   }
 });
+
+test('HEAD /events answers at once and holds no stream (it used to open one that never ended)', { timeout: 20_000 }, async () => {
+  await mkdir(dir, { recursive: true });
+  const config = loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'silent', CAMERA: `dir:${path.join(dir, 'none')}` });
+  const app = await buildRecognitionApp({ config, students: new JsonStudentStore(dir), attendance: new JsonAttendanceStore(dir), logger: pino({ level: 'silent' }) });
+  try {
+    const head = await app.inject({ method: 'HEAD', url: '/events' });
+    assert.equal(head.statusCode, 404);
+    const status = (await app.inject({ method: 'GET', url: '/status' })).json();
+    assert.equal(status.diagnostics.eventClients, 0);
+  } finally {
+    await app.close();
+  }
+});
