@@ -189,6 +189,17 @@ test('DELETE removes a mark, whoever made it, with reason and by as a body or in
   assert.equal(await attendanceFile(), before);
 });
 
+test('a client that sends {} or a JSON content type with no body, as many do by default, is understood', async () => {
+  await api('PUT', `/attendance/${today}/c3`, {});
+  const emptyObject = await api('DELETE', `/attendance/${today}/c3?by=Ms%20Rao`, {});
+  assert.equal(emptyObject.status, 200, JSON.stringify(emptyObject.json));
+  assert.equal(emptyObject.json.change.by, 'Ms Rao', 'the query counts when the body says nothing');
+  await api('PUT', `/attendance/${today}/c3`);
+  const noBody = await fetch(`${recognitionBase}/attendance/${today}/c3`, { method: 'DELETE', headers: { 'content-type': 'application/json' } });
+  assert.equal(noBody.status, 200, await noBody.clone().text());
+  assert.equal((await noBody.json()).change.by, null);
+});
+
 test('GET /attendance/changes lists every manual mark and removal of a day or a range, oldest first, with the record before', async () => {
   await attendance.markPresent('2025-09-06', { rollNo: 'a1', timestamp: '2025-09-06T03:30:00Z', sessionId: 'session-1', distance: 0.4 });
   await api('PUT', '/attendance/2025-09-08/b2', { by: 'Ms Rao', reason: 'late' });

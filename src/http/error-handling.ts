@@ -40,14 +40,16 @@ function prototypeKey(key: string, value: unknown): string | undefined {
 }
 
 /**
- * JSON bodies, parsed so that what is refused is named: a body that does not parse, an empty one, and one with a
+ * JSON bodies, parsed so that what is refused is named: a body that does not parse, and one with a
  * `__proto__` key (or `constructor.prototype`), which could reach an object's prototype further on.
  */
 export function installJsonBodyParser(app: FastifyInstance): void {
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
     const text = body as string;
-    if (text.length === 0) return done(new RequestError(400, 'INVALID_JSON', 'The body is empty but its content type is application/json.'), undefined);
+    // Many clients set the JSON content type on every request, bodiless ones too (a stop, a removal): no body, not a
+    // malformed one. A route that needs a body says so when it validates.
+    if (text.length === 0) return done(null, undefined);
     try {
       done(
         null,

@@ -116,11 +116,13 @@ export const attendanceCorrectionsRoute: FastifyPluginAsyncZod<AttendanceCorrect
     async (request, reply) => {
       const { date, rollNo } = request.params;
       const inQuery = Object.keys(request.query).length > 0;
-      if (inQuery && request.body != null) {
+      // `{}` says nothing, as many clients send by default: only a body with a field competes with the query.
+      const inBody = request.body != null && Object.keys(request.body).length > 0;
+      if (inQuery && inBody) {
         return reply.code(400).send(error('INVALID_REQUEST', 'Give reason and by either as a JSON body or in the query, not both.'));
       }
       if (date > today()) return reply.code(400).send(futureDay(date));
-      const correction = { rollNo, at: toTimestamp(now()), ...noteOf(request.body ?? request.query) };
+      const correction = { rollNo, at: toTimestamp(now()), ...noteOf(inBody ? request.body! : request.query) };
       const change = await attendance.removeMark(date, correction);
       if (!change) return reply.code(404).send(error('ATTENDANCE_NOT_FOUND', `${rollNo} is not marked present on ${date}.`));
       request.log.info({ rollNo, date }, 'attendance mark removed by hand');
