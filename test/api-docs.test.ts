@@ -4,9 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import SwaggerParser from '@apidevtools/swagger-parser';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { loadConfig } from '../src/config/config.ts';
+import { dayIn } from '../src/recognition/attendance-clock.ts';
 import { buildRecognitionApp } from '../src/recognition/app.ts';
 import { buildRegistrationApp } from '../src/registration/app.ts';
 import { JsonAttendanceStore } from '../src/storage/json-attendance-store.ts';
@@ -98,4 +100,42 @@ test('the documented request schemas are the ones that validate: a documented co
   assert.equal(limit.schema.maximum, 500);
   const refused = await fetch(`${apps.registration.base}/students?limit=501`);
   assert.equal(refused.status, 400);
+});
+
+/** The schema `/docs/json` documents for a response, compiled as the JSON Schema 2020-12 that OpenAPI 3.1 uses. */
+async function documentedSchema(name: 'registration' | 'recognition', route: string, method: string, status: string) {
+  const document = (await (await fetch(`${apps[name].base}/docs/json`)).json()) as any;
+  return new Ajv2020({ strict: false }).compile(document.paths[route][method].responses[status].content['application/json'].schema);
+}
+
+test('real answers validate against the document: a student not yet present on /roster, a hand mark with nothing before it', async () => {
+  await new JsonStudentStore(dir).addMany([{ rollNo: 'documented', url: 'https://photos.invalid/d.jpg' }], 'now');
+  const roster = (await (await fetch(`${apps.recognition.base}/roster`)).json()) as { students: { source: string | null }[] };
+  const validRoster = await documentedSchema('recognition', '/roster', 'get', '200');
+  assert.ok(validRoster(roster), JSON.stringify(validRoster.errors));
+  assert.equal(roster.students[0]!.source, null);
+
+  const today = dayIn(loadConfig().TIME_ZONE, new Date());
+  const marked = (await (await fetch(`${apps.recognition.base}/attendance/${today}/documented`, { method: 'PUT' })).json()) as { change: { before: unknown } };
+  const validMark = await documentedSchema('recognition', '/attendance/{date}/{rollNo}', 'put', '200');
+  assert.ok(validMark(marked), JSON.stringify(validMark.errors));
+  assert.equal(marked.change.before, null);
+});
+
+test('with an API key the document says how to send it, and which answers need it', async () => {
+  const keyed = await buildRegistrationApp({
+    config: loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'silent', API_KEY: 'a-key-of-twenty-chars' }),
+    students: new JsonStudentStore(dir),
+    logger: pino({ level: 'silent' }),
+  });
+  try {
+    const document = (await keyed.inject({ method: 'GET', url: '/docs/json' })).json();
+    assert.deepEqual(Object.keys(document.components.securitySchemes).sort(), ['apiKey', 'bearer']);
+    assert.equal(document.components.securitySchemes.apiKey.name, 'x-api-key');
+    assert.ok('401' in document.paths['/students'].get.responses, 'a keyed route documents its 401');
+    assert.deepEqual(document.paths['/health'].get.security, [], '/health needs no key');
+    await SwaggerParser.validate(structuredClone(document));
+  } finally {
+    await keyed.close();
+  }
 });

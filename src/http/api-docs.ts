@@ -1,25 +1,64 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifySchema, RouteOptions } from 'fastify';
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
+import { ErrorReplySchema } from './error-handling.ts';
 
 export interface ApiDocsOptions {
   title: string;
   description: string;
 }
 
+type Responses = Record<string, unknown>;
+
 /**
- * OpenAPI 3 generated from the zod schemas the routes validate with, at `/docs/json` (and `/docs/yaml`),
- * and a Swagger UI at `/docs` whose assets are served from node_modules. Call before registering routes.
+ * The refusals every route shares, which its own schema leaves out: the document names them so that a client
+ * generated from it expects them. 400 where the route validates its input; 401 where the key is asked for; 429 where
+ * the rate limit counts.
  */
-export function installApiDocs(app: FastifyInstance, { title, description }: ApiDocsOptions): void {
+function withSharedRefusals(schema: FastifySchema | undefined, route: RouteOptions, keyRequired: boolean): FastifySchema | undefined {
+  if (!schema) return schema;
+  const responses: Responses = { ...(schema.response as Responses | undefined) };
+  const shared: [number, boolean, string][] = [
+    [400, Boolean(schema.body || schema.querystring || schema.params || schema.headers), 'The request does not validate (INVALID_REQUEST, INVALID_JSON, FORBIDDEN_KEY…)'],
+    [401, keyRequired && !route.config?.public, 'Missing or wrong API key (UNAUTHORIZED)'],
+    [429, route.config?.rateLimit !== false, 'Too many requests from this client this minute (RATE_LIMITED)'],
+  ];
+  for (const [status, applies, description] of shared) {
+    if (applies && !(status in responses)) responses[status] = ErrorReplySchema.describe(description);
+  }
+  return { ...schema, response: responses };
+}
+
+/**
+ * OpenAPI 3.1 generated from the zod schemas the routes validate with, at `/docs/json` (and `/docs/yaml`), and a
+ * Swagger UI at `/docs` whose assets are served from node_modules. With a key, the document says how to send it, and
+ * the UI can (its Authorize button). Call before registering routes.
+ */
+export function installApiDocs(app: FastifyInstance, { title, description }: ApiDocsOptions, keyRequired: boolean): void {
   // The API's shape is no secret: the document and the UI stay readable without the key.
   app.addHook('onRoute', (route) => {
     if (route.url.startsWith('/docs')) route.config = { ...route.config, public: true };
   });
   app.register(swagger, {
-    openapi: { openapi: '3.0.3', info: { title, description, version: '1.0.0' } },
-    transform: jsonSchemaTransform,
+    openapi: {
+      // 3.1 is JSON Schema: a nullable enum or a nullable union means what it says (3.0's `nullable` did not for them).
+      openapi: '3.1.0',
+      info: { title, description, version: '1.0.0' },
+      ...(keyRequired && {
+        components: {
+          securitySchemes: {
+            apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' },
+            bearer: { type: 'http', scheme: 'bearer' },
+          },
+        },
+        security: [{ apiKey: [] }, { bearer: [] }],
+      }),
+    },
+    transform: ({ schema, url, route, ...rest }) => {
+      const transformed = jsonSchemaTransform({ ...rest, url, route, schema: withSharedRefusals(schema, route, keyRequired) } as Parameters<typeof jsonSchemaTransform>[0]);
+      return keyRequired && route.config?.public ? { ...transformed, schema: { ...transformed.schema, security: [] } } : transformed;
+    },
   });
   app.register(swaggerUi, { routePrefix: '/docs' });
 }

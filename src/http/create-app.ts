@@ -63,7 +63,7 @@ export async function createApp(service: ServiceName, config: Config, logger: Lo
     if (request.routeOptions.config.rateLimit !== false) await limit.call(app, request, reply);
   });
   installApiKeyAuth(app, apiKey);
-  installApiDocs(app, docs);
+  installApiDocs(app, docs, apiKey !== undefined);
   await app.register(healthRoute);
   return app;
 }

@@ -11,7 +11,7 @@ type RequestPhotos = { url?: string; urls?: string[] };
  */
 export const photoFields = {
   url: PhotoUrlSchema.optional(),
-  urls: z.array(PhotoUrlSchema).min(1).optional(),
+  urls: z.array(PhotoUrlSchema).min(1).max(MAX_PHOTOS_PER_STUDENT, `at most ${MAX_PHOTOS_PER_STUDENT} photos per student`).optional(),
 };
 
 export const hasAPhoto = (photos: RequestPhotos) => photos.url !== undefined || photos.urls !== undefined;
