@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -43,6 +43,18 @@ test('dir: replays every image of the folder once, in name order, then ends', as
   for (const name of ['frame-10.jpg', 'frame-2.jpg', 'frame-1.png', 'notes.txt']) await writeFile(path.join(folder, name), name);
   const frames = await drain(new DirectorySource(folder));
   assert.deepEqual(frames.map(String), ['frame-1.png', 'frame-2.jpg', 'frame-10.jpg']);
+});
+
+test('dir: links to frames kept elsewhere are frames; a link that leads nowhere is left out', async () => {
+  const kept = path.join(scratch, 'kept');
+  const linked = path.join(scratch, 'linked');
+  await mkdir(kept);
+  await mkdir(linked);
+  await writeFile(path.join(kept, 'a.jpg'), 'a');
+  await writeFile(path.join(linked, 'c.jpg'), 'c');
+  await symlink(path.join(kept, 'a.jpg'), path.join(linked, 'b.jpg'));
+  await symlink(path.join(kept, 'gone.jpg'), path.join(linked, 'd.jpg'));
+  assert.deepEqual((await drain(new DirectorySource(linked))).map(String), ['a', 'c']);
 });
 
 test('dir: a missing folder is a clear camera error', async () => {

@@ -1,4 +1,5 @@
-import { readdir, readFile } from 'node:fs/promises';
+import type { Dirent } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { CameraError } from '../errors.ts';
 import type { FrameSource } from './frame-source.ts';
@@ -34,11 +35,11 @@ export class DirectorySource implements FrameSource {
 
   private async listImages(): Promise<string[]> {
     try {
-      const entries = await readdir(this.folder, { withFileTypes: true });
-      return entries
-        .filter((entry) => entry.isFile() && IMAGE_EXTENSIONS.has(path.extname(entry.name).toLowerCase()))
-        .map((entry) => entry.name)
-        .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+      const entries = (await readdir(this.folder, { withFileTypes: true })).filter((entry) => IMAGE_EXTENSIONS.has(path.extname(entry.name).toLowerCase()));
+      // A folder of links to frames kept elsewhere is a folder of frames; a link that leads nowhere is left out.
+      const isFrame = async (entry: Dirent) => entry.isFile() || (entry.isSymbolicLink() && (await stat(path.join(this.folder, entry.name)).then((target) => target.isFile(), () => false)));
+      const frames = (await Promise.all(entries.map(async (entry) => ((await isFrame(entry)) ? [entry.name] : [])))).flat();
+      return frames.sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
     } catch (error) {
       throw new CameraError('CAMERA_UNAVAILABLE', `cannot read frame folder ${this.folder}: ${(error as Error).message}`, { cause: error });
     }
