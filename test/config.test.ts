@@ -39,13 +39,15 @@ test('a bad value is refused with the variable, the value and what is expected',
     [{ TRUST_PROXY: '2' }, /TRUST_PROXY="2": .*a hop count is not supported/],
     [{ PRIVATE_URL_HOSTS: 'photos.lan,http://photos.lan/' }, /PRIVATE_URL_HOSTS="photos.lan,http:\/\/photos.lan\/": "http:\/\/photos.lan\/" is not a host name/],
     [{ PRIVATE_URL_HOSTS: 'photos.lan:8080' }, /is not a host name or IP address/],
+    [{ PRIVATE_URL_HOSTS: 'photos.lan:80' }, /is not a host name or IP address/],
+    [{ PRIVATE_URL_HOSTS: '*.school.lan' }, /is not a host name or IP address/],
   ];
   for (const [env, message] of cases) {
     assert.throws(() => loadConfig(env), (error: unknown) => error instanceof ConfigError && message.test(error.message), JSON.stringify(env));
   }
-  const accepted = loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1,loopback,fe80::/10,10.0.0.0/255.0.0.0', PRIVATE_URL_HOSTS: 'Photos.LAN,photo_server,127.1,[::1]' });
+  const accepted = loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1,loopback,fe80::/10,10.0.0.0/255.0.0.0', PRIVATE_URL_HOSTS: 'Photos.LAN,photo_server,127.1,[::1],fd00::5' });
   assert.deepEqual(accepted.TRUST_PROXY, ['10.0.0.0/8', '127.0.0.1', 'loopback', 'fe80::/10', '10.0.0.0/255.0.0.0']);
-  assert.deepEqual(accepted.PRIVATE_URL_HOSTS, ['photos.lan', 'photo_server', '127.0.0.1', '::1'], 'as a photo URL\'s host reads, so that they match');
+  assert.deepEqual(accepted.PRIVATE_URL_HOSTS, ['photos.lan', 'photo_server', '127.0.0.1', '::1', 'fd00::5'], 'as a photo URL\'s host reads, so that they match');
 });
 
 test('CAMERA_SIZE is WIDTHxHEIGHT within 160x120 to 3840x2160; anything else is refused by name', () => {

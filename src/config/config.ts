@@ -1,5 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
+import { isIP } from 'node:net';
 import proxyAddr from '@fastify/proxy-addr';
 import { z } from 'zod';
 import { ConfigError } from '../errors.ts';
@@ -84,10 +85,14 @@ const commaList = (value: string) => value.split(',').map((item) => item.trim())
  * when the entry is not a bare host: a scheme, port or path would never match.
  */
 function urlHostName(entry: string): string | undefined {
-  if (!URL.canParse(`http://${entry}/`)) return undefined;
-  const url = new URL(`http://${entry}/`);
-  const bare = url.port === '' && url.pathname === '/' && !url.username && !url.password && !url.search && !url.hash && !entry.includes('/');
-  return bare ? url.hostname.replace(/^\[|\]$/g, '') : undefined;
+  const literal = isIP(entry) === 6 ? `[${entry}]` : entry;
+  // A colon outside brackets is a port, even the default one the URL parser would drop.
+  if (!URL.canParse(`http://${literal}/`) || /:/.test(literal.replace(/^\[.*\]$/, ''))) return undefined;
+  const url = new URL(`http://${literal}/`);
+  const bare = url.pathname === '/' && !url.username && !url.password && !url.search && !url.hash && !literal.includes('/');
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  // A wildcard (`*.school.lan`) parses as a host name but would never match one.
+  return bare && (isIP(host) !== 0 || /^[a-z0-9_.-]+$/.test(host)) ? host : undefined;
 }
 
 const hostList = z
@@ -108,7 +113,8 @@ const hostList = z
 const trustProxy = z
   .string()
   .default('false')
-  .transform((value, context): boolean | string[] => {
+  .transform((raw, context): boolean | string[] => {
+    const value = raw.trim();
     if (value === 'true' || value === '1') return true;
     if (value === 'false' || value === '0' || value === '') return false;
     const proxies = commaList(value);

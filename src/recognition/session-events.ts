@@ -76,7 +76,10 @@ export class SessionEvents {
 
   /** Calls `listener` with the kept events after `lastId` (none when `undefined`), then with each new event until unsubscribed. */
   subscribe(listener: (published: PublishedEvent) => void, lastId?: number): () => void {
-    if (lastId !== undefined) for (const published of this.recent) if (published.id > lastId) listener(published);
+    // An id this run never reached came from a run before a restart whose clock stood later (a clock set back): all
+    // that is kept is news to that client.
+    const after = lastId !== undefined && lastId >= this.nextId ? -Infinity : lastId;
+    if (after !== undefined) for (const published of this.recent) if (published.id > after) listener(published);
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
