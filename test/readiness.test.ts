@@ -54,7 +54,7 @@ test('recognition /ready is 503 naming missing model files and a damaged attenda
   assert.equal(problems.attendance, 'attendance.json is not a valid data file');
 });
 
-test('a store that stops answering makes /ready and /status answer within the check time limit, naming the silence', async () => {
+test('a store that stops answering makes /ready and /status answer within the check time limit, naming the silence', { timeout: 20_000 }, async () => {
   const config = loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'silent' });
   const silent = { name: 'database', check: () => new Promise<void>(() => {}) };
   const app = await buildRecognitionApp({

@@ -13,15 +13,19 @@ type Responses = Record<string, unknown>;
 
 /**
  * The refusals every route shares, which its own schema leaves out: the document names them so that a client
- * generated from it expects them. 400 where the route validates its input; 401 where the key is asked for; 429 where
- * the rate limit counts.
+ * generated from it expects them. 400 where the route validates its input or parses a body (413 and 415 there too);
+ * 401 where the key is asked for; 429 where the rate limit counts.
  */
 function withSharedRefusals(schema: FastifySchema | undefined, route: RouteOptions, keyRequired: boolean): FastifySchema | undefined {
   if (!schema) return schema;
   const responses: Responses = { ...(schema.response as Responses | undefined) };
+  const methods = [route.method].flat();
+  const takesBody = methods.some((method) => ['POST', 'PUT', 'PATCH', 'DELETE'].includes(method));
   const shared: [number, boolean, string][] = [
-    [400, Boolean(schema.body || schema.querystring || schema.params || schema.headers), 'The request does not validate (INVALID_REQUEST, INVALID_JSON, FORBIDDEN_KEY…)'],
+    [400, takesBody || Boolean(schema.querystring || schema.params || schema.headers), 'The request does not validate (INVALID_REQUEST, INVALID_JSON, FORBIDDEN_KEY…)'],
     [401, keyRequired && !route.config?.public, 'Missing or wrong API key (UNAUTHORIZED)'],
+    [413, takesBody, 'The body is over its limit (BODY_TOO_LARGE)'],
+    [415, takesBody, 'The body is of a type the route does not take (UNSUPPORTED_MEDIA_TYPE)'],
     [429, route.config?.rateLimit !== false, 'Too many requests from this client this minute (RATE_LIMITED)'],
   ];
   for (const [status, applies, description] of shared) {

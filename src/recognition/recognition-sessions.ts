@@ -156,6 +156,8 @@ export class RecognitionSessions {
   private readonly markQueue: QueuedMark[] = [];
   private droppedMarks = 0;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** Set by `close()`: a flush that fails then does not schedule another against a closing pool. */
+  private closing = false;
   private flushing: Promise<void> | undefined;
 
   constructor(private readonly options: RecognitionSessionsOptions) {
@@ -280,7 +282,8 @@ export class RecognitionSessions {
   async close(): Promise<void> {
     // Not `stop()`: shutting down needs no day's list, and reading it fails while the database is unreachable, which is
     // exactly when the marks still waiting must be logged below.
-    if (this.session) await this.serialized(() => this.endSession());
+    this.closing = true;
+    await this.serialized(() => this.endSession());
     clearTimeout(this.retryTimer);
     await this.flushing;
     if (this.markQueue.length > 0) {
@@ -489,7 +492,7 @@ export class RecognitionSessions {
   }
 
   private scheduleFlush(log: Logger): void {
-    if (this.retryTimer !== undefined || this.flushing !== undefined) return;
+    if (this.closing || this.retryTimer !== undefined || this.flushing !== undefined) return;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       this.flushing = this.flushQueue(log).finally(() => (this.flushing = undefined));

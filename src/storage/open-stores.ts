@@ -39,7 +39,7 @@ export function postgresStores(database: Database): Stores {
     enrollments: new PgEnrollmentStore(database),
     descriptors: new PgDescriptorStore(database),
     erasure: new PgStudentErasure(database),
-    readiness: [{ name: 'database', check: async () => void (await database.query('SELECT 1')) }],
+    readiness: [{ name: 'database', check: oneProbeAtATime(async () => void (await database.query('SELECT 1'))) }],
     close: () => database.close(),
   };
 }
@@ -91,4 +91,13 @@ export async function openStores(config: Config, onDatabaseProblem: (problem: st
     throw error;
   }
   return postgresStores(database);
+}
+
+/**
+ * Callers while a probe is out share it: a database that stops answering would otherwise hold one pooled connection
+ * per `/status` poll until TCP gives up, and leave none for the marks.
+ */
+function oneProbeAtATime(probe: () => Promise<void>): () => Promise<void> {
+  let pending: Promise<void> | undefined;
+  return () => (pending ??= probe().finally(() => (pending = undefined)));
 }

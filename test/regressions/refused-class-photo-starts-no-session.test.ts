@@ -36,3 +36,18 @@ test('a refused class photo starts no session: no roster photo fetched, nothing 
     await rm(scratch, { recursive: true, force: true });
   }
 });
+
+test('without its model files a service refuses a class photo before fetching it', async () => {
+  const scratch = await mkdtemp(path.join(os.tmpdir(), 'attendance-no-models-photo-'));
+  const photos = await startPhotoServer();
+  const service = await recognitionApp(path.join(scratch, 'data'), { CAMERA: `dir:${scratch}`, MODELS_DIR: scratch });
+  try {
+    const response = await service.app.inject({ method: 'POST', url: '/recognize-photo', payload: { url: `${photos.origin}/obama.jpg` } });
+    assert.deepEqual([response.statusCode, response.json().code], [503, 'MODEL_FILES_MISSING']);
+    assert.deepEqual(photos.requests, [], 'the photo was not fetched');
+  } finally {
+    await service.app.close();
+    await photos.close();
+    await rm(scratch, { recursive: true, force: true });
+  }
+});
