@@ -139,3 +139,11 @@ test('with an API key the document says how to send it, and which answers need i
     await keyed.close();
   }
 });
+
+test('the class photo route documents its body: the photo itself or {"url"}', async () => {
+  const document = (await (await fetch(`${apps.recognition.base}/docs/json`)).json()) as any;
+  const content = document.paths['/recognize-photo'].post.requestBody.content;
+  assert.deepEqual(Object.keys(content).sort(), ['application/json', 'image/jpeg', 'image/png', 'image/webp']);
+  assert.equal(content['image/jpeg'].schema.format, 'binary');
+  assert.deepEqual(content['application/json'].schema.required, ['url']);
+});

@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, FastifySchema, RouteOptions } from 'fastify';
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import { ErrorReplySchema } from './error-handling.ts';
 
 export interface ApiDocsOptions {
@@ -10,6 +11,16 @@ export interface ApiDocsOptions {
 }
 
 type Responses = Record<string, unknown>;
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * The request body as the document shows it, by content type, for a route whose body its own content-type parser
+     * reads (so it has no zod schema to validate, and none to document).
+     */
+    documentedBody?: Record<string, z.ZodType>;
+  }
+}
 
 /**
  * The refusals every route shares, which its own schema leaves out: the document names them so that a client
@@ -61,7 +72,17 @@ export function installApiDocs(app: FastifyInstance, { title, description }: Api
     },
     transform: ({ schema, url, route, ...rest }) => {
       const transformed = jsonSchemaTransform({ ...rest, url, route, schema: withSharedRefusals(schema, route, keyRequired) } as Parameters<typeof jsonSchemaTransform>[0]);
-      return keyRequired && route.config?.public ? { ...transformed, schema: { ...transformed.schema, security: [] } } : transformed;
+      const documentedBody = route.config?.documentedBody;
+      return {
+        ...transformed,
+        schema: {
+          ...transformed.schema,
+          ...(keyRequired && route.config?.public && { security: [] }),
+          ...(documentedBody && {
+            body: { content: Object.fromEntries(Object.entries(documentedBody).map(([type, body]) => [type, { schema: z.toJSONSchema(body, { io: 'input' }) }])) },
+          }),
+        },
+      };
     },
   });
   app.register(swaggerUi, { routePrefix: '/docs' });

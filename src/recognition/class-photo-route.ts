@@ -41,6 +41,12 @@ export const classPhotoRoute: FastifyPluginAsyncZod<{ sessions: RecognitionSessi
     '/recognize-photo',
     {
       bodyLimit: maxBytes,
+      config: {
+        documentedBody: {
+          ...Object.fromEntries(IMAGE_TYPES.map((type) => [type, z.string().meta({ format: 'binary', description: 'The photo itself' })])),
+          'application/json': UrlBodySchema,
+        },
+      },
       schema: {
         summary: 'Take the roll from a photo of the class: every face with its verdict; recognised students are marked present',
         description:
