@@ -24,7 +24,6 @@ type EnrolledMessage = Extract<WorkerMessage, { type: 'enrolled' }>;
 
 const WORKER_URL = new URL('./worker/start-worker.mjs', import.meta.url);
 const STOP_TIMEOUT_MS = 15_000;
-const WAITING_MARKS = /^the database is unavailable: \d+ mark\(s\) waiting to be written$/;
 const SNAPSHOT_WAIT_MS = 10_000;
 const RETRY_QUEUED_MARKS_MS = 1_000;
 
@@ -128,6 +127,8 @@ interface Session {
   /** Marks this session recorded (not those of students already present). */
   marked: AttendanceRecord[];
   status: RecognitionStatus;
+  /** The `lastError` saying marks wait for the database, while it is the latest: cleared once they are written. */
+  waitingMessage?: string;
 }
 
 export interface RecognitionSessionsOptions {
@@ -486,7 +487,8 @@ export class RecognitionSessions {
       return;
     }
     this.markQueue.push(recognition);
-    session.status.lastError = `the database is unavailable: ${this.markQueue.length} mark(s) waiting to be written`;
+    session.waitingMessage = `the database is unavailable: ${this.markQueue.length} mark(s) waiting to be written`;
+    session.status.lastError = session.waitingMessage;
     if (this.markQueue.length === 1) log.warn('the database is unavailable: marks wait in memory until it is back');
     this.scheduleFlush(log);
   }
@@ -519,7 +521,7 @@ export class RecognitionSessions {
     // The wait is over: /status should not go on reporting it. A dropped mark (still counted in droppedMarks) or a
     // later problem keeps its message.
     for (const session of waitedIn) {
-      if (session.status.lastError !== null && WAITING_MARKS.test(session.status.lastError)) session.status.lastError = null;
+      if (session.status.lastError === session.waitingMessage) session.status.lastError = null;
     }
     log.info('the database is back: every waiting mark was written');
   }
