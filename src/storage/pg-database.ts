@@ -5,6 +5,14 @@ import { DatabaseUnavailableError } from '../errors.ts';
 const MIGRATIONS_DIR = new URL('./migrations/', import.meta.url);
 // Any constant shared by every service of the school: only one of them migrates at a time.
 const MIGRATION_LOCK_KEY = 1_207_401_012;
+/**
+ * How long a statement may go unanswered. A server that stops answering without closing the connection (a network
+ * partition, a frozen host) would otherwise hold each request until TCP gives up, many minutes later; after this the
+ * connection is dropped and the request answered 503.
+ */
+export const QUERY_TIMEOUT_MS = 10_000;
+// A migration may rebuild a large table, or wait while another service migrates.
+const MIGRATION_STATEMENT_TIMEOUT_MS = 15 * 60_000;
 
 const NETWORK_PROBLEMS: Record<string, string> = {
   ECONNREFUSED: 'connection refused',
@@ -45,6 +53,7 @@ export function outageOf(error: unknown): string | undefined {
     if (code.startsWith('08')) return 'connection failure';
   }
   if (/timeout exceeded when trying to connect/i.test(error.message)) return 'connection timed out';
+  if (/Query read timeout/i.test(error.message)) return 'no answer in time';
   if (/Connection terminated|not queryable|connection error|Client was closed/i.test(error.message)) return 'connection lost';
   return undefined;
 }
@@ -65,8 +74,16 @@ export type Sql = Pick<pg.PoolClient, 'query'>;
 export class Database {
   private readonly pool: pg.Pool;
 
-  constructor(connectionString: string, onIdleError: (problem: string) => void = () => {}) {
-    this.pool = new pg.Pool({ connectionString, max: 10, connectionTimeoutMillis: 5_000, idleTimeoutMillis: 10_000 });
+  constructor(connectionString: string, onIdleError: (problem: string) => void = () => {}, queryTimeoutMs = QUERY_TIMEOUT_MS) {
+    this.pool = new pg.Pool({
+      connectionString,
+      max: 10,
+      connectionTimeoutMillis: 5_000,
+      idleTimeoutMillis: 10_000,
+      query_timeout: queryTimeoutMs,
+      // Notices a peer gone silent on an idle pooled connection too, not only when a statement waits on it.
+      keepAlive: true,
+    });
     // A pooled connection the server drops while idle must not crash the process.
     this.pool.on('error', (error) => onIdleError(outageOf(error) ?? 'connection error'));
   }
@@ -150,13 +167,14 @@ export async function readMigrations(directory: URL = MIGRATIONS_DIR): Promise<M
 export async function migrate(database: Database): Promise<number[]> {
   const migrations = await readMigrations();
   return database.transaction(async (sql) => {
-    await sql.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+    const slow = (text: string, values: unknown[] = []) => sql.query({ text, values, query_timeout: MIGRATION_STATEMENT_TIMEOUT_MS } as pg.QueryConfig);
+    await slow('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
     await sql.query('CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())');
     const applied = new Set((await sql.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((row) => row.version));
     const done: number[] = [];
     for (const migration of migrations) {
       if (applied.has(migration.version)) continue;
-      await sql.query(migration.sql);
+      await slow(migration.sql);
       await sql.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
       done.push(migration.version);
     }
