@@ -45,6 +45,9 @@ interface Constant {
   data: Float32Array | Int32Array;
 }
 
+/** Every float16 bit pattern's value, made when first needed. */
+let HALVES: Float32Array | undefined;
+
 /** An IEEE half-precision value as a number (exactly: every float16 is a float32). */
 function halfToFloat(bits: number): number {
   const sign = bits & 0x8000 ? -1 : 1;
@@ -69,11 +72,15 @@ function decodeWeights(manifest: z.infer<typeof ModelSchema>['weightsManifest'],
     const width = quantization ? (quantization.dtype === 'uint8' ? 1 : 2) : 4;
     if (offset + count * width > bytes.length) throw new Error(`faceres: the weight data ends inside ${spec.name}`);
     const data = spec.dtype === 'int32' ? new Int32Array(count) : new Float32Array(count);
-    for (let i = 0; i < count; i++) {
-      const at = offset + i * width;
-      if (!quantization) data[i] = spec.dtype === 'int32' ? view.getInt32(at, true) : view.getFloat32(at, true);
-      else if (quantization.dtype === 'float16') data[i] = halfToFloat(view.getUint16(at, true));
-      else data[i] = (quantization.dtype === 'uint8' ? view.getUint8(at) : view.getUint16(at, true)) * (quantization.scale ?? 1) + (quantization.min ?? 0);
+    if (quantization?.dtype === 'float16') {
+      const halves = (HALVES ??= Float32Array.from({ length: 0x10000 }, (_, bits) => halfToFloat(bits)));
+      for (let i = 0; i < count; i++) data[i] = halves[view.getUint16(offset + 2 * i, true)]!;
+    } else {
+      for (let i = 0; i < count; i++) {
+        const at = offset + i * width;
+        if (!quantization) data[i] = spec.dtype === 'int32' ? view.getInt32(at, true) : view.getFloat32(at, true);
+        else data[i] = (quantization.dtype === 'uint8' ? view.getUint8(at) : view.getUint16(at, true)) * (quantization.scale ?? 1) + (quantization.min ?? 0);
+      }
     }
     offset += count * width;
     weights.set(spec.name, { shape: spec.shape, data });
