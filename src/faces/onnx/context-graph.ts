@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ChannelScaling } from './network-input.ts';
 import { OnnxGraph } from './onnx-graph.ts';
 
 /**
@@ -14,6 +15,8 @@ import { OnnxGraph } from './onnx-graph.ts';
 export const CONTEXT_INPUT_SIZE = 224;
 /** What the graph's input has subtracted from each channel's 0..255 value, in R, G, B order. */
 export const VGG_MEAN_RGB = [123.68, 116.779, 103.939] as const;
+/** The same as `writeSquareInput`'s scaling: 0..255 values kept, each channel's mean subtracted. */
+export const CONTEXT_SCALING: ChannelScaling = { scale: 1, offsets: [-VGG_MEAN_RGB[0], -VGG_MEAN_RGB[1], -VGG_MEAN_RGB[2]] };
 export const CONTEXT_DESCRIPTOR_LENGTH = 1024;
 const OUTPUT_NODE = 'global_pooling/Mean';
 
