@@ -1,4 +1,5 @@
-import { DESCRIPTOR_LENGTH, FaceMatcher, type EnrolledFace, type MatchRule } from '../src/faces/face-matcher.ts';
+import { DESCRIPTOR_LENGTH } from '../src/faces/face-descriptor.ts';
+import { FaceMatcher, type EnrolledFace, type MatchRule } from '../src/faces/face-matcher.ts';
 import { round } from './stream-throughput.ts';
 
 /** Milliseconds to match one face against `size` enrolled descriptors (real descriptors, each copy jittered), median of runs. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { classTrials } from '../src/evaluation/class-trials.ts';
-import { DESCRIPTOR_LENGTH } from '../src/faces/face-matcher.ts';
+import { DESCRIPTOR_LENGTH } from '../src/faces/face-descriptor.ts';
 
 const at = (value: number) => Float32Array.from({ length: DESCRIPTOR_LENGTH }, (_, i) => (i === 0 ? value : 0));
 

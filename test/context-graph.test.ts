@@ -4,7 +4,8 @@ import path from 'node:path';
 import { test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
-import { CONTEXT_INPUT_SIZE, contextDescriptorGraph, VGG_MEAN_RGB } from '../src/faces/onnx/context-graph.ts';
+import { VGG_MEAN_RGB } from '../src/faces/context-network.ts';
+import { CONTEXT_INPUT_SIZE, contextDescriptorGraph } from '../src/faces/onnx/context-graph.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const MODELS = path.join(ROOT, 'node_modules/@vladmandic/human/models');

@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import { loadConfig } from '../src/config/config.ts';
 import { decodeImage } from '../src/faces/decode-image.ts';
 import { loadFaceEngine } from '../src/faces/face-engine.ts';
-import { DESCRIPTOR_LENGTH, FaceMatcher, decide } from '../src/faces/face-matcher.ts';
+import { DESCRIPTOR_LENGTH } from '../src/faces/face-descriptor.ts';
+import { FaceMatcher, decide } from '../src/faces/face-matcher.ts';
 import { describeEnrollmentPhoto } from '../src/faces/find-faces.ts';
 import { FIXTURES } from './helpers/photo-server.ts';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DESCRIPTOR_LENGTH } from '../src/faces/face-matcher.ts';
+import { DESCRIPTOR_LENGTH } from '../src/faces/face-descriptor.ts';
 import { otherClassDescriptors } from '../src/recognition/other-class-descriptors.ts';
 import { encodeDescriptor, type CachedStudents } from '../src/storage/descriptor-store.ts';
 import type { Student } from '../src/storage/student-store.ts';

@@ -144,7 +144,7 @@ export const ConfigSchema = z.object({
   CAMERA: z.preprocess((value) => splitCameraSetting(value ?? 'webcam'), CameraSettingSchema),
   CAMERA_SIZE: FrameSizeSchema.optional(),
   MATCH_THRESHOLD: z.coerce.number().gt(0).lt(2).default(0.5),
-  MATCH_MARGIN: z.coerce.number().min(0).lt(2).default(0.15),
+  MATCH_MARGIN: z.coerce.number().min(0).lt(2).default(0.1),
   MATCH_MIN_FRAMES: z.coerce.number().int().min(1).max(100).default(2),
   TIME_ZONE: z
     .string()

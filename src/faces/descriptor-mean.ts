@@ -1,8 +1,8 @@
-import { DESCRIPTOR_LENGTH } from './face-matcher.ts';
+import { combineDescriptors, DESCRIPTOR_LENGTH, DLIB_LENGTH } from './face-descriptor.ts';
 
 /**
- * Two descriptors farther apart than this are taken for two people: dlib's own bound for its descriptor (0.6 gives
- * its 99.38% on LFW), not a value tuned on our data.
+ * Two descriptors whose dlib parts are farther apart than this are taken for two people: dlib's own bound for its
+ * descriptor (0.6 gives its 99.38% on LFW), not a value tuned on our data.
  */
 export const SAME_FACE_DISTANCE = 0.6;
 
@@ -28,9 +28,11 @@ export class DescriptorMean {
     this.count += 1;
   }
 
+  /** The mean of each network's part; faceres's scaled back to unit length, as the matcher compares it. */
   mean(): Float32Array {
     if (this.count === 0) throw new RangeError('the mean of no descriptor');
-    return Float32Array.from(this.sum, (total) => total / this.count);
+    const mean = Float32Array.from(this.sum, (total) => total / this.count);
+    return combineDescriptors(mean.subarray(0, DLIB_LENGTH), mean.subarray(DLIB_LENGTH));
   }
 
   clear(): void {
@@ -40,7 +42,7 @@ export class DescriptorMean {
 
   private distanceTo(descriptor: Float32Array): number {
     let squared = 0;
-    for (let i = 0; i < DESCRIPTOR_LENGTH; i++) squared += (this.sum[i]! / this.count - descriptor[i]!) ** 2;
+    for (let i = 0; i < DLIB_LENGTH; i++) squared += (this.sum[i]! / this.count - descriptor[i]!) ** 2;
     return Math.sqrt(squared);
   }
 }

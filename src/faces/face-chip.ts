@@ -5,8 +5,14 @@ export interface Point {
   y: number;
 }
 
-export const CHIP_SIZE = 150;
-const CHIP_PADDING = 0.25;
+/** A chip's side in pixels and the margin around dlib's mean face shape, as a share of that shape's side. */
+export interface ChipLayout {
+  size: number;
+  padding: number;
+}
+
+/** The 150x150 chip with 25% padding dlib's recognition network was trained on. */
+export const DLIB_CHIP: ChipLayout = { size: 150, padding: 0.25 };
 
 // dlib's mean face shape (image_transforms/interpolation.h) for landmarks 17..67 of the 68-point layout, in a unit square.
 const MEAN_X = [
@@ -60,24 +66,24 @@ function fitSimilarity(from: Point[], to: Point[]): Similarity {
 }
 
 /**
- * The 150x150 face chip dlib's recognition network was trained on: the face rotated and scaled so its 68 landmarks
- * sit on dlib's mean face shape, with 25% padding. Each chip pixel averages the image area it covers, so large faces
- * are not aliased.
+ * A face chip as dlib cuts one (150x150 with 25% padding by default, what its recognition network was trained on): the
+ * face rotated and scaled so its 68 landmarks sit on dlib's mean face shape. Each chip pixel averages the image area
+ * it covers, so large faces are not aliased.
  */
-export function extractFaceChip(image: RgbImage, landmarks68: readonly Point[]): RgbImage {
+export function extractFaceChip(image: RgbImage, landmarks68: readonly Point[], { size, padding }: ChipLayout = DLIB_CHIP): RgbImage {
   const from = ANCHORS.map((i) => ({
-    x: ((CHIP_PADDING + MEAN_X[i - 17]!) / (2 * CHIP_PADDING + 1)) * CHIP_SIZE,
-    y: ((CHIP_PADDING + MEAN_Y[i - 17]!) / (2 * CHIP_PADDING + 1)) * CHIP_SIZE,
+    x: ((padding + MEAN_X[i - 17]!) / (2 * padding + 1)) * size,
+    y: ((padding + MEAN_Y[i - 17]!) / (2 * padding + 1)) * size,
   }));
   const t = fitSimilarity(from, ANCHORS.map((i) => landmarks68[i]!));
   const scale = Math.hypot(t.a, t.b);
   const samples = Math.max(1, Math.min(8, Math.ceil(scale)));
-  const chip = new Uint8Array(CHIP_SIZE * CHIP_SIZE * 3);
+  const chip = new Uint8Array(size * size * 3);
   const { data, width, height } = image;
   const area = samples * samples;
   // Runs for every face described (camera frames and enrollment photos): the three channels' sums are plain locals.
-  for (let cy = 0; cy < CHIP_SIZE; cy++) {
-    for (let cx = 0; cx < CHIP_SIZE; cx++) {
+  for (let cy = 0; cy < size; cy++) {
+    for (let cx = 0; cx < size; cx++) {
       let red = 0;
       let green = 0;
       let blue = 0;
@@ -102,13 +108,13 @@ export function extractFaceChip(image: RgbImage, landmarks68: readonly Point[]):
           blue += blend(data, topLeft + 2, topRight + 2, bottomLeft + 2, bottomRight + 2, wx, wy);
         }
       }
-      const offset = (cy * CHIP_SIZE + cx) * 3;
+      const offset = (cy * size + cx) * 3;
       chip[offset] = Math.round(red / area);
       chip[offset + 1] = Math.round(green / area);
       chip[offset + 2] = Math.round(blue / area);
     }
   }
-  return { data: chip, width: CHIP_SIZE, height: CHIP_SIZE };
+  return { data: chip, width: size, height: size };
 }
 
 function blend(data: Uint8Array, topLeft: number, topRight: number, bottomLeft: number, bottomRight: number, wx: number, wy: number): number {

@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { InferenceBackend } from '../config/config.ts';
 import type { RgbImage } from './decode-image.ts';
-import { extractFaceChip, type Point } from './face-chip.ts';
+import { extractFaceChip, type ChipLayout, type Point } from './face-chip.ts';
+import { combineDescriptors } from './face-descriptor.ts';
 import type { SsdDetection } from './ssd-face-detector.ts';
 import { loadTfjsNetworks } from './tfjs-networks.ts';
 
@@ -33,7 +34,7 @@ export interface FaceEngine {
   readonly backend: string;
   /** Each inference already uses every core: more inference threads would only add memory. */
   readonly nativeThreads: boolean;
-  /** Every face in the image with its 128-d descriptor, largest first: the accurate detector (enrollment photos). */
+  /** Every face in the image with its descriptor (face-descriptor.ts), largest first: the accurate detector (enrollment photos). */
   detectFaces(image: RgbImage): Promise<DetectedFace[]>;
   /** Where the faces are, from the cheap detector (about a tenth of the accurate one's time): for following faces. */
   locateFaces(image: RgbImage): Promise<FaceBox[]>;
@@ -60,8 +61,10 @@ export interface FaceNetworks {
   locate(image: RgbImage, minScore: number): Promise<FaceBox[]>;
   /** The 68 landmarks of the face in each crop (whole pixels inside the image), in image pixels. */
   landmarks(image: RgbImage, crops: readonly FaceBox[]): Promise<Point[][]>;
-  /** The descriptor of each aligned 150x150 face chip. */
+  /** dlib's 128-d descriptor of each aligned 150x150 face chip. */
   describe(chips: readonly RgbImage[]): Promise<Float32Array[]>;
+  /** faceres's 1024-d descriptor (not normalised) of each aligned CONTEXT_CHIP face chip. */
+  describeContext(chips: readonly RgbImage[]): Promise<Float32Array[]>;
   release(): Promise<void>;
 }
 
@@ -74,7 +77,16 @@ export const MODEL_FILES = [
   'face_recognition_model.bin',
   'tiny_face_detector_model-weights_manifest.json',
   'tiny_face_detector_model.bin',
+  'faceres.json',
+  'faceres.bin',
 ];
+
+/**
+ * faceres's chip: 224x224 as the network takes, aligned like dlib's but with 60% padding, so that it sees the hair and
+ * the outline of the face that dlib's tight chip leaves out (measured on ../shared/faces: 25% and 40% gave fewer right
+ * students; docs/recognition.md, "Two networks").
+ */
+export const CONTEXT_CHIP: ChipLayout = { size: 224, padding: 0.6 };
 
 /**
  * Names the weights and the steps descriptors come from: a cached descriptor is reused only under the same version.
@@ -83,7 +95,7 @@ export const MODEL_FILES = [
  * Both backends give the same descriptors (within 1e-4 in distance; test/inference-backends.test.ts), so the
  * backend is not part of the version.
  */
-export const DESCRIPTOR_MODEL_VERSION = 'face-api-1/ssd-mobilenetv1+landmark68+dlib-resnet/aligned-150/landmarks-in-crop';
+export const DESCRIPTOR_MODEL_VERSION = 'face-api-1/ssd-mobilenetv1+landmark68+dlib-resnet/aligned-150/landmarks-in-crop+faceres-3.3.6/aligned-224-0.6';
 
 export class ModelsMissingError extends Error {
   readonly code = 'MODELS_MISSING';
@@ -125,7 +137,7 @@ async function load(modelsDir: string, backend: InferenceBackend, threads: numbe
       await access(path.join(modelsDir, file));
     } catch {
       throw new ModelsMissingError(
-        `Model file ${file} is missing from ${modelsDir}. Run \`npm install\` (it copies the models from @vladmandic/face-api) or set MODELS_DIR.`,
+        `Model file ${file} is missing from ${modelsDir}. Run \`npm install\` (it copies the models from @vladmandic/face-api and @vladmandic/human) or set MODELS_DIR.`,
       );
     }
   }
@@ -143,10 +155,13 @@ async function load(modelsDir: string, backend: InferenceBackend, threads: numbe
 
 /** The pipeline over the networks: crops in whole pixels, landmarks within each crop, dlib-aligned chips, descriptors. */
 function engineOver(networks: FaceNetworks, forget: () => void): FaceEngine {
-  // The descriptor network carries dlib's weights, trained on landmark-aligned chips rather than detector boxes.
+  // The descriptor network carries dlib's weights, trained on landmark-aligned chips rather than detector boxes; faceres
+  // gets its own chip from the same landmarks.
   const describeInCrops = async (image: RgbImage, crops: readonly FaceBox[]): Promise<Float32Array[]> => {
     const landmarks = await networks.landmarks(image, crops);
-    return networks.describe(landmarks.map((points) => extractFaceChip(image, points)));
+    const dlib = await networks.describe(landmarks.map((points) => extractFaceChip(image, points)));
+    const context = await networks.describeContext(landmarks.map((points) => extractFaceChip(image, points, CONTEXT_CHIP)));
+    return dlib.map((descriptor, i) => combineDescriptors(descriptor, context[i]!));
   };
 
   return {

@@ -1,8 +1,7 @@
 import { decisionBound } from './decision-bound.ts';
+import { CONTEXT_LENGTH, DESCRIPTOR_LENGTH, DLIB_LENGTH, dlibDistanceBound, fusedDistance } from './face-descriptor.ts';
 import { NearestTwo } from './nearest-two.ts';
 import { RowScan } from './row-scan.ts';
-
-export const DESCRIPTOR_LENGTH = 128;
 
 export interface EnrolledFace {
   rollNo: string;
@@ -51,7 +50,10 @@ export function decide(ranking: Ranking | undefined, rule: MatchRule): FaceMatch
  * comes by chance, and a school's other classes would turn away the right students too.
  */
 export class FaceMatcher {
+  /** dlib's part of each row, scanned to pass over rows too far on it alone. */
   private readonly scan: RowScan;
+  /** faceres's part of each row (unit length), row r at r * CONTEXT_LENGTH. */
+  private readonly context: Float32Array;
   private readonly studentOfRow: Int32Array;
   /** The rows of student s, in roster order, are rowsByStudent[firstOfStudent[s] .. firstOfStudent[s + 1]). */
   private readonly rowsByStudent: Int32Array;
@@ -68,6 +70,7 @@ export class FaceMatcher {
     this.otherClasses = otherClasses.length > 0 ? new FaceMatcher(otherClasses, rule) : undefined;
     const studentIndex = new Map<string, number>();
     this.scan = new RowScan(enrolled.length);
+    this.context = new Float32Array(enrolled.length * CONTEXT_LENGTH);
     this.studentOfRow = new Int32Array(enrolled.length);
     enrolled.forEach((face, row) => {
       if (face.descriptor.length !== DESCRIPTOR_LENGTH) {
@@ -79,7 +82,8 @@ export class FaceMatcher {
         studentIndex.set(face.rollNo, student);
       }
       this.studentOfRow[row] = student;
-      this.scan.descriptors.set(face.descriptor, row * DESCRIPTOR_LENGTH);
+      this.scan.descriptors.set(face.descriptor.subarray(0, DLIB_LENGTH), row * DLIB_LENGTH);
+      this.context.set(face.descriptor.subarray(DLIB_LENGTH), row * CONTEXT_LENGTH);
     });
     this.firstOfStudent = new Int32Array(this.rollNos.length + 1);
     for (const student of this.studentOfRow) this.firstOfStudent[student + 1]! += 1;
@@ -106,8 +110,8 @@ export class FaceMatcher {
     const rows = this.studentOfRow.length;
     const nearest = new NearestTwo();
     const measured = new Set<number>();
-    this.scan.query.set(descriptor);
-    for (let row = 0; (row = this.scan.nextRowWithin(row, decisionBound(nearest, this.rule))) < rows; row++) {
+    this.scan.query.set(descriptor.subarray(0, DLIB_LENGTH));
+    for (let row = 0; (row = this.scan.nextRowWithin(row, dlibDistanceBound(decisionBound(nearest, this.rule)))) < rows; row++) {
       const student = this.studentOfRow[row]!;
       if (measured.has(student)) continue;
       measured.add(student);
@@ -135,8 +139,8 @@ export class FaceMatcher {
   private anyWithin(descriptor: Float32Array, distance: number): boolean {
     const rows = this.studentOfRow.length;
     const measured = new Set<number>();
-    this.scan.query.set(descriptor);
-    for (let row = 0; (row = this.scan.nextRowWithin(row, distance)) < rows; row++) {
+    this.scan.query.set(descriptor.subarray(0, DLIB_LENGTH));
+    for (let row = 0; (row = this.scan.nextRowWithin(row, dlibDistanceBound(distance))) < rows; row++) {
       const student = this.studentOfRow[row]!;
       if (measured.has(student)) continue;
       measured.add(student);
@@ -156,21 +160,24 @@ export class FaceMatcher {
     return { best: { rollNo: this.rollNos[nearest.best]!, distance: nearest.bestDistance }, runnerUpDistance: nearest.runnerUpDistance };
   }
 
-  /** Mean Euclidean distance from the student's photos to `query`. */
+  /** Mean distance (face-descriptor.ts) from the student's photos to `query`. */
   private distance(student: number, query: Float32Array): number {
     const first = this.firstOfStudent[student]!;
     const end = this.firstOfStudent[student + 1]!;
     let sum = 0;
-    for (let i = first; i < end; i++) sum += Math.sqrt(this.squaredDistance(this.rowsByStudent[i]!, query));
+    for (let i = first; i < end; i++) {
+      const row = this.rowsByStudent[i]!;
+      sum += fusedDistance(Math.sqrt(this.squaredDlibDistance(row, query)), 1 - this.contextDot(row, query));
+    }
     return sum / (end - first);
   }
 
   // Summed in the order the matcher always has, so that distances (and eval's results) stay the same to the last bit.
-  private squaredDistance(row: number, query: Float32Array): number {
+  private squaredDlibDistance(row: number, query: Float32Array): number {
     const matrix = this.scan.descriptors;
-    const offset = row * DESCRIPTOR_LENGTH;
+    const offset = row * DLIB_LENGTH;
     let squared = 0;
-    for (let block = 0; block < DESCRIPTOR_LENGTH; block += 32) {
+    for (let block = 0; block < DLIB_LENGTH; block += 32) {
       let a = 0;
       let b = 0;
       let c = 0;
@@ -188,6 +195,22 @@ export class FaceMatcher {
       squared += a + b + c + d;
     }
     return squared;
+  }
+
+  private contextDot(row: number, query: Float32Array): number {
+    const matrix = this.context;
+    const offset = row * CONTEXT_LENGTH;
+    let a = 0;
+    let b = 0;
+    let c = 0;
+    let d = 0;
+    for (let i = 0; i < CONTEXT_LENGTH; i += 4) {
+      a += matrix[offset + i]! * query[DLIB_LENGTH + i]!;
+      b += matrix[offset + i + 1]! * query[DLIB_LENGTH + i + 1]!;
+      c += matrix[offset + i + 2]! * query[DLIB_LENGTH + i + 2]!;
+      d += matrix[offset + i + 3]! * query[DLIB_LENGTH + i + 3]!;
+    }
+    return a + b + c + d;
   }
 }
 

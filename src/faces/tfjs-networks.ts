@@ -1,3 +1,4 @@
+import { VGG_MEAN_RGB, CONTEXT_OUTPUT, readContextModel } from './context-network.ts';
 import type { Point } from './face-chip.ts';
 import type { FaceNetworks, InferenceMemory } from './face-engine.ts';
 import type { Tf } from './layer-by-layer.ts';
@@ -51,6 +52,15 @@ export async function loadTfjsNetworks(modelsDir: string, locatorInputSize: numb
   await faceapi.nets.faceRecognitionNet.loadFromDisk(modelsDir);
   await faceapi.nets.tinyFaceDetector.loadFromDisk(modelsDir);
   const tf = faceapi.tf as unknown as Tf;
+  const tfjs = faceapi.tf as unknown as typeof import('@tensorflow/tfjs');
+  const { json, weightData } = await readContextModel(modelsDir);
+  const contextNet = await tfjs.loadGraphModel(
+    tfjs.io.fromMemory({
+      modelTopology: json.modelTopology as never,
+      weightSpecs: json.weightsManifest.flatMap((group) => group.weights) as never,
+      weightData: weightData.buffer.slice(weightData.byteOffset, weightData.byteOffset + weightData.byteLength) as ArrayBuffer,
+    }),
+  );
   const detector = SsdFaceDetector.fromFaceApiParams(tf, faceapi.nets.ssdMobilenetv1.params as unknown as SsdParams);
   const locator = new TinyFaceLocator(tf, faceapi.nets.tinyFaceDetector.params as unknown as TinyParams, locatorInputSize);
   const withImageTensor = async <T>(image: { data: Uint8Array; width: number; height: number }, use: (tensor: import('@tensorflow/tfjs').Tensor3D) => Promise<T>) => {
@@ -96,6 +106,16 @@ export async function loadTfjsNetworks(modelsDir: string, locatorInputSize: numb
         );
       }
       return descriptors;
+    },
+
+    async describeContext(chips) {
+      return chips.map((chip) =>
+        tfjs.tidy(() => {
+          const rgb = tfjs.tensor4d(Float32Array.from(chip.data), [1, chip.height, chip.width, 3]);
+          const bgr = tfjs.reverse(tfjs.sub(rgb, tfjs.tensor1d(VGG_MEAN_RGB as unknown as number[])), 3);
+          return Float32Array.from((contextNet.execute(bgr, CONTEXT_OUTPUT) as import('@tensorflow/tfjs').Tensor).dataSync());
+        }),
+      );
     },
   };
 }

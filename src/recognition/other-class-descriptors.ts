@@ -1,4 +1,4 @@
-import { DESCRIPTOR_LENGTH } from '../faces/face-matcher.ts';
+import { DESCRIPTOR_LENGTH } from '../faces/face-descriptor.ts';
 import { decodeDescriptor, type CachedStudents } from '../storage/descriptor-store.ts';
 import { ownEntry, photoUrls, type Student } from '../storage/student-store.ts';
 

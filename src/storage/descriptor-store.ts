@@ -5,7 +5,7 @@ export const CachedPhotoSchema = z.object({
   url: z.string(),
   /** SHA-256 of the photo's bytes: the same content under another URL reuses the descriptor. */
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
-  /** 128 float32 values, little-endian, base64. */
+  /** The face descriptor (face-descriptor.ts: 1152 float32 values), little-endian, base64. */
   descriptor: z.string(),
   /** Smaller faces the photo showed beside the enrolled one, so a session start from the cache reports them too; absent when none. */
   backgroundFaces: z.number().int().positive().optional(),

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { CONTEXT_OUTPUT, VGG_MEAN_RGB } from '../context-network.ts';
+import { CONTEXT_LENGTH } from '../face-descriptor.ts';
 import type { ChannelScaling } from './network-input.ts';
 import { OnnxGraph } from './onnx-graph.ts';
 
@@ -13,12 +15,8 @@ import { OnnxGraph } from './onnx-graph.ts';
  */
 
 export const CONTEXT_INPUT_SIZE = 224;
-/** What the graph's input has subtracted from each channel's 0..255 value, in R, G, B order. */
-export const VGG_MEAN_RGB = [123.68, 116.779, 103.939] as const;
 /** The same as `writeSquareInput`'s scaling: 0..255 values kept, each channel's mean subtracted. */
 export const CONTEXT_SCALING: ChannelScaling = { scale: 1, offsets: [-VGG_MEAN_RGB[0], -VGG_MEAN_RGB[1], -VGG_MEAN_RGB[2]] };
-export const CONTEXT_DESCRIPTOR_LENGTH = 1024;
-const OUTPUT_NODE = 'global_pooling/Mean';
 
 const AttrSchema = z.record(z.string(), z.unknown());
 const ModelSchema = z.object({
@@ -321,9 +319,9 @@ export function contextDescriptorGraph(modelJson: unknown, weightData: Uint8Arra
     return converted;
   };
 
-  const descriptor = materialize(value(OUTPUT_NODE));
-  if (descriptor.channels !== CONTEXT_DESCRIPTOR_LENGTH) throw new Error(`faceres: a descriptor of ${descriptor.channels} values`);
+  const descriptor = materialize(value(CONTEXT_OUTPUT));
+  if (descriptor.channels !== CONTEXT_LENGTH) throw new Error(`faceres: a descriptor of ${descriptor.channels} values`);
   graph.node('Identity', [descriptor.name], {}, 'descriptor');
-  graph.output('descriptor', ['batch', CONTEXT_DESCRIPTOR_LENGTH]);
+  graph.output('descriptor', ['batch', CONTEXT_LENGTH]);
   return graph.toModel();
 }

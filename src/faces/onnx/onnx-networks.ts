@@ -18,6 +18,9 @@ import {
   type TinyGraphParams,
   type WeightTensor,
 } from './face-api-graphs.ts';
+import { readContextModel } from '../context-network.ts';
+import { CONTEXT_LENGTH } from '../face-descriptor.ts';
+import { CONTEXT_INPUT_SIZE, CONTEXT_SCALING, contextDescriptorGraph } from './context-graph.ts';
 import { readFaceApiWeights, ssdParamPath, type WeightTree } from './face-api-weights.ts';
 import { writeSquareInput, type ChannelScaling } from './network-input.ts';
 
@@ -61,6 +64,8 @@ export async function loadOnnxNetworks(modelsDir: string, locatorInputSize: numb
   const marker = await ort.InferenceSession.create(landmarkGraph({ features, fc } as unknown as LandmarkParams), options);
   const recognitionWeights = await readFaceApiWeights(modelsDir, 'face_recognition_model');
   const describer = await ort.InferenceSession.create(descriptorGraph(recognitionWeights as unknown as RecognitionParams), options);
+  const contextModel = await readContextModel(modelsDir);
+  const contextDescriber = await ort.InferenceSession.create(contextDescriptorGraph(contextModel.json, contextModel.weightData), options);
   // The face crops' input buffers are reused: a batch of ten descriptors is 2.7 MB, and with malloc's trim threshold
   // fixed (see src/config/malloc-tuning.ts) each fresh one would be mapped and unmapped again. Several runs may be
   // under way at once (enrollment lanes), so each takes a buffer of its own from the free ones.
@@ -84,7 +89,7 @@ export async function loadOnnxNetworks(modelsDir: string, locatorInputSize: numb
     // No tensor outlives an inference, and onnxruntime's own memory is native and not visible from here.
     memory: () => ({ tensors: 0, tensorBytes: 0, heapBytes: null }),
     release: async () => {
-      await Promise.all([detector, locator, marker, describer].map((session) => session.release()));
+      await Promise.all([detector, locator, marker, describer, contextDescriber].map((session) => session.release()));
     },
 
     async detect(image, minConfidence) {
@@ -117,6 +122,18 @@ export async function loadOnnxNetworks(modelsDir: string, locatorInputSize: numb
       );
       const all = descriptor!.data as Float32Array;
       return chips.map((_, i) => all.slice(i * 128, (i + 1) * 128));
+    },
+
+    async describeContext(chips) {
+      if (chips.length === 0) return [];
+      const size = CONTEXT_INPUT_SIZE;
+      const { descriptor } = await run(contextDescriber, [chips.length, 3, size, size], (input) =>
+        chips.forEach((chip, i) =>
+          writeSquareInput({ image: chip, region: { x: 0, y: 0, width: chip.width, height: chip.height } }, size, CONTEXT_SCALING, input, i * 3 * size * size),
+        ),
+      );
+      const all = descriptor!.data as Float32Array;
+      return chips.map((_, i) => all.slice(i * CONTEXT_LENGTH, (i + 1) * CONTEXT_LENGTH));
     },
   };
 }
