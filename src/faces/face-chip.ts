@@ -41,6 +41,34 @@ interface Similarity {
   ty: number;
 }
 
+/** Where each chip pixel comes from in the image: the landmarks fitted onto dlib's mean face shape. */
+function chipTransform(landmarks68: readonly Point[], { size, padding }: ChipLayout): Similarity {
+  const from = ANCHORS.map((i) => ({
+    x: ((padding + MEAN_X[i - 17]!) / (2 * padding + 1)) * size,
+    y: ((padding + MEAN_Y[i - 17]!) / (2 * padding + 1)) * size,
+  }));
+  return fitSimilarity(from, ANCHORS.map((i) => landmarks68[i]!));
+}
+
+/**
+ * The share of the chip that shows `content` (the photo itself, not the image's edge pixels repeated nor a border put
+ * around it), sampled on a 16x16 grid.
+ */
+export function chipCoverage(landmarks68: readonly Point[], layout: ChipLayout, content: { x: number; y: number; width: number; height: number }): number {
+  const t = chipTransform(landmarks68, layout);
+  let inside = 0;
+  for (let j = 0; j < 16; j++) {
+    for (let i = 0; i < 16; i++) {
+      const u = ((i + 0.5) * layout.size) / 16;
+      const v = ((j + 0.5) * layout.size) / 16;
+      const x = t.a * u - t.b * v + t.tx;
+      const y = t.b * u + t.a * v + t.ty;
+      if (x >= content.x && x < content.x + content.width && y >= content.y && y < content.y + content.height) inside += 1;
+    }
+  }
+  return inside / 256;
+}
+
 /** Least-squares similarity transform taking `from` onto `to` (complex-number form of Umeyama without reflection). */
 function fitSimilarity(from: Point[], to: Point[]): Similarity {
   const n = from.length;
@@ -70,12 +98,9 @@ function fitSimilarity(from: Point[], to: Point[]): Similarity {
  * face rotated and scaled so its 68 landmarks sit on dlib's mean face shape. Each chip pixel averages the image area
  * it covers, so large faces are not aliased.
  */
-export function extractFaceChip(image: RgbImage, landmarks68: readonly Point[], { size, padding }: ChipLayout = DLIB_CHIP): RgbImage {
-  const from = ANCHORS.map((i) => ({
-    x: ((padding + MEAN_X[i - 17]!) / (2 * padding + 1)) * size,
-    y: ((padding + MEAN_Y[i - 17]!) / (2 * padding + 1)) * size,
-  }));
-  const t = fitSimilarity(from, ANCHORS.map((i) => landmarks68[i]!));
+export function extractFaceChip(image: RgbImage, landmarks68: readonly Point[], layout: ChipLayout = DLIB_CHIP): RgbImage {
+  const { size } = layout;
+  const t = chipTransform(landmarks68, layout);
   const scale = Math.hypot(t.a, t.b);
   const samples = Math.max(1, Math.min(8, Math.ceil(scale)));
   const chip = new Uint8Array(size * size * 3);

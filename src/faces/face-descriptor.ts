@@ -1,7 +1,10 @@
 /**
  * A face is described by two networks that fail on different faces: dlib's ResNet (128 values, Euclidean distance, on
  * a tight 150x150 chip) and faceres, a MobileNet trained on VGGFace2 (1024 values, cosine distance, on a 224x224 chip
- * with the hair and face outline around it). A descriptor holds both, dlib's first, faceres's scaled to unit length.
+ * with the hair and face outline around it). A descriptor holds both, dlib's first. faceres's has the length of its
+ * weight, from 0 to 1: the share of its chip that showed the photo. A tight crop (an ID photo cut at the hairline)
+ * fills little of that chip, the rest being the photo's edge repeated or the border put around it to find the face, and
+ * what faceres says of it counts for that much less.
  */
 export const DLIB_LENGTH = 128;
 export const CONTEXT_LENGTH = 1024;
@@ -19,40 +22,56 @@ export const DLIB_WEIGHT = 0.6;
 export const CONTEXT_SCALE = 1.42;
 export const CONTEXT_OFFSET = -0.032;
 
-/** dlib's descriptor followed by faceres's, scaled to unit length (a copy; neither input is changed). */
-export function combineDescriptors(dlib: Float32Array, context: Float32Array): Float32Array {
+/** dlib's descriptor followed by faceres's, scaled to length `weight` (a copy; neither input is changed). */
+export function combineDescriptors(dlib: Float32Array, context: Float32Array, weight = 1): Float32Array {
   if (dlib.length !== DLIB_LENGTH || context.length !== CONTEXT_LENGTH) {
     throw new RangeError(`descriptors of ${dlib.length} and ${context.length} values, expected ${DLIB_LENGTH} and ${CONTEXT_LENGTH}`);
   }
   let squared = 0;
   for (let i = 0; i < CONTEXT_LENGTH; i++) squared += context[i]! * context[i]!;
-  const norm = Math.sqrt(squared) || 1;
+  const scale = squared > 0 ? Math.min(Math.max(weight, 0), 1) / Math.sqrt(squared) : 0;
   const combined = new Float32Array(DESCRIPTOR_LENGTH);
   combined.set(dlib);
-  for (let i = 0; i < CONTEXT_LENGTH; i++) combined[DLIB_LENGTH + i] = context[i]! / norm;
+  for (let i = 0; i < CONTEXT_LENGTH; i++) combined[DLIB_LENGTH + i] = context[i]! * scale;
   return combined;
 }
 
-/** Fuses dlib's Euclidean distance and faceres's cosine distance (1 − cosine) of the same two faces. */
-export function fusedDistance(dlibDistance: number, contextDistance: number): number {
-  return DLIB_WEIGHT * dlibDistance + (1 - DLIB_WEIGHT) * (CONTEXT_SCALE * contextDistance + CONTEXT_OFFSET);
+/**
+ * Fuses dlib's Euclidean distance and faceres's cosine distance (1 − cosine) of the same two faces, faceres counting
+ * for `contextWeight` (0 to 1: the smaller of the two faces' weights) of its full share: at 0 the distance is dlib's.
+ */
+export function fusedDistance(dlibDistance: number, contextDistance: number, contextWeight = 1): number {
+  const share = (1 - DLIB_WEIGHT) * contextWeight;
+  return (DLIB_WEIGHT * dlibDistance + share * (CONTEXT_SCALE * contextDistance + CONTEXT_OFFSET)) / (DLIB_WEIGHT + share);
 }
 
 /**
  * The dlib distance beyond which two faces are farther apart than `distance` whatever faceres says (its cosine
- * distance is never below 0): for passing over most of a roster on dlib's 128 values alone.
+ * distance is never below 0, and at any weight the fused distance lies between dlib's and the full fusion): for
+ * passing over most of a roster on dlib's 128 values alone.
  */
 export function dlibDistanceBound(distance: number): number {
   return (distance - (1 - DLIB_WEIGHT) * CONTEXT_OFFSET) / DLIB_WEIGHT;
 }
 
+/** The weight of a descriptor's faceres part: its length. */
+export function contextWeight(descriptor: Float32Array): number {
+  let squared = 0;
+  for (let i = DLIB_LENGTH; i < DESCRIPTOR_LENGTH; i++) squared += descriptor[i]! * descriptor[i]!;
+  return Math.sqrt(squared);
+}
+
 /** The fused distance between two descriptors. */
 export function faceDistance(a: Float32Array, b: Float32Array): number {
-  let squared = 0;
-  for (let i = 0; i < DLIB_LENGTH; i++) squared += (a[i]! - b[i]!) ** 2;
   let dot = 0;
   for (let i = DLIB_LENGTH; i < DESCRIPTOR_LENGTH; i++) dot += a[i]! * b[i]!;
-  return fusedDistance(Math.sqrt(squared), 1 - dot);
+  return fusedFromDot(dlibDistance(a, b), dot, contextWeight(a), contextWeight(b));
+}
+
+/** The fused distance from dlib's distance and the dot product of two faceres parts of lengths `weightA` and `weightB`. */
+export function fusedFromDot(dlib: number, dot: number, weightA: number, weightB: number): number {
+  const weight = Math.min(weightA, weightB, 1);
+  return weight > 0 ? fusedDistance(dlib, 1 - dot / (weightA * weightB), weight) : dlib;
 }
 
 /** dlib's distance alone, in the two descriptors' first 128 values. */

@@ -1,5 +1,5 @@
 import { decisionBound } from './decision-bound.ts';
-import { CONTEXT_LENGTH, DESCRIPTOR_LENGTH, DLIB_LENGTH, dlibDistanceBound, fusedDistance } from './face-descriptor.ts';
+import { CONTEXT_LENGTH, contextWeight, DESCRIPTOR_LENGTH, DLIB_LENGTH, dlibDistanceBound, fusedFromDot } from './face-descriptor.ts';
 import { NearestTwo } from './nearest-two.ts';
 import { RowScan } from './row-scan.ts';
 
@@ -52,8 +52,9 @@ export function decide(ranking: Ranking | undefined, rule: MatchRule): FaceMatch
 export class FaceMatcher {
   /** dlib's part of each row, scanned to pass over rows too far on it alone. */
   private readonly scan: RowScan;
-  /** faceres's part of each row (unit length), row r at r * CONTEXT_LENGTH. */
+  /** faceres's part of each row, row r at r * CONTEXT_LENGTH, and its length (its weight, face-descriptor.ts). */
   private readonly context: Float32Array;
+  private readonly contextWeights: Float32Array;
   private readonly studentOfRow: Int32Array;
   /** The rows of student s, in roster order, are rowsByStudent[firstOfStudent[s] .. firstOfStudent[s + 1]). */
   private readonly rowsByStudent: Int32Array;
@@ -71,6 +72,7 @@ export class FaceMatcher {
     const studentIndex = new Map<string, number>();
     this.scan = new RowScan(enrolled.length);
     this.context = new Float32Array(enrolled.length * CONTEXT_LENGTH);
+    this.contextWeights = new Float32Array(enrolled.length);
     this.studentOfRow = new Int32Array(enrolled.length);
     enrolled.forEach((face, row) => {
       if (face.descriptor.length !== DESCRIPTOR_LENGTH) {
@@ -84,6 +86,7 @@ export class FaceMatcher {
       this.studentOfRow[row] = student;
       this.scan.descriptors.set(face.descriptor.subarray(0, DLIB_LENGTH), row * DLIB_LENGTH);
       this.context.set(face.descriptor.subarray(DLIB_LENGTH), row * CONTEXT_LENGTH);
+      this.contextWeights[row] = contextWeight(face.descriptor);
     });
     this.firstOfStudent = new Int32Array(this.rollNos.length + 1);
     for (const student of this.studentOfRow) this.firstOfStudent[student + 1]! += 1;
@@ -107,6 +110,7 @@ export class FaceMatcher {
    */
   match(descriptor: Float32Array): FaceMatch | undefined {
     checkQuery(descriptor);
+    const weight = contextWeight(descriptor);
     const rows = this.studentOfRow.length;
     const nearest = new NearestTwo();
     const measured = new Set<number>();
@@ -115,7 +119,7 @@ export class FaceMatcher {
       const student = this.studentOfRow[row]!;
       if (measured.has(student)) continue;
       measured.add(student);
-      nearest.offer(student, this.distance(student, descriptor));
+      nearest.offer(student, this.distance(student, descriptor, weight));
     }
     const accepted = decide(this.ranking(nearest), this.rule);
     // Only an accepted face is measured against the other classes: they can turn it away, never let one in.
@@ -125,8 +129,9 @@ export class FaceMatcher {
 
   rank(descriptor: Float32Array): Ranking | undefined {
     checkQuery(descriptor);
+    const weight = contextWeight(descriptor);
     const nearest = new NearestTwo();
-    for (let student = 0; student < this.rollNos.length; student++) nearest.offer(student, this.distance(student, descriptor));
+    for (let student = 0; student < this.rollNos.length; student++) nearest.offer(student, this.distance(student, descriptor, weight));
     const ranking = this.ranking(nearest);
     return ranking && this.otherClasses ? { ...ranking, otherClassDistance: this.otherClasses.nearestDistance(descriptor) } : ranking;
   }
@@ -137,6 +142,7 @@ export class FaceMatcher {
    * the distance has a photo within it).
    */
   private anyWithin(descriptor: Float32Array, distance: number): boolean {
+    const weight = contextWeight(descriptor);
     const rows = this.studentOfRow.length;
     const measured = new Set<number>();
     this.scan.query.set(descriptor.subarray(0, DLIB_LENGTH));
@@ -144,14 +150,15 @@ export class FaceMatcher {
       const student = this.studentOfRow[row]!;
       if (measured.has(student)) continue;
       measured.add(student);
-      if (this.distance(student, descriptor) <= distance) return true;
+      if (this.distance(student, descriptor, weight) <= distance) return true;
     }
     return false;
   }
 
   private nearestDistance(descriptor: Float32Array): number {
+    const weight = contextWeight(descriptor);
     let nearest = Infinity;
-    for (let student = 0; student < this.rollNos.length; student++) nearest = Math.min(nearest, this.distance(student, descriptor));
+    for (let student = 0; student < this.rollNos.length; student++) nearest = Math.min(nearest, this.distance(student, descriptor, weight));
     return nearest;
   }
 
@@ -160,14 +167,14 @@ export class FaceMatcher {
     return { best: { rollNo: this.rollNos[nearest.best]!, distance: nearest.bestDistance }, runnerUpDistance: nearest.runnerUpDistance };
   }
 
-  /** Mean distance (face-descriptor.ts) from the student's photos to `query`. */
-  private distance(student: number, query: Float32Array): number {
+  /** Mean distance (face-descriptor.ts) from the student's photos to `query`, whose faceres part weighs `queryWeight`. */
+  private distance(student: number, query: Float32Array, queryWeight: number): number {
     const first = this.firstOfStudent[student]!;
     const end = this.firstOfStudent[student + 1]!;
     let sum = 0;
     for (let i = first; i < end; i++) {
       const row = this.rowsByStudent[i]!;
-      sum += fusedDistance(Math.sqrt(this.squaredDlibDistance(row, query)), 1 - this.contextDot(row, query));
+      sum += fusedFromDot(Math.sqrt(this.squaredDlibDistance(row, query)), this.contextDot(row, query), this.contextWeights[row]!, queryWeight);
     }
     return sum / (end - first);
   }
