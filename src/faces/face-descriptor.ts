@@ -1,10 +1,8 @@
 /**
  * A face is described by two networks that fail on different faces: dlib's ResNet (128 values, Euclidean distance, on
  * a tight 150x150 chip) and faceres, a MobileNet trained on VGGFace2 (1024 values, cosine distance, on a 224x224 chip
- * with the hair and face outline around it). A descriptor holds both, dlib's first. faceres's has the length of its
- * weight, from 0 to 1: the share of its chip that showed the photo. A tight crop (an ID photo cut at the hairline)
- * fills little of that chip, the rest being the photo's edge repeated or the border put around it to find the face, and
- * what faceres says of it counts for that much less.
+ * with the hair and face outline around it). A descriptor holds both, dlib's first; faceres's has the length of its
+ * weight, from 0 to 1 (contextWeightOfCoverage).
  */
 export const DLIB_LENGTH = 128;
 export const CONTEXT_LENGTH = 1024;
@@ -21,6 +19,17 @@ export const DESCRIPTOR_LENGTH = DLIB_LENGTH + CONTEXT_LENGTH;
 export const DLIB_WEIGHT = 0.6;
 export const CONTEXT_SCALE = 1.42;
 export const CONTEXT_OFFSET = -0.032;
+
+/**
+ * How much faceres's descriptor of a face counts, from the share of its chip that showed the photo. A tight crop (an ID
+ * photo cut at the hairline) fills about 40% of that chip, the rest being the photo's edge repeated or the border put
+ * around it to find the face; faceres was trained on loosely cropped photos and says little that is reliable about it.
+ * The cube makes such a crop count for 6% of its share, so that it is matched on dlib's descriptor almost alone, as
+ * before faceres was added (docs/recognition.md, "Two networks"), while a face with its whole chip in view counts fully.
+ */
+export function contextWeightOfCoverage(coverage: number): number {
+  return Math.min(Math.max(coverage, 0), 1) ** 3;
+}
 
 /** dlib's descriptor followed by faceres's, scaled to length `weight` (a copy; neither input is changed). */
 export function combineDescriptors(dlib: Float32Array, context: Float32Array, weight = 1): Float32Array {

@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { InferenceBackend } from '../config/config.ts';
 import type { RgbImage } from './decode-image.ts';
-import { extractFaceChip, type ChipLayout, type Point } from './face-chip.ts';
-import { combineDescriptors } from './face-descriptor.ts';
+import { chipCoverage, extractFaceChip, type ChipLayout, type Point } from './face-chip.ts';
+import { combineDescriptors, contextWeightOfCoverage } from './face-descriptor.ts';
 import type { SsdDetection } from './ssd-face-detector.ts';
 import { loadTfjsNetworks } from './tfjs-networks.ts';
 
@@ -34,8 +34,11 @@ export interface FaceEngine {
   readonly backend: string;
   /** Each inference already uses every core: more inference threads would only add memory. */
   readonly nativeThreads: boolean;
-  /** Every face in the image with its descriptor (face-descriptor.ts), largest first: the accurate detector (enrollment photos). */
-  detectFaces(image: RgbImage): Promise<DetectedFace[]>;
+  /**
+   * Every face in the image with its descriptor (face-descriptor.ts), largest first: the accurate detector (enrollment
+   * photos). `content`: where the photo is when the image is the photo in a border, the rest of the image being no part of it.
+   */
+  detectFaces(image: RgbImage, content?: FaceBox): Promise<DetectedFace[]>;
   /** Where the faces are, from the cheap detector (about a tenth of the accurate one's time): for following faces. */
   locateFaces(image: RgbImage): Promise<FaceBox[]>;
   /** The aligned descriptor of the face inside each box (landmarks found within the box); each box must show part of the image. */
@@ -95,7 +98,7 @@ export const CONTEXT_CHIP: ChipLayout = { size: 224, padding: 0.6 };
  * Both backends give the same descriptors (within 1e-4 in distance; test/inference-backends.test.ts), so the
  * backend is not part of the version.
  */
-export const DESCRIPTOR_MODEL_VERSION = 'face-api-1/ssd-mobilenetv1+landmark68+dlib-resnet/aligned-150/landmarks-in-crop+faceres-3.3.6/aligned-224-0.6';
+export const DESCRIPTOR_MODEL_VERSION = 'face-api-1/ssd-mobilenetv1+landmark68+dlib-resnet/aligned-150/landmarks-in-crop+faceres-3.3.6/aligned-224-0.6/weighted-by-coverage';
 
 export class ModelsMissingError extends Error {
   readonly code = 'MODELS_MISSING';
@@ -157,11 +160,11 @@ async function load(modelsDir: string, backend: InferenceBackend, threads: numbe
 function engineOver(networks: FaceNetworks, forget: () => void): FaceEngine {
   // The descriptor network carries dlib's weights, trained on landmark-aligned chips rather than detector boxes; faceres
   // gets its own chip from the same landmarks.
-  const describeInCrops = async (image: RgbImage, crops: readonly FaceBox[]): Promise<Float32Array[]> => {
+  const describeInCrops = async (image: RgbImage, crops: readonly FaceBox[], content: FaceBox = wholeImage(image)): Promise<Float32Array[]> => {
     const landmarks = await networks.landmarks(image, crops);
     const dlib = await networks.describe(landmarks.map((points) => extractFaceChip(image, points)));
     const context = await networks.describeContext(landmarks.map((points) => extractFaceChip(image, points, CONTEXT_CHIP)));
-    return dlib.map((descriptor, i) => combineDescriptors(descriptor, context[i]!));
+    return dlib.map((descriptor, i) => combineDescriptors(descriptor, context[i]!, contextWeightOfCoverage(chipCoverage(landmarks[i]!, CONTEXT_CHIP, content))));
   };
 
   return {
@@ -174,12 +177,12 @@ function engineOver(networks: FaceNetworks, forget: () => void): FaceEngine {
       await networks.release();
     },
 
-    async detectFaces(image: RgbImage): Promise<DetectedFace[]> {
+    async detectFaces(image: RgbImage, content?: FaceBox): Promise<DetectedFace[]> {
       const detections = (await networks.detect(image, DETECTOR_MIN_CONFIDENCE)).flatMap((detection) => {
         const crop = cropOf(detection.box, image);
         return crop ? [{ ...detection, crop }] : [];
       });
-      const descriptors = await describeInCrops(image, detections.map(({ crop }) => crop));
+      const descriptors = await describeInCrops(image, detections.map(({ crop }) => crop), content);
       return detections
         .map(({ box, score }, i) => ({ box, score, descriptor: descriptors[i]! }))
         .sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);
@@ -200,6 +203,8 @@ function engineOver(networks: FaceNetworks, forget: () => void): FaceEngine {
     },
   };
 }
+
+const wholeImage = ({ width, height }: RgbImage): FaceBox => ({ x: 0, y: 0, width, height });
 
 /**
  * The whole pixels of the image a box covers, as face-api crops faces (clipped to the image, then floored), or

@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { EnrollmentError } from '../errors.ts';
 import { decodeImage, type RgbImage } from './decode-image.ts';
-import type { DetectedFace, FaceEngine } from './face-engine.ts';
+import type { DetectedFace, FaceBox, FaceEngine } from './face-engine.ts';
 
 export const PORTRAIT_MAX_SIDE = 1024;
 /** Camera frames and group photos are kept at up to 1080p: a classroom's 40 px faces need every pixel. */
@@ -32,8 +32,8 @@ export async function findPortraitFaces(bytes: Uint8Array, engine: FaceEngine): 
   let faces = await engine.detectFaces(image);
   for (const share of PORTRAIT_BORDERS) {
     if (faces.length > 0) break;
-    const { framed, scale, border } = await frameInBorder(image, share);
-    faces = (await engine.detectFaces(framed)).map((face) => ({
+    const { framed, scale, border, photo } = await frameInBorder(image, share);
+    faces = (await engine.detectFaces(framed, photo)).map((face) => ({
       ...face,
       box: {
         x: (face.box.x - border) / scale,
@@ -51,7 +51,7 @@ export async function findPortraitFaces(bytes: Uint8Array, engine: FaceEngine): 
  * PORTRAIT_MAX_SIDE (give or take the pixel rounding adds): the detector works at 512 px anyway, and an unbounded
  * frame (7x the photo with a 300% border) would grow the inference memory for the rest of the process.
  */
-async function frameInBorder(image: RgbImage, share: number): Promise<{ framed: RgbImage; scale: number; border: number }> {
+async function frameInBorder(image: RgbImage, share: number): Promise<{ framed: RgbImage; scale: number; border: number; photo: FaceBox }> {
   const longer = Math.max(image.width, image.height);
   const scale = Math.min(1, PORTRAIT_MAX_SIDE / (longer * (1 + 2 * share)));
   const width = Math.max(1, Math.round(image.width * scale));
@@ -62,7 +62,7 @@ async function frameInBorder(image: RgbImage, share: number): Promise<{ framed: 
     .extend({ top: border, bottom: border, left: border, right: border, background: { r: NEUTRAL_GREY, g: NEUTRAL_GREY, b: NEUTRAL_GREY } })
     .raw()
     .toBuffer({ resolveWithObject: true });
-  return { framed: { data, width: info.width, height: info.height }, scale: width / image.width, border };
+  return { framed: { data, width: info.width, height: info.height }, scale: width / image.width, border, photo: { x: border, y: border, width, height } };
 }
 
 /** A decoded camera frame (or group photo) and every face in it, largest first. */
