@@ -98,7 +98,7 @@ export const CONTEXT_CHIP: ChipLayout = { size: 224, padding: 0.6 };
  * Both backends give the same descriptors (within 1e-4 in distance; test/inference-backends.test.ts), so the
  * backend is not part of the version.
  */
-export const DESCRIPTOR_MODEL_VERSION = 'face-api-1/ssd-mobilenetv1+landmark68+dlib-resnet/aligned-150/landmarks-in-crop+faceres-3.3.6/aligned-224-0.6/weighted-by-coverage';
+export const DESCRIPTOR_MODEL_VERSION = 'face-api-1/ssd-mobilenetv1+landmark68+dlib-resnet/aligned-150/landmarks-in-crop+faceres-3.3.6/aligned-224-0.6/weighted-by-coverage-cubed';
 
 export class ModelsMissingError extends Error {
   readonly code = 'MODELS_MISSING';
