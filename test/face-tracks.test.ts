@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { loadFaceEngine } from '../src/faces/face-engine.ts';
+import { DescriptorMean } from '../src/faces/descriptor-mean.ts';
 import { fusedDistance } from '../src/faces/face-descriptor.ts';
 import { FaceMatcher } from '../src/faces/face-matcher.ts';
 import { enrollmentFace, findPortraitFaces } from '../src/faces/find-faces.ts';
@@ -113,8 +114,15 @@ test("the mean of a track's frames never marks a student against frames that mat
     assert.equal(matcher.match(frame), undefined);
     assert.ok(Math.abs(matcher.rank(frame)!.best.distance - fusedDistance(Math.hypot(0.3, 0.265), 0.5)) < 1e-6, 'about 0.51 from A');
   }
+  const mean = new DescriptorMean();
+  for (const frame of [nearA(3), nearA(4)]) mean.add(frame);
+  assert.equal(mean.frames, 2);
+  const meanDistance = matcher.rank(mean.mean())!.best.distance;
+  assert.ok(Math.abs(meanDistance - 0.408) < 0.001, `their mean is about 0.41 from A (${meanDistance})`);
   assert.equal(markedOnOneTrack([nearA(3), nearA(4)], rosterOfTwo()), 'A');
-  assert.equal(markedOnOneTrack([fusedDescriptor([0, 1, 0, 0, 0, 0.2], CONTEXT_B), nearA(3), nearA(4)], rosterOfTwo()), undefined, 'B won a frame, A none');
+  const nearB = fusedDescriptor([0, 1, 0, 0, 0, 0.2], CONTEXT_B);
+  assert.equal(matcher.match(nearB)?.rollNo, 'B');
+  assert.equal(markedOnOneTrack([nearB, nearA(3), nearA(4)], rosterOfTwo()), undefined, 'B won a frame, A none');
 });
 
 test('a confirmed track that another student takes over starts over, and marks them on their own frames', () => {
