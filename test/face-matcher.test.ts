@@ -46,7 +46,10 @@ test("faceres's part tells apart two students dlib's part cannot, and a face far
   const matcher = new FaceMatcher([{ rollNo: 'A', descriptor: a }, { rollNo: 'B', descriptor: b }], rule);
   const query = fusedDescriptor([0.2], [0.8, 0.6]);
   // 0.2 from both on dlib's part; faceres's cosine distances 0.2 and 0.4: fused 0.22 and 0.33, 0.11 apart.
-  const ranking = { best: { rollNo: 'A', distance: fusedDistance(Math.fround(0.2), contextDistance(a, query)) }, runnerUpDistance: fusedDistance(Math.fround(0.2), contextDistance(b, query)) };
+  const ranking = {
+    best: { rollNo: 'A', distance: fusedDistance(Math.fround(0.2), contextDistance(a, query)) },
+    runnerUpDistance: fusedDistance(Math.fround(0.2), contextDistance(b, query)),
+  };
   assert.deepEqual(matcher.rank(query), ranking);
   assert.ok(Math.abs(ranking.best.distance - 0.2208) < 1e-7 && Math.abs(ranking.runnerUpDistance - 0.3344) < 1e-7, JSON.stringify(ranking));
   assert.deepEqual(matcher.match(query), ranking.best);
