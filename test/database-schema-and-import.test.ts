@@ -7,6 +7,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { after, describe, test } from 'node:test';
+import { DESCRIPTOR_LENGTH } from '../src/faces/face-descriptor.ts';
 import { DESCRIPTOR_MODEL_VERSION } from '../src/faces/face-engine.ts';
 import { jsonStores, postgresStores } from '../src/storage/open-stores.ts';
 import { Database, migrate, readMigrations } from '../src/storage/pg-database.ts';
@@ -83,7 +84,7 @@ describe('the database schema and moving a data folder over', { skip: postgresSk
       await json.attendance.markPresent('2025-09-07', { rollNo: 'toString', timestamp: '2025-09-07T03:31:00Z', source: 'photo', sessionId: 's-2', distance: 0.35, room: 'room-101' });
       await json.attendance.removeMark('2025-09-07', { rollNo: 'a1', at: '2025-09-07T06:00:00Z', by: null, reason: 'wrong student' });
       await json.enrollments.recordMany({ a1: { usable: true, url: 'https://photos.example/a1-new.jpg', checkedAt: '2025-09-06T03:00:00Z', backgroundFaces: 1 } });
-      const cached = { a1: [{ url: 'https://photos.example/a1-new.jpg', sha256: 'ab'.repeat(32), descriptor: Buffer.alloc(512, 7).toString('base64'), backgroundFaces: 1 }] };
+      const cached = { a1: [{ url: 'https://photos.example/a1-new.jpg', sha256: 'ab'.repeat(32), descriptor: Buffer.alloc(DESCRIPTOR_LENGTH * 4, 7).toString('base64'), backgroundFaces: 1 }] };
       await json.descriptors.recordMany(DESCRIPTOR_MODEL_VERSION, cached, async (rollNos) => new Set(rollNos));
 
       const first = await npmRun('db:import', [dataDir], fresh.url);

@@ -6,9 +6,11 @@ import { after, before, test } from 'node:test';
 import pino from 'pino';
 import { loadConfig } from '../src/config/config.ts';
 import { buildRegistrationApp } from '../src/registration/app.ts';
+import { DESCRIPTOR_LENGTH } from '../src/faces/face-descriptor.ts';
 import { decodeDescriptor, encodeDescriptor } from '../src/storage/descriptor-store.ts';
 import { JsonDescriptorStore } from '../src/storage/json-descriptor-store.ts';
 import { JsonStudentStore } from '../src/storage/json-student-store.ts';
+import { descriptorFrom, fusedDescriptor } from './helpers/descriptors.ts';
 import { startPhotoServer, type PhotoServer } from './helpers/photo-server.ts';
 import { recognitionApp } from './helpers/recognition-app.ts';
 import { waitFor } from './helpers/service-process.ts';
@@ -30,11 +32,12 @@ const everyone = async (rollNos: string[]) => new Set(rollNos);
 test('descriptors survive the round trip, and another model version makes every entry stale', async () => {
   const cache = new JsonDescriptorStore(path.join(scratch, 'store'));
   await mkdir(path.join(scratch, 'store'));
-  const descriptor = Float32Array.from({ length: 128 }, (_, i) => i / 128 - 0.5);
+  const descriptor = descriptorFrom((i) => i / DESCRIPTOR_LENGTH - 0.5);
   const photo = { url: 'https://photos.invalid/a.jpg', sha256: 'a'.repeat(64), descriptor: encodeDescriptor(descriptor) };
   await cache.recordMany('v1', { a: [photo] }, everyone);
   const listed = await cache.list('v1');
   assert.deepEqual(decodeDescriptor(listed.a![0]!.descriptor), descriptor);
+  assert.equal(descriptor.length, 1152, "dlib's 128 values and faceres's 1024");
   assert.deepEqual(await cache.list('v2'), {}, 'descriptors of another model are never used');
   await cache.recordMany('v2', { b: [{ ...photo, url: 'https://photos.invalid/b.jpg' }] }, everyone);
   assert.deepEqual(Object.keys(await cache.list('v2')), ['b'], 'writing with a new model drops the old entries');
@@ -48,7 +51,7 @@ test('a student removed while a session writes back their descriptors does not k
   const students = new JsonStudentStore(dataDir);
   const descriptors = new JsonDescriptorStore(dataDir);
   await students.addMany([{ rollNo: 'a', url: 'https://photos.invalid/a.jpg' }, { rollNo: 'b', url: 'https://photos.invalid/b.jpg' }], 't0');
-  const photo = (rollNo: string) => ({ url: `https://photos.invalid/${rollNo}.jpg`, sha256: rollNo.repeat(64), descriptor: encodeDescriptor(new Float32Array(128)) });
+  const photo = (rollNo: string) => ({ url: `https://photos.invalid/${rollNo}.jpg`, sha256: rollNo.repeat(64), descriptor: encodeDescriptor(fusedDescriptor([0])) });
   let deletion: Promise<boolean> | undefined;
   await descriptors.recordMany('v1', { a: [photo('a')], b: [photo('b')] }, async (rollNos) => {
     // The session has checked the roster: both are registered. Then the registration service's DELETE arrives, in its

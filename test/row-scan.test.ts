@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
+import { DLIB_LENGTH } from '../src/faces/face-descriptor.ts';
 import { RowScan } from '../src/faces/row-scan.ts';
 import { compileWat } from '../scripts/compile-wat.ts';
 
@@ -20,10 +21,10 @@ test('the scan stops at every row within the distance, even exactly at it, and p
     const rows = 300;
     const scan = new RowScan(rows);
     for (let i = 0; i < scan.descriptors.length; i++) scan.descriptors[i] = random() * scale;
-    for (let i = 0; i < 128; i++) scan.query[i] = random() * scale;
+    for (let i = 0; i < DLIB_LENGTH; i++) scan.query[i] = random() * scale;
     const distances = Array.from({ length: rows }, (_, row) => {
       let squared = 0;
-      for (let i = 0; i < 128; i++) squared += (scan.descriptors[row * 128 + i]! - scan.query[i]!) ** 2;
+      for (let i = 0; i < DLIB_LENGTH; i++) squared += (scan.descriptors[row * DLIB_LENGTH + i]! - scan.query[i]!) ** 2;
       return Math.sqrt(squared);
     });
     for (let trial = 0; trial < 40; trial++) {

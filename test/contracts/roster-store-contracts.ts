@@ -2,6 +2,7 @@
 // implementations: a test file calls each contract with a factory that gives fresh, empty stores.
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
+import { DESCRIPTOR_LENGTH } from '../../src/faces/face-descriptor.ts';
 import type { DescriptorStore } from '../../src/storage/descriptor-store.ts';
 import type { EnrollmentStore } from '../../src/storage/enrollment-store.ts';
 import type { StudentErasure } from '../../src/storage/student-erasure.ts';
@@ -21,7 +22,7 @@ export interface StoresUnderTest {
 const AT = '2025-09-06T03:00:00.000Z';
 const student = (rollNo: string, url = `https://photos.example/${rollNo}.jpg`) => ({ rollNo, url });
 const usable = (url: string) => ({ usable: true as const, url, checkedAt: '2025-09-06T03:30:00Z' });
-const photo = (url: string, byte: number) => ({ url, sha256: byte.toString(16).padStart(2, '0').repeat(32), descriptor: Buffer.alloc(512, byte).toString('base64') });
+const photo = (url: string, byte: number) => ({ url, sha256: byte.toString(16).padStart(2, '0').repeat(32), descriptor: Buffer.alloc(DESCRIPTOR_LENGTH * 4, byte).toString('base64') });
 /** Allows the students the roster still has, reading it the way the store offers (inside its write, when it can). */
 const registered =
   (students: StudentStore): StillCurrent =>
