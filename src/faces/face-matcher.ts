@@ -54,7 +54,7 @@ export class FaceMatcher {
   private readonly scan: RowScan;
   /** faceres's part of each row, row r at r * CONTEXT_LENGTH, and its length (its weight, face-descriptor.ts). */
   private readonly context: Float32Array;
-  private readonly contextWeights: Float32Array;
+  private readonly contextWeights: Float64Array;
   private readonly studentOfRow: Int32Array;
   /** The rows of student s, in roster order, are rowsByStudent[firstOfStudent[s] .. firstOfStudent[s + 1]). */
   private readonly rowsByStudent: Int32Array;
@@ -72,7 +72,7 @@ export class FaceMatcher {
     const studentIndex = new Map<string, number>();
     this.scan = new RowScan(enrolled.length);
     this.context = new Float32Array(enrolled.length * CONTEXT_LENGTH);
-    this.contextWeights = new Float32Array(enrolled.length);
+    this.contextWeights = new Float64Array(enrolled.length);
     this.studentOfRow = new Int32Array(enrolled.length);
     enrolled.forEach((face, row) => {
       if (face.descriptor.length !== DESCRIPTOR_LENGTH) {

@@ -27,10 +27,3 @@ export function descriptorFrom(fill: (i: number) => number): Float32Array {
   const values = Array.from({ length: DESCRIPTOR_LENGTH }, (_, i) => fill(i));
   return fusedDescriptor(values.slice(0, DLIB_LENGTH), values.slice(DLIB_LENGTH));
 }
-
-/** The cosine distance (1 − cosine) of two descriptors' faceres parts. */
-export function contextDistance(a: Float32Array, b: Float32Array): number {
-  let dot = 0;
-  for (let i = DLIB_LENGTH; i < DESCRIPTOR_LENGTH; i++) dot += a[i]! * b[i]!;
-  return 1 - dot;
-}
