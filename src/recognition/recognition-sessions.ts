@@ -222,9 +222,12 @@ export class RecognitionSessions {
     });
   }
 
-  /** Ends the running session, if any, once the camera is released; returns who was present on the session's day. */
+  /** Ends the running session, if any, once the camera is released; returns who is present today (a session left running past midnight: the new day). */
   stop(): Promise<AttendanceRecord[]> {
-    return this.serialized(async () => this.options.attendance.listDay(await this.endSession()));
+    return this.serialized(async () => {
+      await this.endSession();
+      return this.options.attendance.listDay(this.today());
+    });
   }
 
   private serialized<T>(transition: () => Promise<T>): Promise<T> {
@@ -233,17 +236,15 @@ export class RecognitionSessions {
     return result;
   }
 
-  /** Ends the running session, if any, once the camera is released; resolves the day it was for (today without one). */
-  private async endSession(): Promise<string> {
+  /** Ends the running session, if any, once the camera is released. */
+  private async endSession(): Promise<void> {
     const session = this.session;
-    const day = session?.day ?? this.today();
     if (session) {
       session.status.phase = 'stopping';
       session.worker.postMessage({ type: 'stop' } satisfies ControlMessage);
       await this.waitForWorker(session);
       await this.dispose();
     }
-    return day;
   }
 
   /**
@@ -354,6 +355,8 @@ export class RecognitionSessions {
       students: students.map(({ rollNo, url, urls }) => ({ rollNo, url, urls })),
       cachedPhotos,
       otherClasses: config.CLASS_ID === undefined ? [] : otherClassDescriptors(roster, students, cached),
+      day,
+      timeZone: config.TIME_ZONE,
       alreadyPresent: present.map((record) => record.rollNo),
       camera: config.CAMERA.kind === 'dir' ? config.CAMERA : { ...config.CAMERA, size: config.CAMERA_SIZE },
       modelsDir: config.MODELS_DIR,

@@ -14,7 +14,9 @@ export interface SessionSettings {
   cachedPhotos: Map<string, DescribedPhoto[]>;
   /** The cached descriptors of each student of another class (a session with CLASS_ID): compared, never marked. */
   otherClasses: Float32Array[][];
-  /** Students already marked present today: the worker does not report them again. */
+  /** The day the session started (in `timeZone`) and the students already marked present that day: the worker does not report them again that day. */
+  day: string;
+  timeZone: string;
   alreadyPresent: string[];
   camera: CameraSetting;
   modelsDir: string;

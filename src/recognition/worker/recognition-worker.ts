@@ -9,7 +9,9 @@ import { decodeImage } from '../../faces/decode-image.ts';
 import { FRAME_MAX_SIDE } from '../../faces/find-faces.ts';
 import { createLogger } from '../../logger.ts';
 import { PhotoDownloader } from '../../photos/download-photo.ts';
+import { dayIn } from '../attendance-clock.ts';
 import { drawSnapshot } from './draw-snapshot.ts';
+import { DailyReports } from './daily-reports.ts';
 import { DescriberPool } from './describer-pool.ts';
 import { describeWith, enrollStudents, uncachedPhotoCount } from './enroll-students.ts';
 import { FaceTracks } from './face-tracks.ts';
@@ -84,7 +86,7 @@ async function enroll(engine: FaceEngine): Promise<FaceMatcher> {
 }
 
 async function watch(engine: FaceEngine, matcher: FaceMatcher): Promise<void> {
-  const reported = new Set(settings.alreadyPresent);
+  const reports = new DailyReports(settings.day, settings.alreadyPresent);
   let framesProcessed = 0;
   let failures = 0;
   const tracks = new FaceTracks({ minFrames: settings.matchMinFrames, maxGapFrames: TRACK_MAX_GAP_FRAMES });
@@ -120,9 +122,9 @@ async function watch(engine: FaceEngine, matcher: FaceMatcher): Promise<void> {
       try {
         const image = await decodeImage(frame, { maxSide: FRAME_MAX_SIDE });
         const { faces, confirmed } = await recognizer.recognize(image, seenAt);
+        const day = dayIn(settings.timeZone, new Date(seenAt));
         for (const match of confirmed) {
-          if (reported.has(match.rollNo)) continue;
-          reported.add(match.rollNo);
+          if (!reports.take(match.rollNo, day)) continue;
           send({ type: 'recognized', rollNo: match.rollNo, distance: match.distance, seenAt });
         }
         if (Date.now() < snapshotWantedUntil) {
