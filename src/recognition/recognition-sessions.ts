@@ -529,15 +529,22 @@ export class RecognitionSessions {
     log.info('the database is back: every waiting mark was written');
   }
 
-  /** Keeps the verdict on each photo tried, so the registration service can tell which photos need replacing. */
+  /**
+   * Keeps the verdict on each student's photos, so the registration service can tell which need replacing. A student
+   * enrolled from one of several photos is usable (the camera recognises them); the photos that failed stay in
+   * `/status` `enrollmentErrors` and the session's `enrollment-problem` events.
+   */
   private recordEnrollment(session: Session, { enrolledRollNos, problems, backgroundFaces }: EnrolledMessage, log: Logger): void {
     const checkedAt = toTimestamp(this.now());
+    const enrolled = new Set(enrolledRollNos);
     const outcomes: EnrollmentOutcomes = Object.fromEntries([
       ...enrolledRollNos.map((rollNo) => {
         const leftOut = backgroundFaces.get(rollNo);
         return [rollNo, { usable: true as const, url: session.rosterAtStart.get(rollNo)!.url, checkedAt, ...(leftOut && { backgroundFaces: leftOut }) }];
       }),
-      ...problems.map(({ rollNo, code, message }) => [rollNo, { usable: false as const, url: session.rosterAtStart.get(rollNo)!.url, checkedAt, code, message }]),
+      ...problems
+        .filter(({ rollNo }) => !enrolled.has(rollNo))
+        .map(({ rollNo, code, message }) => [rollNo, { usable: false as const, url: session.rosterAtStart.get(rollNo)!.url, checkedAt, code, message }]),
     ]);
     const write = this.options.enrollments
       .recordMany(outcomes, (rollNos, lookup) => this.stillOnRoster(session, rollNos, samePhotos, lookup))
