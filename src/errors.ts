@@ -78,6 +78,7 @@ export const ENROLLMENT_ERROR_CODES = [
   'PHOTO_NOT_AN_IMAGE',
   'NO_FACE_FOUND',
   'SEVERAL_FACES',
+  'SAME_PHOTO_AS_ANOTHER_STUDENT',
 ] as const;
 export type EnrollmentErrorCode = (typeof ENROLLMENT_ERROR_CODES)[number];
 

@@ -76,18 +76,33 @@ export async function enrollStudents(
   const backgroundFaces = new Map<string, number>();
   const described = new Map<string, DescribedPhoto[]>();
   const withFreshPhoto = new Set<string>();
+  const studentsOfPhoto = new Map<string, Set<string>>();
   for (const outcome of outcomes) {
-    if (!outcome) continue;
+    if (outcome && 'descriptor' in outcome) studentsOfPhoto.set(outcome.sha256, (studentsOfPhoto.get(outcome.sha256) ?? new Set()).add(outcome.rollNo));
+  }
+  outcomes.forEach((outcome, index) => {
+    if (!outcome) return;
     if (!('descriptor' in outcome)) {
       problems.push(outcome);
-      continue;
+      return;
     }
     const { rollNo, fresh, ...photo } = outcome;
-    enrolled.push({ rollNo, descriptor: photo.descriptor });
+    // One photo for two students: the camera could never tell them apart, so it marks neither (they tie). Said so
+    // rather than left to the teacher to discover.
+    const others = [...studentsOfPhoto.get(photo.sha256)!].filter((other) => other !== rollNo);
+    if (others.length > 0) {
+      problems.push({
+        rollNo,
+        code: 'SAME_PHOTO_AS_ANOTHER_STUDENT',
+        message: `${photos[index]!.label}the same photo as ${others.join(', ')}'s: the camera cannot tell them apart; give each student a photo of their own`,
+      });
+    } else {
+      enrolled.push({ rollNo, descriptor: photo.descriptor });
+    }
     if (photo.backgroundFaces > 0) backgroundFaces.set(rollNo, (backgroundFaces.get(rollNo) ?? 0) + photo.backgroundFaces);
     described.set(rollNo, [...(described.get(rollNo) ?? []), photo]);
     if (fresh) withFreshPhoto.add(rollNo);
-  }
+  });
   const cacheUpdates = new Map([...withFreshPhoto].map((rollNo) => [rollNo, described.get(rollNo)!]));
   return { enrolled, problems, backgroundFaces, cacheUpdates };
 }
