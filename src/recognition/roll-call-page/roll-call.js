@@ -6,12 +6,16 @@
 const KEY_STORAGE = 'attendance-api-key';
 const BY_STORAGE = 'attendance-by';
 const POLL_MS = 2000;
+// With no session running the page still looks again now and then: the day changes at midnight (a page left open
+// overnight must not correct yesterday), and a service that was restarted must be noticed.
+const IDLE_POLL_MS = 30_000;
 const SNAPSHOT_MS = 2000;
 const RECONNECT_MS = 3000;
 const ACTIVITY_ITEMS = 30;
 
 const $ = (id) => document.getElementById(id);
 const page = {
+  day: $('day'),
   session: $('session'),
   start: $('start'),
   stop: $('stop'),
@@ -111,6 +115,7 @@ function studentState(student, status) {
 
 function renderRoster() {
   const students = state.roster?.students ?? [];
+  page.day.textContent = state.roster ? ` · ${state.roster.day}` : '';
   const counts = {};
   // Rows are updated in place, so that a reason being typed into an open Undo form survives every refresh.
   const existing = new Map([...page.rosterBody.children].map((row) => [row.dataset.rollNo, row]));
@@ -212,6 +217,14 @@ async function correct(method, rollNo, note) {
   if (!day) return;
   const by = page.by.value.trim();
   try {
+    // A page left open past midnight shows yesterday until its next refresh: a click must not correct yesterday.
+    const latest = await apiJson('/roster');
+    if (latest.day !== day) {
+      state.roster = latest;
+      renderRoster();
+      showMessage(`A new day has begun (${latest.day}) and the list now shows it: nothing was changed. Mark the student again if that is what you meant.`);
+      return;
+    }
     const body = await apiJson(`/attendance/${encodeURIComponent(day)}/${encodeURIComponent(rollNo)}`, {
       method,
       headers: { 'content-type': 'application/json' },
@@ -408,8 +421,13 @@ page.keyForm.addEventListener('submit', (submit) => {
   void followEvents();
 });
 
+let lastRefresh = Date.now();
 setInterval(() => {
-  if (state.status?.running) void refresh();
+  // While unreachable too: once the service answers again, the buttons come back without a reload.
+  if (state.status?.running || state.unreachable || Date.now() - lastRefresh >= IDLE_POLL_MS) {
+    lastRefresh = Date.now();
+    void refresh();
+  }
 }, POLL_MS);
 setInterval(() => void refreshSnapshot(), SNAPSHOT_MS);
 void refresh();
