@@ -350,7 +350,11 @@ async function followEvents() {
     try {
       const headers = state.lastEventId === undefined ? {} : { 'last-event-id': state.lastEventId };
       const response = await api('/events', { headers });
+      // Refused (too many pages open on this machine, say): the page polls meanwhile, and says why it is slower.
+      state.liveUpdates = response.ok;
+      if (!response.ok) showMessage(`Live updates are unavailable (${(await response.json().catch(() => ({}))).message ?? response.status}): the page refreshes every few seconds instead.`);
       if (response.ok) {
+        if (page.message.textContent.startsWith('Live updates are unavailable')) showMessage('');
         const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
         let buffer = '';
         for (;;) {
@@ -424,7 +428,7 @@ page.keyForm.addEventListener('submit', (submit) => {
 let lastRefresh = Date.now();
 setInterval(() => {
   // While unreachable too: once the service answers again, the buttons come back without a reload.
-  if (state.status?.running || state.unreachable || Date.now() - lastRefresh >= IDLE_POLL_MS) {
+  if (state.status?.running || state.unreachable || state.liveUpdates === false || Date.now() - lastRefresh >= IDLE_POLL_MS) {
     lastRefresh = Date.now();
     void refresh();
   }
