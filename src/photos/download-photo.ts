@@ -33,8 +33,12 @@ function lookupPublicAddressesOnly(privateHosts: ReadonlySet<string>) {
   };
 }
 
+// What the person who sees the message can do about it, said once here for every refusal and failure.
+const PRIVATE_HINT = 'photos on the school\'s own network need their host in PRIVATE_URL_HOSTS (README, Configuration)';
+const REPLACE_HINT = 'check that the URL opens in a browser, or give the student another photo (PUT /students/{rollNo}/photo)';
+
 function forbiddenUrl(reason: string): EnrollmentError {
-  return new EnrollmentError('PHOTO_URL_FORBIDDEN', `photo URL refused: ${reason}`);
+  return new EnrollmentError('PHOTO_URL_FORBIDDEN', `photo URL refused: ${reason}${/private or reserved/.test(reason) ? `; ${PRIVATE_HINT}` : ''}`);
 }
 
 function checkUrl(url: URL, allowPrivateUrls: boolean, privateHosts: ReadonlySet<string>): void {
@@ -78,7 +82,7 @@ export class PhotoDownloader {
       }
       const cause = (error as { cause?: unknown }).cause;
       if (cause instanceof EnrollmentError) throw cause;
-      throw new EnrollmentError('PHOTO_DOWNLOAD_FAILED', `photo download failed: ${describe(error)}`, { cause: error });
+      throw new EnrollmentError('PHOTO_DOWNLOAD_FAILED', `photo download failed: ${describe(error)}; ${REPLACE_HINT}`, { cause: error });
     }
   }
 
@@ -107,7 +111,7 @@ export class PhotoDownloader {
       }
       if (response.statusCode !== 200) {
         await response.body.dump();
-        throw new EnrollmentError('PHOTO_DOWNLOAD_FAILED', `photo download failed: HTTP ${response.statusCode}`);
+        throw new EnrollmentError('PHOTO_DOWNLOAD_FAILED', `photo download failed: HTTP ${response.statusCode}; ${REPLACE_HINT}`);
       }
       return this.readCapped(response.body, Number(response.headers['content-length'] ?? Number.NaN));
     }
