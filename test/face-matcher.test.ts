@@ -193,6 +193,39 @@ test('on a crowded roster where a fifth of the rows are the query\'s person (as 
   }
 });
 
+test('on rosters large enough for the faceres sketch (hundreds of people), the fast match agrees, at the edges too', () => {
+  let seed = 17;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) - 0.5;
+  const pick = <T>(items: readonly T[]) => items[Math.floor((random() + 0.5) * items.length)]!;
+  let compared = 0;
+  for (const size of [300, 700]) {
+    const people = Array.from({ length: size }, () => randomFace(random));
+    const enrolled = people.map((person, i) => ({ rollNo: `p${i}`, descriptor: nearFace(random, person, 0.05) }));
+    for (let q = 0; q < 40; q++) {
+      const query = pick([
+        () => nearFace(random, pick(people), pick([0.03, 0.09])),
+        () => pick(enrolled).descriptor,
+        () => randomFace(random),
+        () => descriptorFrom((i) => (i < DLIB_LENGTH ? pick(people) : pick(people))[i]! + random() * 0.06),
+      ])();
+      const ranking = new FaceMatcher(enrolled, { threshold: 1, margin: 0 }).rank(query)!;
+      const gap = ranking.runnerUpDistance - ranking.best.distance;
+      for (const rule of [
+        { threshold: 0.5, margin: 0.1 },
+        { threshold: ranking.best.distance, margin: 0 },
+        { threshold: nextUp(ranking.best.distance), margin: 0 },
+        { threshold: 2, margin: gap },
+        { threshold: 2, margin: nextUp(gap) },
+      ]) {
+        const matcher = new FaceMatcher(enrolled, rule, enrolled.slice(0, 260).map((face) => ({ ...face, rollNo: `other-${face.rollNo}` })));
+        assert.deepEqual(matcher.match(query), decide(matcher.rank(query), rule), `size ${size}, query ${q}, rule ${JSON.stringify(rule)}`);
+        compared += 1;
+      }
+    }
+  }
+  assert.equal(compared, 400);
+});
+
 test('an empty roster ranks and matches nobody; a query of the wrong length is refused', () => {
   const empty = new FaceMatcher([], { threshold: 0.5, margin: 0.1 });
   assert.equal(empty.rank(at(0, 0)), undefined);

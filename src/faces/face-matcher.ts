@@ -1,3 +1,4 @@
+import { ContextSketch } from './context-sketch.ts';
 import { decisionBound } from './decision-bound.ts';
 import { CONTEXT_LENGTH, contextWeight, DESCRIPTOR_LENGTH, DLIB_LENGTH, dlibDistanceBound, fusedFromDot } from './face-descriptor.ts';
 import { NearestTwo } from './nearest-two.ts';
@@ -39,6 +40,9 @@ export function decide(ranking: Ranking | undefined, rule: MatchRule): FaceMatch
   return ranking.runnerUpDistance - ranking.best.distance >= rule.margin ? ranking.best : undefined;
 }
 
+// Below this many rows the sketch costs more to build than it saves.
+const SKETCH_MIN_ROWS = 256;
+
 /**
  * Nearest-student search over the roster's descriptors. A student's distance is the mean over their photos: a
  * look-alike close to one photo of a student stays far from the others (measured: 2 of 68 strangers accepted with the
@@ -55,6 +59,8 @@ export class FaceMatcher {
   /** faceres's part of each row, row r at r * CONTEXT_LENGTH, and its length (its weight, face-descriptor.ts). */
   private readonly context: Float32Array;
   private readonly contextWeights: Float64Array;
+  /** On a large roster: most rows within dlib's bound are far on faceres's part, and this tells so cheaply. */
+  private readonly sketch: ContextSketch | undefined;
   private readonly studentOfRow: Int32Array;
   /** The rows of student s, in roster order, are rowsByStudent[firstOfStudent[s] .. firstOfStudent[s + 1]). */
   private readonly rowsByStudent: Int32Array;
@@ -88,6 +94,7 @@ export class FaceMatcher {
       this.context.set(face.descriptor.subarray(DLIB_LENGTH), row * CONTEXT_LENGTH);
       this.contextWeights[row] = contextWeight(face.descriptor);
     });
+    this.sketch = enrolled.length >= SKETCH_MIN_ROWS ? new ContextSketch(this.context, enrolled.length) : undefined;
     this.firstOfStudent = new Int32Array(this.rollNos.length + 1);
     for (const student of this.studentOfRow) this.firstOfStudent[student + 1]! += 1;
     for (let student = 0; student < this.rollNos.length; student++) this.firstOfStudent[student + 1]! += this.firstOfStudent[student]!;
@@ -115,9 +122,10 @@ export class FaceMatcher {
     const nearest = new NearestTwo();
     const measured = new Set<number>();
     this.scan.query.set(descriptor.subarray(0, DLIB_LENGTH));
+    this.sketch?.setQuery(descriptor, DLIB_LENGTH);
     for (let row = 0; (row = this.scan.nextRowWithin(row, dlibDistanceBound(decisionBound(nearest, this.rule)))) < rows; row++) {
       const student = this.studentOfRow[row]!;
-      if (measured.has(student)) continue;
+      if (measured.has(student) || this.beyond(row, descriptor, weight, decisionBound(nearest, this.rule))) continue;
       measured.add(student);
       nearest.offer(student, this.distance(student, descriptor, weight));
     }
@@ -146,9 +154,10 @@ export class FaceMatcher {
     const rows = this.studentOfRow.length;
     const measured = new Set<number>();
     this.scan.query.set(descriptor.subarray(0, DLIB_LENGTH));
+    this.sketch?.setQuery(descriptor, DLIB_LENGTH);
     for (let row = 0; (row = this.scan.nextRowWithin(row, dlibDistanceBound(distance))) < rows; row++) {
       const student = this.studentOfRow[row]!;
-      if (measured.has(student)) continue;
+      if (measured.has(student) || this.beyond(row, descriptor, weight, distance)) continue;
       measured.add(student);
       if (this.distance(student, descriptor, weight) <= distance) return true;
     }
@@ -165,6 +174,16 @@ export class FaceMatcher {
   private ranking(nearest: NearestTwo): Ranking | undefined {
     if (nearest.best === -1) return undefined;
     return { best: { rollNo: this.rollNos[nearest.best]!, distance: nearest.bestDistance }, runnerUpDistance: nearest.runnerUpDistance };
+  }
+
+  /**
+   * Whether the row is certainly farther than `bound` from the query (set on the sketch): its exact dlib distance with
+   * the sketch's bound on faceres's. A student passed over here is not measured; another photo of theirs may still be.
+   */
+  private beyond(row: number, query: Float32Array, queryWeight: number, bound: number): boolean {
+    if (!this.sketch) return false;
+    const nearest = fusedFromDot(Math.sqrt(this.squaredDlibDistance(row, query)), this.sketch.maxDot(row), this.contextWeights[row]!, queryWeight);
+    return nearest > bound;
   }
 
   /** Mean distance (face-descriptor.ts) from the student's photos to `query`, whose faceres part weighs `queryWeight`. */
