@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import ffmpegInstaller from '@ffmpeg-installer/ffmpeg';
 import type { FrameSize } from '../config/config.ts';
+import { withoutCredentials } from '../config/without-credentials.ts';
 import { CameraError } from '../errors.ts';
 import type { FrameSource } from './frame-source.ts';
 import { JpegStreamSplitter } from './jpeg-stream-splitter.ts';
@@ -101,7 +102,8 @@ export class FfmpegSource implements FrameSource {
         return;
       }
       const why = this.stderrTail.trim().split('\n').pop() ?? '';
-      this.fail(new CameraError('CAMERA_FAILED', `ffmpeg stopped reading ${this.input} (${signal ?? `exit code ${code}`})${why ? `: ${why}` : ''}`));
+      // ffmpeg's own last line may repeat the input URL, password included.
+      this.fail(new CameraError('CAMERA_FAILED', withoutCredentials(`ffmpeg stopped reading ${this.input} (${signal ?? `exit code ${code}`})${why ? `: ${why}` : ''}`)));
     });
     return child;
   }
