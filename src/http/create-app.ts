@@ -7,7 +7,7 @@ import { installApiDocs, type ApiDocsOptions } from './api-docs.ts';
 import { installApiKeyAuth } from './api-key-auth.ts';
 import { answerClientError, answerFrameworkError, installErrorHandling, installJsonBodyParser } from './error-handling.ts';
 import { healthRoute } from './health-route.ts';
-import { BoundedRequestLog } from './request-logging.ts';
+import { BoundedRequestLog, requestForLog } from './request-logging.ts';
 import { installSecurityHeaders } from './security-headers.ts';
 
 export type ServiceName = 'registration' | 'recognition';
@@ -28,7 +28,7 @@ export const MAX_CONNECTIONS = 256;
 export async function createApp(service: ServiceName, config: Config, logger: Logger, docs: ApiDocsOptions): Promise<FastifyInstance> {
   const apiKey = (service === 'registration' ? config.REGISTRATION_API_KEY : config.RECOGNITION_API_KEY) ?? config.API_KEY;
   const app = Fastify({
-    loggerInstance: logger.child({ service }) as FastifyBaseLogger,
+    loggerInstance: logger.child({ service }, { serializers: { req: requestForLog } }) as FastifyBaseLogger,
     logController: new BoundedRequestLog(),
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: config.TRUST_PROXY,
