@@ -7,6 +7,7 @@ import { installApiDocs, type ApiDocsOptions } from './api-docs.ts';
 import { installApiKeyAuth } from './api-key-auth.ts';
 import { answerClientError, answerFrameworkError, installErrorHandling, installJsonBodyParser } from './error-handling.ts';
 import { healthRoute } from './health-route.ts';
+import { clientGroup } from './client-group.ts';
 import { BoundedRequestLog, requestForLog } from './request-logging.ts';
 import { installSecurityHeaders } from './security-headers.ts';
 
@@ -49,6 +50,7 @@ export async function createApp(service: ServiceName, config: Config, logger: Lo
   installSecurityHeaders(app);
   await app.register(rateLimit, {
     global: false,
+    keyGenerator: clientGroup,
     max: config.RATE_LIMIT_PER_MINUTE,
     timeWindow: '1 minute',
     errorResponseBuilder: (_request, context) =>

@@ -1,4 +1,5 @@
 import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
+import { clientGroup } from './client-group.ts';
 
 /** Answers that refuse a client: wrong or missing key, another origin, over the rate limit. */
 const REFUSALS = new Set([401, 403, 429]);
@@ -78,7 +79,7 @@ export class BoundedRequestLog extends LogController {
   }
 
   private clientKey(request: FastifyRequest): string {
-    const client = request.ip ?? 'unknown';
+    const client = clientGroup(request);
     return this.refusals.has(client) || this.refusals.size < MAX_CLIENTS ? client : OTHER_CLIENTS;
   }
 
