@@ -42,15 +42,20 @@ type CheckResult = z.infer<typeof ReadyReplySchema>['checks'][number];
 
 /** `GET /ready`: 200 when every check passes, 503 naming the ones that fail. `/health` only says the process answers. */
 export const readyRoute: FastifyPluginAsyncZod<{ checks: ReadinessCheck[] }> = async (app, { checks }) => {
+  // Logged when a check starts failing or fails differently, not on every call: /ready may be polled (or flooded).
+  const lastProblems = new Map<string, string>();
   const runChecks = () =>
     Promise.all(
       checks.map(async ({ name, check }): Promise<CheckResult> => {
         try {
           await checkInTime(check);
+          if (lastProblems.delete(name)) app.log.info({ check: name }, 'readiness check passes again');
           return { name, ok: true };
         } catch (error) {
-          app.log.warn({ err: error, check: name }, 'readiness check failed');
-          return { name, ok: false, problem: describeProblem(error) };
+          const problem = describeProblem(error);
+          if (lastProblems.get(name) !== problem) app.log.warn({ err: error, check: name }, 'readiness check failed');
+          lastProblems.set(name, problem);
+          return { name, ok: false, problem };
         }
       }),
     );

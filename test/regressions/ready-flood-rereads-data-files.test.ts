@@ -1,7 +1,8 @@
 // An anonymous flood of `GET /ready` took the service down: /ready is public and not rate limited, and every call
 // re-read, parsed and validated all four data files (100 concurrent clients on a 12.6 MB attendance.json: 2-3 GB of
 // memory, /status answering after 18 s). Now callers share one round of checks at a time, and a data file is parsed
-// again only once it has changed: a flood reads each file at most once, and a damaged file still shows at once.
+// again only once it has changed: a flood reads each file at most once, and a damaged file still shows at once (and
+// is logged once, not once per call).
 import assert from 'node:assert/strict';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -69,9 +70,10 @@ for (const service of ['registration', 'recognition'] as const) {
     await writeFile(path.join(dataDir, 'attendance.json'), '{}');
     await writeFile(path.join(dataDir, 'enrollment.json'), '{}');
     await writeFile(path.join(dataDir, 'descriptors.json'), '{"model":"","students":{}}');
-    const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
+    const config = loadConfig({ DATA_DIR: dataDir });
     const { reads, stores } = countingStores(dataDir);
-    const logger = pino({ level: 'silent' });
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
     const app = service === 'registration' ? await buildRegistrationApp({ config, logger, ...stores }) : await buildRecognitionApp({ config, logger, ...stores });
     try {
       const base = await app.listen({ host: '127.0.0.1', port: 0 });
@@ -86,6 +88,8 @@ for (const service of ['registration', 'recognition'] as const) {
 
       assert.deepEqual(new Set(await flood(base)), new Set([503]));
       assert.deepEqual(reads, { students: 1, attendance: 2, enrollment: 1, descriptors: 1 }, 'the damaged file is not parsed again until it changes');
+      const warnings = lines.filter((line) => line.msg === 'readiness check failed');
+      assert.deepEqual(warnings.map((line) => line.check), ['attendance'], 'the failure is logged once, not once per call');
     } finally {
       await app.close();
     }
