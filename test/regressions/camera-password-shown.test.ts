@@ -8,6 +8,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { loadConfig } from '../../src/config/config.ts';
+import { withoutCredentials } from '../../src/config/without-credentials.ts';
 import { openEventStream } from '../helpers/event-stream.ts';
 import { getJson, postJson, startServices, waitFor } from '../helpers/service-process.ts';
 import { scratchFolder } from './helpers.ts';
@@ -63,4 +64,12 @@ test('a CAMERA setting the service refuses is repeated without its password', ()
     () => loadConfig({ CAMERA: `ffmpeg:rtsp://admin:${PASSWORD}@cam-101.invalid/stream with spaces` }),
     (error: Error) => /CAMERA="ffmpeg:rtsp:\/\/\*\*\*@cam-101\.invalid\/stream with spaces"/.test(error.message) && !error.message.includes(PASSWORD),
   );
+});
+
+test('the user name and password of every URL in a text are hidden, an @ in the password included', () => {
+  assert.equal(
+    withoutCredentials('rtsp://admin:Cam@Pass99@cam-101.invalid:554/stream?x=a@b and http://viewer@cam-102.invalid/x.mjpg'),
+    'rtsp://***@cam-101.invalid:554/stream?x=a@b and http://***@cam-102.invalid/x.mjpg',
+  );
+  assert.equal(withoutCredentials('/dev/video0 rtsp://cam-103.invalid/stream'), '/dev/video0 rtsp://cam-103.invalid/stream');
 });
