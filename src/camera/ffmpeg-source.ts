@@ -1,9 +1,12 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { lookup } from 'node:dns/promises';
 import { statSync } from 'node:fs';
 import { once } from 'node:events';
+import { isIP } from 'node:net';
 import type { Readable } from 'node:stream';
 import ffmpegInstaller from '@ffmpeg-installer/ffmpeg';
 import type { FrameSize } from '../config/config.ts';
+import { withoutCredentials } from '../config/without-credentials.ts';
 import { CameraError } from '../errors.ts';
 import type { FrameSource } from './frame-source.ts';
 import { JpegStreamSplitter } from './jpeg-stream-splitter.ts';
@@ -11,6 +14,32 @@ import { JpegStreamSplitter } from './jpeg-stream-splitter.ts';
 /** The ffmpeg binary: `FFMPEG_PATH` when set (a system ffmpeg), else the one shipped by @ffmpeg-installer. */
 export function ffmpegBinary(): string {
   return process.env.FFMPEG_PATH || ffmpegInstaller.path;
+}
+
+/**
+ * `input` with its host name replaced by an address of it, port, path and credentials kept; an input that is not a URL
+ * with a host name is returned as it is. The ffmpeg that comes with npm (a 2018 static build) crashes with SIGSEGV on
+ * any host name it resolves itself with today's C library, while it reads a URL naming an address. An IPv4 address is
+ * preferred: a camera on the local network is rarely reachable over IPv6 only.
+ */
+export async function withHostResolved(input: string): Promise<string> {
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(input);
+  if (!scheme) return input;
+  const authorityStart = scheme[0].length;
+  const authorityEnd = input.slice(authorityStart).search(/[/?#]/);
+  const authority = authorityEnd === -1 ? input.slice(authorityStart) : input.slice(authorityStart, authorityStart + authorityEnd);
+  const hostStart = authorityStart + authority.lastIndexOf('@') + 1;
+  const host = /^[^:[\]]*/.exec(input.slice(hostStart, authorityStart + authority.length))![0];
+  if (host === '' || isIP(host)) return input;
+  let addresses: { address: string; family: number }[];
+  try {
+    addresses = await lookup(host, { all: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new CameraError('CAMERA_FAILED', `cannot find the camera's host ${host} (${code}): check the host name in CAMERA`, { cause: error });
+  }
+  const { address, family } = addresses.find((candidate) => candidate.family === 4) ?? addresses[0]!;
+  return `${input.slice(0, hostStart)}${family === 6 ? `[${address}]` : address}${input.slice(hostStart + host.length)}`;
 }
 
 function isRegularFile(input: string): boolean {
@@ -28,6 +57,7 @@ function isRegularFile(input: string): boolean {
  */
 export class FfmpegSource implements FrameSource {
   private readonly live: boolean;
+  private starting: Promise<void> | undefined;
   private process: ChildProcessByStdio<null, Readable, Readable> | undefined;
   private readonly frames: Buffer[] = [];
   private waiting: { resolve: (frame: Buffer | undefined) => void; reject: (error: Error) => void } | undefined;
@@ -48,10 +78,10 @@ export class FfmpegSource implements FrameSource {
   }
 
   nextFrame(): Promise<Buffer | undefined> {
-    this.process ??= this.start();
+    this.starting ??= this.start();
     const frame = this.frames.shift();
     if (frame) {
-      this.process.stdout.resume();
+      this.process?.stdout.resume();
       return Promise.resolve(frame);
     }
     if (this.failure) return Promise.reject(this.failure);
@@ -75,13 +105,32 @@ export class FfmpegSource implements FrameSource {
     clearTimeout(timer);
   }
 
-  private start(): ChildProcessByStdio<null, Readable, Readable> {
+  /** Spawns ffmpeg once the input's host name is resolved (for the bundled ffmpeg); failures reach the next frame. */
+  private async start(): Promise<void> {
+    let input = this.input;
+    if (!process.env.FFMPEG_PATH) {
+      try {
+        input = await withHostResolved(this.input);
+      } catch (error) {
+        this.fail(error instanceof CameraError ? error : new CameraError('CAMERA_FAILED', `cannot read ${withoutCredentials(this.input)}: ${(error as Error).message}`, { cause: error }));
+        return;
+      }
+    }
+    if (this.closing) {
+      this.ended = true;
+      this.settleWaiting();
+      return;
+    }
+    this.process = this.spawnFfmpeg(input);
+  }
+
+  private spawnFfmpeg(input: string): ChildProcessByStdio<null, Readable, Readable> {
     const device = this.input.startsWith('/dev/video');
     const inputFormat = device ? ['-f', 'v4l2', ...(this.size ? ['-video_size', `${this.size.width}x${this.size.height}`] : [])] : [];
     // A device is asked for the size; whatever it (or a stream or file) delivers larger is then scaled down to fit.
     const { width, height } = this.size ?? {};
     const scale = this.size ? ['-vf', `scale=w=min(${width}\\,iw):h=min(${height}\\,ih):force_original_aspect_ratio=decrease`] : [];
-    const args = ['-hide_banner', '-loglevel', 'error', '-nostdin', ...inputFormat, '-i', this.input, '-an', ...scale, '-f', 'image2pipe', '-c:v', 'mjpeg', '-q:v', '3', 'pipe:1'];
+    const args = ['-hide_banner', '-loglevel', 'error', '-nostdin', ...inputFormat, '-i', input, '-an', ...scale, '-f', 'image2pipe', '-c:v', 'mjpeg', '-q:v', '3', 'pipe:1'];
     const child = spawn(ffmpegBinary(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const splitter = new JpegStreamSplitter();
     child.stdout.on('data', (chunk: Buffer) => {
@@ -101,7 +150,9 @@ export class FfmpegSource implements FrameSource {
         return;
       }
       const why = this.stderrTail.trim().split('\n').pop() ?? '';
-      this.fail(new CameraError('CAMERA_FAILED', `ffmpeg stopped reading ${this.input} (${signal ?? `exit code ${code}`})${why ? `: ${why}` : ''}`));
+      const crashed = signal === 'SIGSEGV' && !process.env.FFMPEG_PATH ? ': the ffmpeg that comes with npm crashed; set FFMPEG_PATH to a system ffmpeg (apt install ffmpeg)' : '';
+      // ffmpeg's own last line may repeat the input URL, password included.
+      this.fail(new CameraError('CAMERA_FAILED', withoutCredentials(`ffmpeg stopped reading ${this.input} (${signal ?? `exit code ${code}`})${why ? `: ${why}` : ''}${crashed}`)));
     });
     return child;
   }

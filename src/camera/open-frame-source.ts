@@ -1,4 +1,5 @@
 import type { CameraSetting, FrameSize } from '../config/config.ts';
+import { withoutCredentials } from '../config/without-credentials.ts';
 import { DirectorySource } from './directory-source.ts';
 import { FfmpegSource } from './ffmpeg-source.ts';
 import type { FrameSource } from './frame-source.ts';
@@ -15,13 +16,13 @@ export function openFrameSource(camera: CameraSetting): FrameSource {
   }
 }
 
-/** The `CAMERA` setting as a user would write it, for status and logs. */
+/** The `CAMERA` setting as a user would write it, without a URL's password, for status, events and logs. */
 export function describeCamera(camera: CameraSetting): string {
   switch (camera.kind) {
     case 'webcam':
       return `${camera.device ? `webcam:${camera.device}` : 'webcam'}${sizeOf(camera.size)}`;
     case 'ffmpeg':
-      return `ffmpeg:${camera.input}${sizeOf(camera.size)}`;
+      return `ffmpeg:${withoutCredentials(camera.input)}${sizeOf(camera.size)}`;
     case 'dir':
       return `dir:${camera.folder}`;
   }

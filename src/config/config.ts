@@ -4,6 +4,7 @@ import { isIP } from 'node:net';
 import proxyAddr from '@fastify/proxy-addr';
 import { z } from 'zod';
 import { ConfigError } from '../errors.ts';
+import { withoutCredentials } from './without-credentials.ts';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const flag = z
@@ -182,8 +183,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const problems = parsed.error.issues.map((issue) => {
       const key = String(issue.path[0] ?? 'config');
       const value = known[key] ?? '';
-      // A secret is never printed, even a wrong one: a key may be the real one with a character missing.
-      const shown = !SECRET_SETTINGS.has(key) ? JSON.stringify(value) : key === 'DATABASE_URL' ? '(hidden)' : `(${value.length} characters, hidden)`;
+      // A secret is never printed, even a wrong one: a key may be the real one with a character missing. Nor is the
+      // password of a URL in another setting (a camera's).
+      const shown = !SECRET_SETTINGS.has(key) ? JSON.stringify(withoutCredentials(value)) : key === 'DATABASE_URL' ? '(hidden)' : `(${value.length} characters, hidden)`;
       return `${key}=${shown}: ${issue.message}`;
     });
     throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);

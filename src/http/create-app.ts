@@ -7,7 +7,8 @@ import { installApiDocs, type ApiDocsOptions } from './api-docs.ts';
 import { installApiKeyAuth } from './api-key-auth.ts';
 import { answerClientError, answerFrameworkError, installErrorHandling, installJsonBodyParser } from './error-handling.ts';
 import { healthRoute } from './health-route.ts';
-import { BoundedRequestLog } from './request-logging.ts';
+import { clientGroup } from './client-group.ts';
+import { BoundedRequestLog, requestForLog } from './request-logging.ts';
 import { installSecurityHeaders } from './security-headers.ts';
 
 export type ServiceName = 'registration' | 'recognition';
@@ -28,7 +29,7 @@ export const MAX_CONNECTIONS = 256;
 export async function createApp(service: ServiceName, config: Config, logger: Logger, docs: ApiDocsOptions): Promise<FastifyInstance> {
   const apiKey = (service === 'registration' ? config.REGISTRATION_API_KEY : config.RECOGNITION_API_KEY) ?? config.API_KEY;
   const app = Fastify({
-    loggerInstance: logger.child({ service }) as FastifyBaseLogger,
+    loggerInstance: logger.child({ service }, { serializers: { req: requestForLog } }) as FastifyBaseLogger,
     logController: new BoundedRequestLog(),
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: config.TRUST_PROXY,
@@ -49,6 +50,7 @@ export async function createApp(service: ServiceName, config: Config, logger: Lo
   installSecurityHeaders(app);
   await app.register(rateLimit, {
     global: false,
+    keyGenerator: clientGroup,
     max: config.RATE_LIMIT_PER_MINUTE,
     timeWindow: '1 minute',
     errorResponseBuilder: (_request, context) =>

@@ -38,23 +38,35 @@ function describeProblem(error: unknown): string {
   return message.replace(/(?:\/[^\s'"/]*)+\/([^\s'"/]+)/g, '$1');
 }
 
+type CheckResult = z.infer<typeof ReadyReplySchema>['checks'][number];
+
 /** `GET /ready`: 200 when every check passes, 503 naming the ones that fail. `/health` only says the process answers. */
 export const readyRoute: FastifyPluginAsyncZod<{ checks: ReadinessCheck[] }> = async (app, { checks }) => {
+  // Logged when a check starts failing or fails differently, not on every call: /ready may be polled (or flooded).
+  const lastProblems = new Map<string, string>();
+  const runChecks = () =>
+    Promise.all(
+      checks.map(async ({ name, check }): Promise<CheckResult> => {
+        try {
+          await checkInTime(check);
+          if (lastProblems.delete(name)) app.log.info({ check: name }, 'readiness check passes again');
+          return { name, ok: true };
+        } catch (error) {
+          const problem = describeProblem(error);
+          if (lastProblems.get(name) !== problem) app.log.warn({ err: error, check: name }, 'readiness check failed');
+          lastProblems.set(name, problem);
+          return { name, ok: false, problem };
+        }
+      }),
+    );
+  // /ready is open to anyone and not rate limited: the callers that ask while a round of checks is out share it, so
+  // a flood of requests costs one round at a time, never one per request.
+  let round: Promise<CheckResult[]> | undefined;
   app.get(
     '/ready',
     { config: { public: true, rateLimit: false }, schema: { summary: 'Whether the service can do its work (models present, data files readable and writable)', response: { 200: ReadyReplySchema, 503: ReadyReplySchema } } },
-    async (request, reply) => {
-      const results = await Promise.all(
-        checks.map(async ({ name, check }) => {
-          try {
-            await checkInTime(check);
-            return { name, ok: true };
-          } catch (error) {
-            request.log.warn({ err: error, check: name }, 'readiness check failed');
-            return { name, ok: false, problem: describeProblem(error) };
-          }
-        }),
-      );
+    async (_request, reply) => {
+      const results = await (round ??= runChecks().finally(() => (round = undefined)));
       const ready = results.every((result) => result.ok);
       return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not-ready', checks: results });
     },

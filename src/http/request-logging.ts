@@ -1,4 +1,5 @@
 import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
+import { clientGroup } from './client-group.ts';
 
 /** Answers that refuse a client: wrong or missing key, another origin, over the rate limit. */
 const REFUSALS = new Set([401, 403, 429]);
@@ -7,6 +8,45 @@ const WINDOW_MS = 60_000;
 /** Clients tracked in one minute; beyond, the rest share one count (the log stays bounded under a spray of addresses). */
 const MAX_CLIENTS = 1_000;
 const OTHER_CLIENTS = 'other clients';
+
+/** Query parameters that may carry a credential (`?api_key=`, `?token=`, `?access_token=`, `?password=`…). */
+const SECRET_PARAMETER = /key|token|secret|pass|auth|sig|credential/i;
+
+/**
+ * `url` with the value of every query parameter that may carry a credential replaced by `***`: the API key belongs in
+ * a header, but a client that sends it as `?api_key=` must not have it written to the log.
+ */
+export function urlForLog(url: string): string {
+  const query = url.indexOf('?');
+  if (query === -1) return url;
+  const parameters = url
+    .slice(query + 1)
+    .split('&')
+    .map((parameter) => {
+      const equals = parameter.indexOf('=');
+      const name = equals === -1 ? parameter : parameter.slice(0, equals);
+      let decoded = name;
+      try {
+        decoded = decodeURIComponent(name.replace(/\+/g, ' '));
+      } catch {
+        // a malformed escape: judge the name as sent
+      }
+      return equals !== -1 && SECRET_PARAMETER.test(decoded) ? `${name}=***` : parameter;
+    });
+  return `${url.slice(0, query)}?${parameters.join('&')}`;
+}
+
+/** Fastify's `req` in log lines, the URL's credentials hidden (see urlForLog). */
+export function requestForLog(request: FastifyRequest) {
+  return {
+    method: request.method,
+    url: urlForLog(request.url),
+    version: request.headers?.['accept-version'],
+    host: request.host,
+    remoteAddress: request.ip,
+    remotePort: request.socket?.remotePort,
+  };
+}
 
 /**
  * Fastify's two lines per request (incoming, completed), except for a client refused over and over: after
@@ -39,7 +79,7 @@ export class BoundedRequestLog extends LogController {
   }
 
   private clientKey(request: FastifyRequest): string {
-    const client = request.ip ?? 'unknown';
+    const client = clientGroup(request);
     return this.refusals.has(client) || this.refusals.size < MAX_CLIENTS ? client : OTHER_CLIENTS;
   }
 

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { clientGroup } from '../http/client-group.ts';
 import { ErrorReplySchema, type ErrorBody } from '../http/error-handling.ts';
 import { SECURITY_HEADERS } from '../http/security-headers.ts';
 import type { PublishedEvent, SessionEvents } from './session-events.ts';
@@ -47,7 +48,7 @@ export const eventsRoute: FastifyPluginAsyncZod<{ events: SessionEvents }> = asy
       },
     },
     (request, reply) => {
-      const client = request.ip;
+      const client = clientGroup(request);
       const ofClient = openByClient.get(client) ?? 0;
       if (ofClient >= MAX_STREAMS_PER_CLIENT) {
         const message = `This client already has ${MAX_STREAMS_PER_CLIENT} event streams open: close one first.`;

@@ -1,6 +1,7 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config/config.ts';
+import { DataFileCorruptError } from '../errors.ts';
 import type { ReadinessCheck } from '../http/ready-route.ts';
 import type { AttendanceStore } from './attendance-store.ts';
 import type { DescriptorStore } from './descriptor-store.ts';
@@ -61,15 +62,48 @@ export function jsonStores(dataDir: string): Stores {
   };
 }
 
-/** Each data file can be read (it parses) and written (a read-only folder would lose the roll call). */
+/**
+ * Each data file can be read (it parses) and written (a read-only folder would lose the roll call). A file is parsed
+ * again only once it has changed: `/ready` is open to anyone, and re-reading a large attendance file for each call let a
+ * flood of them exhaust the memory.
+ */
 export function jsonStoreChecks(dataDir: string, stores: Pick<Stores, 'students' | 'attendance' | 'enrollments' | 'descriptors'>): ReadinessCheck[] {
-  const writable = (file: string) => checkWritable(path.join(dataDir, file));
+  const check = (file: string, read: () => Promise<unknown>) => dataFileCheck(path.join(dataDir, file), read);
   return [
-    { name: 'students', check: async () => void (await stores.students.list(), await writable(STUDENTS_FILE)) },
-    { name: 'attendance', check: async () => void (await stores.attendance.listDay('0000-00-00'), await writable(ATTENDANCE_FILE)) },
-    { name: 'enrollment', check: async () => void (await stores.enrollments.list(), await writable(ENROLLMENT_FILE)) },
-    { name: 'descriptors', check: async () => void (await stores.descriptors.list(''), await writable(DESCRIPTOR_CACHE_FILE)) },
+    { name: 'students', check: check(STUDENTS_FILE, () => stores.students.list()) },
+    { name: 'attendance', check: check(ATTENDANCE_FILE, () => stores.attendance.listDay('0000-00-00')) },
+    { name: 'enrollment', check: check(ENROLLMENT_FILE, () => stores.enrollments.list()) },
+    { name: 'descriptors', check: check(DESCRIPTOR_CACHE_FILE, () => stores.descriptors.list('')) },
   ];
+}
+
+/** Checks `file` is writable and that `read` succeeds, calling `read` only when the file changed since its last verdict. */
+function dataFileCheck(file: string, read: () => Promise<unknown>): () => Promise<void> {
+  let verdict: { version: string; outcome: Promise<void> } | undefined;
+  return async () => {
+    const version = await fileVersion(file);
+    if (verdict?.version !== version) {
+      const outcome = read().then(() => {});
+      verdict = { version, outcome };
+      // A damaged file stays damaged until it changes; any other failure (too many open files, say) is tried again.
+      outcome.catch((error: unknown) => {
+        if (!(error instanceof DataFileCorruptError) && verdict?.outcome === outcome) verdict = undefined;
+      });
+    }
+    await verdict.outcome;
+    await checkWritable(file);
+  };
+}
+
+/** Changes whenever the file's content may have: rewritten (atomic writes replace the inode), resized or touched. */
+async function fileVersion(file: string): Promise<string> {
+  try {
+    const { dev, ino, size, mtimeMs, ctimeMs } = await stat(file);
+    return `${dev}:${ino}:${size}:${mtimeMs}:${ctimeMs}`;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
+    throw error;
+  }
 }
 
 /**
