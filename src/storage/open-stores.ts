@@ -5,6 +5,7 @@ import type { ReadinessCheck } from '../http/ready-route.ts';
 import type { AttendanceStore } from './attendance-store.ts';
 import type { DescriptorStore } from './descriptor-store.ts';
 import type { EnrollmentStore } from './enrollment-store.ts';
+import { checkNotLockedTooLong } from './file-lock.ts';
 import { ATTENDANCE_FILE, JsonAttendanceStore } from './json-attendance-store.ts';
 import { DESCRIPTOR_CACHE_FILE, JsonDescriptorStore } from './json-descriptor-store.ts';
 import { ENROLLMENT_FILE, JsonEnrollmentStore } from './json-enrollment-store.ts';
@@ -61,9 +62,12 @@ export function jsonStores(dataDir: string): Stores {
   };
 }
 
-/** Each data file can be read (it parses) and written (a read-only folder would lose the roll call). */
+/** Each data file can be read (it parses) and written (a read-only folder would lose the roll call, a stuck lock too). */
 export function jsonStoreChecks(dataDir: string, stores: Pick<Stores, 'students' | 'attendance' | 'enrollments' | 'descriptors'>): ReadinessCheck[] {
-  const writable = (file: string) => checkWritable(path.join(dataDir, file));
+  const writable = async (file: string) => {
+    await checkWritable(path.join(dataDir, file));
+    await checkNotLockedTooLong(path.join(dataDir, file));
+  };
   return [
     { name: 'students', check: async () => void (await stores.students.list(), await writable(STUDENTS_FILE)) },
     { name: 'attendance', check: async () => void (await stores.attendance.listDay('0000-00-00'), await writable(ATTENDANCE_FILE)) },
