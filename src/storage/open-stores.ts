@@ -11,7 +11,7 @@ import { DESCRIPTOR_CACHE_FILE, JsonDescriptorStore } from './json-descriptor-st
 import { ENROLLMENT_FILE, JsonEnrollmentStore } from './json-enrollment-store.ts';
 import { JsonStudentStore, STUDENTS_FILE } from './json-student-store.ts';
 import { PgAttendanceStore } from './pg-attendance-store.ts';
-import { Database, migrate } from './pg-database.ts';
+import { checkDatabaseTakesWrites, Database, migrate } from './pg-database.ts';
 import { PgDescriptorStore } from './pg-descriptor-store.ts';
 import { PgEnrollmentStore } from './pg-enrollment-store.ts';
 import { PgStudentErasure } from './pg-student-erasure.ts';
@@ -40,7 +40,7 @@ export function postgresStores(database: Database): Stores {
     enrollments: new PgEnrollmentStore(database),
     descriptors: new PgDescriptorStore(database),
     erasure: new PgStudentErasure(database),
-    readiness: [{ name: 'database', check: oneProbeAtATime(async () => void (await database.query('SELECT 1'))) }],
+    readiness: [{ name: 'database', check: oneProbeAtATime(() => checkDatabaseTakesWrites(database)) }],
     close: () => database.close(),
   };
 }
