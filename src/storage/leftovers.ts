@@ -15,6 +15,7 @@ export interface ProcessRun {
 }
 
 const hasProc = procStartOf(process.pid) !== undefined;
+const BOOT_ID = bootId();
 
 /** This process's run. */
 export const OWN_RUN: ProcessRun = { pid: process.pid, run: runOf(process.pid) ?? randomBytes(8).toString('hex') };
@@ -60,7 +61,7 @@ export function isRunning(owner: { pid: number; run?: string | undefined }): boo
 function runOf(pid: number): string | undefined {
   const start = procStartOf(pid);
   if (start === undefined) return undefined;
-  return createHash('sha256').update(`${bootId()} ${start}`).digest('hex').slice(0, 16);
+  return createHash('sha256').update(`${BOOT_ID} ${start}`).digest('hex').slice(0, 16);
 }
 
 // Field 22 of /proc/<pid>/stat, counted after the command name, which is in parentheses and may itself hold spaces.
