@@ -16,6 +16,8 @@ const DEFAULT_STALE_MS = 30_000;
 
 const inProcessQueues = new Map<string, Promise<unknown>>();
 const sweptFiles = new Set<string>();
+/** The owner lines of the locks this process holds or is taking: a lock naming this process's run and none of them is left over. */
+const ownLocks = new Set<string>();
 
 /**
  * Runs `task` while holding an exclusive lock on `file`, against other async tasks of this process
@@ -40,27 +42,32 @@ async function withLockFile<T>(lockFile: string, task: () => Promise<T>, options
   const staleMs = options.staleMs ?? DEFAULT_STALE_MS;
   // Each hold of the lock is told apart from every other, so that only its holder removes it.
   const owner = `${OWN_RUN.pid} ${OWN_RUN.run} ${randomBytes(8).toString('hex')}\n`;
+  ownLocks.add(owner);
+  try {
+    await acquire(lockFile, owner, timeoutMs, staleMs);
+    try {
+      return await task();
+    } finally {
+      await releaseIfOwn(lockFile, owner);
+    }
+  } finally {
+    ownLocks.delete(owner);
+  }
+}
+
+async function acquire(lockFile: string, owner: string, timeoutMs: number, staleMs: number): Promise<void> {
   const started = Date.now();
   for (let attempt = 0; ; attempt++) {
     try {
-      await createWithOwner(lockFile, owner);
-      break;
+      return await createWithOwner(lockFile, owner);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
     const found = await readLock(lockFile);
     if (found === undefined) continue; // released meanwhile
-    if (isAbandoned(found, staleMs)) {
-      if (await takeOver(lockFile, found, owner, staleMs)) break;
-      continue;
-    }
+    if (isAbandoned(found, staleMs) && (await takeOver(lockFile, found, owner, staleMs))) return;
     if (Date.now() - started > timeoutMs) throw new LockTimeoutError(lockFile, timeoutMs);
     await sleep(Math.min(5 * 2 ** attempt, 50));
-  }
-  try {
-    return await task();
-  } finally {
-    await releaseIfOwn(lockFile, owner);
   }
 }
 
@@ -103,6 +110,8 @@ async function readLock(file: string): Promise<FoundLock | undefined> {
 function isAbandoned(lock: FoundLock, staleMs: number): boolean {
   const [pidText, run] = lock.contents.trim().split(' ');
   const pid = Number(pidText);
+  // Ours, but from a hold that ended without removing it (its removal failed).
+  if (pid === OWN_RUN.pid && run === OWN_RUN.run) return !ownLocks.has(lock.contents);
   if (Number.isInteger(pid) && pid > 0) return !isRunning({ pid, run });
   // Unreadable owner (written by something else): only an old lock is abandoned.
   return Date.now() - lock.modifiedMs > staleMs;
@@ -124,7 +133,6 @@ async function takeOver(lockFile: string, found: FoundLock, owner: string, stale
     if (code === 'ENOENT') return false;
     if (code !== 'EEXIST') throw error;
     await removeAbandonedClaim(claim, staleMs);
-    await sleep(5);
     return false;
   }
   try {

@@ -14,6 +14,7 @@ import { after, before, test } from 'node:test';
 import { LockTimeoutError } from '../../src/errors.ts';
 import { withFileLock } from '../../src/storage/file-lock.ts';
 import { JsonStudentStore, STUDENTS_FILE } from '../../src/storage/json-student-store.ts';
+import { OWN_RUN } from '../../src/storage/leftovers.ts';
 import { jsonStoreChecks, jsonStores } from '../../src/storage/open-stores.ts';
 
 let scratch: string;
@@ -44,6 +45,8 @@ test('a lock naming our own pid, left by an earlier process that had it (pid 1 i
   for (const [name, lock] of [
     ['pid-only', `${process.pid}\n`],
     ['earlier-run', `${process.pid} 0123456789abcdef 00112233aabbccdd\n`],
+    // This very process, from a hold whose removal failed: no hold of ours names it.
+    ['own-run-not-held', `${OWN_RUN.pid} ${OWN_RUN.run} 00112233aabbccdd\n`],
   ] as const) {
     const dataDir = await dataDirWithLock(name, lock);
     const leftovers = [`.${STUDENTS_FILE}.${process.pid}.a1b2c3d4e5f6.tmp`, `.${STUDENTS_FILE}.${process.pid}.0123456789abcdef.a1b2c3d4e5f6.tmp`, `${STUDENTS_FILE}.lock.${process.pid}.0123456789abcdef.a1b2c3d4`];
@@ -84,4 +87,21 @@ test('the pid of a process that has exited is still enough to take its lock over
   const exited = spawnSync('true').pid;
   const dataDir = await dataDirWithLock('exited', `${exited}\n`);
   await addsOneStudent(dataDir);
+});
+
+test('a lock this process holds (under another spelling of the path) is respected by its other writers', async () => {
+  const dataDir = path.join(scratch, 'aliased');
+  await mkdir(dataDir);
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  let holding!: () => void;
+  const taken = new Promise<void>((resolve) => (holding = resolve));
+  const holder = withFileLock(path.join(dataDir, STUDENTS_FILE), async () => {
+    holding();
+    await held;
+  });
+  await taken;
+  await assert.rejects(withFileLock(`${dataDir}/./${STUDENTS_FILE}`, async () => {}, { timeoutMs: 100 }), LockTimeoutError);
+  release();
+  await holder;
 });
