@@ -2,7 +2,7 @@
 // again adds nothing: rows the database already has are left as they are. A student erased in the database since is
 // not a row it has, so importing the same folder again brings them back: the output says so.
 import path from 'node:path';
-import { importJsonData } from '../src/storage/import-json-data.ts';
+import { checkDataFolder, importJsonData } from '../src/storage/import-json-data.ts';
 import { Database, migrate } from '../src/storage/pg-database.ts';
 import { databaseScriptConfig } from './database-script-config.ts';
 
@@ -14,6 +14,8 @@ if (dataDir === undefined || DATABASE_URL === undefined) {
 }
 const database = new Database(DATABASE_URL);
 try {
+  // Before the database: a wrong path is told as such, without waiting for a connection.
+  await checkDataFolder(path.resolve(dataDir));
   await migrate(database);
   const counts = await importJsonData(database, path.resolve(dataDir));
   console.log(`db:import: new rows ${JSON.stringify(counts)}`);

@@ -90,6 +90,27 @@ export class EnrollmentError extends AttendanceError {
   }
 }
 
+/**
+ * An erasure over separate stores (the JSON files) that stopped after removing part of what a student left: `removed`
+ * says what went, `cause` what stopped it. Repeating the erasure finishes it.
+ */
+export class PartialErasureError extends AttendanceError {
+  constructor(
+    readonly rollNo: string,
+    readonly removed: string[],
+    readonly left: string[],
+    problem: string,
+    options: ErrorOptions,
+  ) {
+    super(
+      'ERASURE_INCOMPLETE',
+      `${rollNo} was only partly removed: ${removed.join(', ')} removed, but not yet ${left.join(', ')} (${problem}). ` +
+        `Repeat DELETE /students/${encodeURIComponent(rollNo)} (with the same query) once that is fixed to finish the removal.`,
+      options,
+    );
+  }
+}
+
 export class CameraError extends AttendanceError {
   constructor(code: 'CAMERA_UNAVAILABLE' | 'CAMERA_FAILED', message: string, options?: ErrorOptions) {
     super(code, message, options);

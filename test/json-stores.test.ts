@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { DataFileCorruptError } from '../src/errors.ts';
 import { JsonAttendanceStore } from '../src/storage/json-attendance-store.ts';
 import { JsonStudentStore } from '../src/storage/json-student-store.ts';
+import { draftFor, temporaryFileFor } from '../src/storage/leftovers.ts';
 
 const run = promisify(execFile);
 let dir: string;
@@ -94,7 +95,8 @@ test('what a killed writer left beside a data file is removed at the next write;
   const { stdout } = await run(process.execPath, ['-e', 'console.log(process.pid)']);
   const dead = stdout.trim();
   const leftovers = [`.students_data.json.${dead}.0a1b2c3d4e5f.tmp`, `students_data.json.lock.${dead}.0a1b2c3d`];
-  const inUse = [`.students_data.json.${process.pid}.0a1b2c3d4e5f.tmp`, `students_data.json.lock.${process.pid}.0a1b2c3d`];
+  const file = path.join(dir, 'students_data.json');
+  const inUse = [path.basename(temporaryFileFor(file)), path.basename(draftFor(`${file}.lock`))];
   const unrelated = [`.attendance.json.${dead}.0a1b2c3d4e5f.tmp`, 'notes.txt'];
   for (const name of [...leftovers, ...inUse, ...unrelated]) await writeFile(path.join(dir, name), 'x');
   await new JsonStudentStore(dir).addMany([student('1')], 'now');

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { AttendanceError, DatabaseUnavailableError, DataFileCorruptError, DataFileNotWritableError } from '../errors.ts';
+import { AttendanceError, DatabaseUnavailableError, DataFileCorruptError, DataFileNotWritableError, LockTimeoutError, PartialErasureError } from '../errors.ts';
 
 export const ErrorReplySchema = z.object({
   status: z.literal('error'),
@@ -127,6 +127,11 @@ export function installErrorHandling(app: FastifyInstance): void {
     if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
       const code = FRAMEWORK_CODES.get(error.code) ?? error.code ?? 'BAD_REQUEST';
       return reply.code(error.statusCode).send({ status: 'error', code, message: bounded(error.message) } satisfies ErrorBody);
+    }
+    if (error instanceof PartialErasureError) {
+      request.log.error({ err: error }, 'a student was only partly removed');
+      const passes = error.cause instanceof DataFileNotWritableError || error.cause instanceof LockTimeoutError;
+      return reply.code(passes ? 503 : 500).send({ status: 'error', code: error.code, message: error.message } satisfies ErrorBody);
     }
     if (error instanceof DataFileNotWritableError) {
       request.log.error({ err: error }, 'a data file cannot be written');

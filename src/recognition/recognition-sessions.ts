@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { describeCamera } from '../camera/open-frame-source.ts';
 import type { Config } from '../config/config.ts';
 import { giveFreedMemoryBack } from '../config/malloc-tuning.ts';
-import { AttendanceError, DatabaseUnavailableError, EnrollmentError } from '../errors.ts';
+import { AttendanceError, DataFileCorruptError, DataFileNotWritableError, DatabaseUnavailableError, EnrollmentError, LockTimeoutError } from '../errors.ts';
 import type { PhotoDownloadOptions } from '../photos/download-photo.ts';
 import { recordOfMark, type AttendanceRecord, type AttendanceStore, type PhotoRecord } from '../storage/attendance-store.ts';
 import { decodeDescriptor, encodeDescriptor, type DescriptorStore } from '../storage/descriptor-store.ts';
@@ -106,7 +106,7 @@ export interface IgnoredRecognition {
   reason: 'removed-by-person';
 }
 
-/** A recognition waiting for the database to come back. */
+/** A recognition waiting for the store to take it again (the database back, the disk freed, the file repaired). */
 interface QueuedMark {
   session: Session;
   rollNo: string;
@@ -127,7 +127,7 @@ interface Session {
   /** Marks this session recorded (not those of students already present). */
   marked: AttendanceRecord[];
   status: RecognitionStatus;
-  /** The `lastError` saying marks wait for the database, while it is the latest: cleared once they are written. */
+  /** The `lastError` saying marks wait for the store, while it is the latest: cleared once they are written. */
   waitingMessage?: string;
 }
 
@@ -156,6 +156,8 @@ export class RecognitionSessions {
   private readonly now: () => Date;
   private readonly markQueue: QueuedMark[] = [];
   private droppedMarks = 0;
+  /** Why the marks in the queue wait: the latest problem that sent one there. */
+  private waitingFor = 'the store is unavailable';
   private retryTimer: NodeJS.Timeout | undefined;
   /** Set by `close()`: a flush that fails then does not schedule another against a closing pool. */
   private closing = false;
@@ -289,7 +291,7 @@ export class RecognitionSessions {
     clearTimeout(this.retryTimer);
     await this.flushing;
     if (this.markQueue.length > 0) {
-      this.options.logger.error({ rollNos: this.markQueue.map((queued) => queued.rollNo) }, 'shutting down with marks the database never took');
+      this.options.logger.error({ rollNos: this.markQueue.map((queued) => queued.rollNo) }, 'shutting down with marks the store never took');
     }
   }
 
@@ -443,13 +445,13 @@ export class RecognitionSessions {
     }
   }
 
-  /** Marks are written in the order they were seen: while some wait for the database, the new ones queue behind them. */
+  /** Marks are written in the order they were seen: while some wait for the store, the new ones queue behind them. */
   private record(recognition: QueuedMark, log: Logger): void {
     if (this.markQueue.length > 0) return this.enqueue(recognition, log);
     const { session } = recognition;
     const mark = this.write(recognition, log)
       .catch((error: Error) => {
-        if (error instanceof DatabaseUnavailableError) return this.enqueue(recognition, log);
+        if (mayPass(error)) return this.enqueue(recognition, log, error);
         session.status.lastError = `could not record attendance of ${recognition.rollNo}: ${error.message}`;
         log.error({ err: error, rollNo: recognition.rollNo }, 'could not record attendance');
       })
@@ -478,22 +480,30 @@ export class RecognitionSessions {
   }
 
   /**
-   * Keeps a mark the database could not take, to write it when the database is back. The queue is bounded
-   * (MARK_QUEUE_LIMIT): once full, a new mark is dropped, counted in `droppedMarks` and logged with its rollNo.
+   * Keeps a mark the store could not take (`problem`, or the one that holds up the marks already waiting), to write it
+   * when the store takes writes again. The queue is bounded (MARK_QUEUE_LIMIT): once full, a new mark is dropped,
+   * counted in `droppedMarks` and logged with its rollNo.
    */
-  private enqueue(recognition: QueuedMark, log: Logger): void {
+  private enqueue(recognition: QueuedMark, log: Logger, problem?: Error): void {
     const { session, rollNo } = recognition;
+    if (problem !== undefined) this.waitingFor = waitReason(problem);
     if (this.markQueue.length >= this.options.config.MARK_QUEUE_LIMIT) {
       this.droppedMarks += 1;
-      session.status.lastError = `the database is unavailable and ${this.markQueue.length} marks are already waiting: ${rollNo} was not marked`;
-      log.error({ rollNo }, 'mark dropped: the queue of marks waiting for the database is full');
+      session.status.lastError = `${this.waitingFor} and ${this.markQueue.length} marks are already waiting: ${rollNo} was not marked`;
+      log.error({ rollNo }, 'mark dropped: the queue of marks waiting for the store is full');
       return;
     }
     this.markQueue.push(recognition);
-    session.waitingMessage = `the database is unavailable: ${this.markQueue.length} mark(s) waiting to be written`;
-    session.status.lastError = session.waitingMessage;
-    if (this.markQueue.length === 1) log.warn('the database is unavailable: marks wait in memory until it is back');
+    this.reportWaiting(session, { replacing: session.status.lastError });
+    if (this.markQueue.length === 1) log.warn({ err: problem }, `${this.waitingFor}: marks wait in memory until it can be written`);
     this.scheduleFlush(log);
+  }
+
+  /** Says in `lastError` that marks wait and why, unless it says something else (other than `replacing`) by now. */
+  private reportWaiting(session: Session, { replacing = session.waitingMessage }: { replacing?: string | null } = {}): void {
+    const replace = session.status.lastError === replacing;
+    session.waitingMessage = `${this.waitingFor}: ${this.markQueue.length} mark(s) waiting to be written`;
+    if (replace) session.status.lastError = session.waitingMessage;
   }
 
   private scheduleFlush(log: Logger): void {
@@ -512,7 +522,9 @@ export class RecognitionSessions {
       try {
         await this.write(next, log);
       } catch (error) {
-        if (error instanceof DatabaseUnavailableError) {
+        if (mayPass(error as Error)) {
+          this.waitingFor = waitReason(error as Error);
+          for (const session of waitedIn) this.reportWaiting(session);
           this.flushing = undefined;
           return this.scheduleFlush(log);
         }
@@ -526,7 +538,7 @@ export class RecognitionSessions {
     for (const session of waitedIn) {
       if (session.status.lastError === session.waitingMessage) session.status.lastError = null;
     }
-    log.info('the database is back: every waiting mark was written');
+    log.info('every waiting mark was written');
   }
 
   /**
@@ -655,4 +667,26 @@ function photoDownloadOptions(config: Config): PhotoDownloadOptions {
     allowPrivateUrls: config.ALLOW_PRIVATE_URLS,
     privateHosts: config.PRIVATE_URL_HOSTS,
   };
+}
+
+/**
+ * Problems that pass, after which the same mark can be written: the database is back, the disk has room again, the
+ * lock's holder is done, a hand-edited file is repaired, or any error of the file system (I/O, too many open files).
+ * Other errors (a bug) would fail again: the mark is reported and not kept.
+ */
+function mayPass(error: Error): boolean {
+  return (
+    error instanceof DatabaseUnavailableError ||
+    error instanceof DataFileNotWritableError ||
+    error instanceof LockTimeoutError ||
+    error instanceof DataFileCorruptError ||
+    typeof (error as NodeJS.ErrnoException).syscall === 'string'
+  );
+}
+
+// `/status` may reach anyone who can reach the service: the data file's name, never the server's paths.
+function waitReason(error: Error): string {
+  if (error instanceof DatabaseUnavailableError) return 'the database is unavailable';
+  const problem = error.message.replace(/(?:\/[^\s'"/]*)+\/([^\s'"/]+)/g, '$1').replace(/\.$/, '');
+  return `attendance cannot be written (${problem})`;
 }

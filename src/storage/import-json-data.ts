@@ -1,5 +1,11 @@
+import { readdir } from 'node:fs/promises';
+import { ConfigError } from '../errors.ts';
 import { DESCRIPTOR_MODEL_VERSION } from '../faces/face-engine.ts';
 import type { AttendanceRecord } from './attendance-store.ts';
+import { ATTENDANCE_FILE } from './json-attendance-store.ts';
+import { DESCRIPTOR_CACHE_FILE } from './json-descriptor-store.ts';
+import { ENROLLMENT_FILE } from './json-enrollment-store.ts';
+import { STUDENTS_FILE } from './json-student-store.ts';
 import { jsonStores } from './open-stores.ts';
 import type { Database } from './pg-database.ts';
 
@@ -20,12 +26,34 @@ const ordered = <Row extends object>(rows: Row[]) => rows.map((row, ord) => ({ .
 
 const inserted = (result: { rowCount: number | null }) => result.rowCount ?? 0;
 
+const DATA_FILES = [STUDENTS_FILE, ATTENDANCE_FILE, ENROLLMENT_FILE, DESCRIPTOR_CACHE_FILE];
+
+/**
+ * Rejects with a ConfigError when `dataDir` is not a folder holding at least one data file. A mistyped path would
+ * otherwise read as an empty folder: an import of nothing, reported as a success.
+ */
+export async function checkDataFolder(dataDir: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(dataDir);
+  } catch (error) {
+    const { code } = error as NodeJS.ErrnoException;
+    const why = code === 'ENOENT' ? 'does not exist' : code === 'ENOTDIR' ? 'is a file, not a folder' : `cannot be read (${code})`;
+    throw new ConfigError(`${dataDir} ${why}: name the folder the services kept their data in (their DATA_DIR, holding ${DATA_FILES.join(', ')}).`);
+  }
+  if (!names.some((name) => DATA_FILES.includes(name))) {
+    throw new ConfigError(`${dataDir} holds no data files (${DATA_FILES.join(', ')}): nothing to import. Name the folder the services kept their data in (their DATA_DIR).`);
+  }
+}
+
 /**
  * Copies a JSON data folder into the database in one transaction; resolves how many rows were new. Idempotent: what
  * the database already has (a student, a student's day, an identical change entry, an outcome, a student's cached
- * photos) is left as it is, so a second run adds nothing. Descriptors of another model version are not copied.
+ * photos) is left as it is, so a second run adds nothing. Descriptors of another model version are not copied. A
+ * folder with no data files is refused (see checkDataFolder).
  */
 export async function importJsonData(database: Database, dataDir: string): Promise<ImportCounts> {
+  await checkDataFolder(dataDir);
   const json = jsonStores(dataDir);
   const [students, days, changes, outcomes, descriptors] = await Promise.all([
     json.students.list(),

@@ -6,12 +6,13 @@ import type { ReadinessCheck } from '../http/ready-route.ts';
 import type { AttendanceStore } from './attendance-store.ts';
 import type { DescriptorStore } from './descriptor-store.ts';
 import type { EnrollmentStore } from './enrollment-store.ts';
+import { checkNotLockedTooLong } from './file-lock.ts';
 import { ATTENDANCE_FILE, JsonAttendanceStore } from './json-attendance-store.ts';
 import { DESCRIPTOR_CACHE_FILE, JsonDescriptorStore } from './json-descriptor-store.ts';
 import { ENROLLMENT_FILE, JsonEnrollmentStore } from './json-enrollment-store.ts';
 import { JsonStudentStore, STUDENTS_FILE } from './json-student-store.ts';
 import { PgAttendanceStore } from './pg-attendance-store.ts';
-import { Database, migrate } from './pg-database.ts';
+import { checkDatabaseTakesWrites, Database, migrate } from './pg-database.ts';
 import { PgDescriptorStore } from './pg-descriptor-store.ts';
 import { PgEnrollmentStore } from './pg-enrollment-store.ts';
 import { PgStudentErasure } from './pg-student-erasure.ts';
@@ -40,7 +41,7 @@ export function postgresStores(database: Database): Stores {
     enrollments: new PgEnrollmentStore(database),
     descriptors: new PgDescriptorStore(database),
     erasure: new PgStudentErasure(database),
-    readiness: [{ name: 'database', check: oneProbeAtATime(async () => void (await database.query('SELECT 1'))) }],
+    readiness: [{ name: 'database', check: oneProbeAtATime(() => checkDatabaseTakesWrites(database)) }],
     close: () => database.close(),
   };
 }
@@ -63,9 +64,9 @@ export function jsonStores(dataDir: string): Stores {
 }
 
 /**
- * Each data file can be read (it parses) and written (a read-only folder would lose the roll call). A file is parsed
- * again only once it has changed: `/ready` is open to anyone, and re-reading a large attendance file for each call let a
- * flood of them exhaust the memory.
+ * Each data file can be read (it parses) and written (a read-only folder would lose the roll call, a stuck lock too).
+ * A file is parsed again only once it has changed: `/ready` is open to anyone, and re-reading a large attendance file
+ * for each call let a flood of them exhaust the memory.
  */
 export function jsonStoreChecks(dataDir: string, stores: Pick<Stores, 'students' | 'attendance' | 'enrollments' | 'descriptors'>): ReadinessCheck[] {
   const check = (file: string, read: () => Promise<unknown>) => dataFileCheck(path.join(dataDir, file), read);
@@ -92,6 +93,7 @@ function dataFileCheck(file: string, read: () => Promise<unknown>): () => Promis
     }
     await verdict.outcome;
     await checkWritable(file);
+    await checkNotLockedTooLong(file);
   };
 }
 

@@ -25,6 +25,10 @@ const NETWORK_PROBLEMS: Record<string, string> = {
   EAI_AGAIN: 'host not found',
 };
 
+// A standby promoted too late, a failover to the wrong server, or a database set read-only for maintenance: reachable,
+// but not for writes, which is an outage for a roll call.
+const READ_ONLY = 'the database is read-only (a standby, or set read-only for maintenance)';
+
 // SQLSTATEs that say the server is not there for us, as opposed to "this statement is wrong".
 const SERVER_PROBLEMS: Record<string, string> = {
   '57P01': 'the server is shutting down',
@@ -34,6 +38,8 @@ const SERVER_PROBLEMS: Record<string, string> = {
   '28P01': 'authentication failed',
   '28000': 'authentication failed',
   '3D000': 'the database does not exist',
+  '25006': READ_ONLY,
+  '53100': "the database server's disk is full",
 };
 
 // Of those, the ones waiting will not cure: the setting or the server's set-up is wrong.
@@ -63,6 +69,12 @@ function translated(error: unknown): unknown {
   if (outage === undefined || error instanceof DatabaseUnavailableError) return error;
   const setup = SETUP_PROBLEMS.has(String((error as { code?: unknown }).code));
   return new DatabaseUnavailableError(outage, { cause: error, advice: setup ? 'Check DATABASE_URL and the database (docs/many-classrooms.md).' : undefined });
+}
+
+/** Rejects with a DatabaseUnavailableError when the database cannot be reached or would refuse writes. */
+export async function checkDatabaseTakesWrites(database: Database): Promise<void> {
+  const { rows } = await database.query<{ read_only: string }>("SELECT current_setting('transaction_read_only') AS read_only");
+  if (rows[0]?.read_only === 'on') throw new DatabaseUnavailableError(READ_ONLY);
 }
 
 export type Sql = Pick<pg.PoolClient, 'query'>;

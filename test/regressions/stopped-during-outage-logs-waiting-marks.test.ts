@@ -38,7 +38,7 @@ test('a service stopped during an outage with a mark waiting logs the rollNo it 
     const exited = exitOf(services.child);
     await services.stop();
     assert.equal(await exited, 0, 'a clean exit, not a crash');
-    const lost = services.logs.find((record) => record.msg === 'shutting down with marks the database never took');
+    const lost = services.logs.find((record) => record.msg === 'shutting down with marks the store never took');
     assert.deepEqual(lost?.rollNos, ['obama']);
   } finally {
     await services.stop().catch(() => {});
