@@ -201,7 +201,7 @@ test('on rosters large enough for the faceres sketch (hundreds of people), the f
   for (const size of [300]) {
     const people = Array.from({ length: size }, () => randomFace(random));
     const enrolled = people.map((person, i) => ({ rollNo: `p${i}`, descriptor: nearFace(random, person, 0.05) }));
-    for (let q = 0; q < 30; q++) {
+    for (let q = 0; q < 6; q++) {
       const query = pick([
         () => nearFace(random, pick(people), pick([0.03, 0.09])),
         () => pick(enrolled).descriptor,
@@ -223,7 +223,7 @@ test('on rosters large enough for the faceres sketch (hundreds of people), the f
       }
     }
   }
-  assert.equal(compared, 150);
+  assert.equal(compared, 30);
 });
 
 test('an empty roster ranks and matches nobody; a query of the wrong length is refused', () => {
