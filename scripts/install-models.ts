@@ -1,9 +1,11 @@
 // Copies the model weights the services use from their npm packages into ./models (kept if already there): face-api's
-// four networks from @vladmandic/face-api, faceres from @vladmandic/human.
-import { copyFile, mkdir, access } from 'node:fs/promises';
+// four networks from @vladmandic/face-api, faceres from @vladmandic/human; then builds faceres's ONNX graph beside them.
+import { copyFile, mkdir, access, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { readContextModel } from '../src/faces/context-network.ts';
 import { MODEL_FILES } from '../src/faces/face-engine.ts';
+import { CONTEXT_GRAPH_FILE, contextDescriptorGraph } from '../src/faces/onnx/context-graph.ts';
 
 const require = createRequire(import.meta.url);
 // The package's own folder, from its entry point (@vladmandic/human does not export its package.json).
@@ -25,4 +27,7 @@ for (const file of MODEL_FILES) {
     copied += 1;
   }
 }
-console.log(`models: ${copied} file(s) copied to ${target}, ${MODEL_FILES.length - copied} already present`);
+// Built again at every install: the weights may have changed with the package.
+const { json, weightData } = await readContextModel(target);
+await writeFile(path.join(target, CONTEXT_GRAPH_FILE), contextDescriptorGraph(json, weightData));
+console.log(`models: ${copied} file(s) copied to ${target}, ${MODEL_FILES.length - copied} already present; ${CONTEXT_GRAPH_FILE} built`);

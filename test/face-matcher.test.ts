@@ -125,7 +125,7 @@ test('on many random rosters the fast match decides exactly as decide(rank(…))
   const near = (base: Float32Array, spread: number) => nearFace(random, base, spread);
   let accepted = 0;
   let refused = 0;
-  for (let roster = 0; roster < 150; roster++) {
+  for (let roster = 0; roster < 60; roster++) {
     const people = Array.from({ length: 1 + (roster % 25) }, () => randomFace(random));
     const enrolled = people.flatMap((person, i) =>
       Array.from({ length: 1 + Math.floor((random() + 0.5) * 4) }, () => ({ rollNo: `p${i}`, descriptor: near(person, pick([0.02, 0.06, 0.1])) })),

@@ -5,6 +5,7 @@ import proxyAddr from '@fastify/proxy-addr';
 import { z } from 'zod';
 import { ConfigError } from '../errors.ts';
 import { withoutCredentials } from './without-credentials.ts';
+import { QUERY_TIMEOUT_MS } from '../storage/pg-database.ts';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const flag = z
@@ -169,6 +170,8 @@ export const ConfigSchema = z.object({
   ROOM: RoomSchema.optional(),
   CLASS_ID: ClassIdSchema.optional(),
   MARK_QUEUE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+  /** How long a database statement may go unanswered before its request is answered 503 (a silent server). */
+  DATABASE_QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(QUERY_TIMEOUT_MS),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -119,7 +119,7 @@ export async function openStores(config: Config, onDatabaseProblem: (problem: st
     for (const { check } of stores.readiness) await check();
     return stores;
   }
-  const database = new Database(config.DATABASE_URL, onDatabaseProblem);
+  const database = new Database(config.DATABASE_URL, onDatabaseProblem, config.DATABASE_QUERY_TIMEOUT_MS);
   try {
     await migrate(database);
   } catch (error) {

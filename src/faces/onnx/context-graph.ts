@@ -1,5 +1,7 @@
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { z } from 'zod';
-import { CONTEXT_OUTPUT, VGG_MEAN_RGB } from '../context-network.ts';
+import { CONTEXT_OUTPUT, readContextModel, VGG_MEAN_RGB } from '../context-network.ts';
 import { CONTEXT_LENGTH } from '../face-descriptor.ts';
 import type { ChannelScaling } from './network-input.ts';
 import { OnnxGraph } from './onnx-graph.ts';
@@ -136,6 +138,21 @@ const attrString = (node: TfNode, key: string) => {
 };
 const attrInts = (node: TfNode, key: string) => ((node.attr?.[key] as { list?: { i?: string[] } } | undefined)?.list?.i ?? []).map(Number);
 const attrBool = (node: TfNode, key: string) => (node.attr?.[key] as { b?: boolean } | undefined)?.b;
+
+/**
+ * Where `npm install` keeps the built graph, beside the weights: building it takes about 0.3 s, which every session
+ * start (a worker thread loading its networks) would otherwise spend again. The version changes with the converter.
+ */
+export const CONTEXT_GRAPH_FILE = 'faceres.graph-v1.onnx';
+
+/** The built graph from `models/`, or built now when it is missing or older than the weights it was built from. */
+export async function contextGraphBytes(modelsDir: string): Promise<Uint8Array> {
+  const built = path.join(modelsDir, CONTEXT_GRAPH_FILE);
+  const [graph, weights] = await Promise.all([stat(built).catch(() => undefined), stat(path.join(modelsDir, 'faceres.bin'))]);
+  if (graph && graph.mtimeMs >= weights.mtimeMs) return readFile(built);
+  const { json, weightData } = await readContextModel(modelsDir);
+  return contextDescriptorGraph(json, weightData);
+}
 
 /**
  * The ONNX model of faceres up to its 1024-d descriptor. Input `input`: float32 [N, 3, 224, 224], RGB values 0..255

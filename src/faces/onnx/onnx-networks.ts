@@ -18,9 +18,8 @@ import {
   type TinyGraphParams,
   type WeightTensor,
 } from './face-api-graphs.ts';
-import { readContextModel } from '../context-network.ts';
 import { CONTEXT_LENGTH } from '../face-descriptor.ts';
-import { CONTEXT_INPUT_SIZE, CONTEXT_SCALING, contextDescriptorGraph } from './context-graph.ts';
+import { CONTEXT_INPUT_SIZE, CONTEXT_SCALING, contextGraphBytes } from './context-graph.ts';
 import { readFaceApiWeights, ssdParamPath, type WeightTree } from './face-api-weights.ts';
 import { writeSquareInput, type ChannelScaling } from './network-input.ts';
 
@@ -64,8 +63,7 @@ export async function loadOnnxNetworks(modelsDir: string, locatorInputSize: numb
   const marker = await ort.InferenceSession.create(landmarkGraph({ features, fc } as unknown as LandmarkParams), options);
   const recognitionWeights = await readFaceApiWeights(modelsDir, 'face_recognition_model');
   const describer = await ort.InferenceSession.create(descriptorGraph(recognitionWeights as unknown as RecognitionParams), options);
-  const contextModel = await readContextModel(modelsDir);
-  const contextDescriber = await ort.InferenceSession.create(contextDescriptorGraph(contextModel.json, contextModel.weightData), options);
+  const contextDescriber = await ort.InferenceSession.create(await contextGraphBytes(modelsDir), options);
   // The face crops' input buffers are reused: a batch of ten descriptors is 2.7 MB, and with malloc's trim threshold
   // fixed (see src/config/malloc-tuning.ts) each fresh one would be mapped and unmapped again. Several runs may be
   // under way at once (enrollment lanes), so each takes a buffer of its own from the free ones.
