@@ -18,7 +18,7 @@ import {
   type TinyGraphParams,
   type WeightTensor,
 } from './face-api-graphs.ts';
-import { CONTEXT_LENGTH } from '../face-descriptor.ts';
+import { CONTEXT_LENGTH, DLIB_LENGTH } from '../face-descriptor.ts';
 import { CONTEXT_INPUT_SIZE, CONTEXT_SCALING, contextGraphBytes } from './context-graph.ts';
 import { readFaceApiWeights, ssdParamPath, type WeightTree } from './face-api-weights.ts';
 import { writeSquareInput, type ChannelScaling } from './network-input.ts';
@@ -81,6 +81,18 @@ export async function loadOnnxNetworks(modelsDir: string, locatorInputSize: numb
     }
   };
 
+  /** The descriptor (`length` values) of each chip, all in one run of `session`. */
+  const describeChips = async (session: InferenceSession, chips: readonly RgbImage[], size: number, scaling: ChannelScaling, length: number) => {
+    if (chips.length === 0) return [];
+    const { descriptor } = await run(session, [chips.length, 3, size, size], (input) =>
+      chips.forEach((chip, i) =>
+        writeSquareInput({ image: chip, region: { x: 0, y: 0, width: chip.width, height: chip.height } }, size, scaling, input, i * 3 * size * size),
+      ),
+    );
+    const all = descriptor!.data as Float32Array;
+    return chips.map((_, i) => all.slice(i * length, (i + 1) * length));
+  };
+
   return {
     backend: 'onnx',
     nativeThreads: true,
@@ -110,29 +122,8 @@ export async function loadOnnxNetworks(modelsDir: string, locatorInputSize: numb
       return crops.map((crop, i) => pointsInImage(points.subarray(i * 136, (i + 1) * 136), crop));
     },
 
-    async describe(chips) {
-      if (chips.length === 0) return [];
-      const size = DESCRIPTOR_INPUT_SIZE;
-      const { descriptor } = await run(describer, [chips.length, 3, size, size], (input) =>
-        chips.forEach((chip, i) =>
-          writeSquareInput({ image: chip, region: { x: 0, y: 0, width: chip.width, height: chip.height } }, size, FACE_SCALING, input, i * 3 * size * size),
-        ),
-      );
-      const all = descriptor!.data as Float32Array;
-      return chips.map((_, i) => all.slice(i * 128, (i + 1) * 128));
-    },
-
-    async describeContext(chips) {
-      if (chips.length === 0) return [];
-      const size = CONTEXT_INPUT_SIZE;
-      const { descriptor } = await run(contextDescriber, [chips.length, 3, size, size], (input) =>
-        chips.forEach((chip, i) =>
-          writeSquareInput({ image: chip, region: { x: 0, y: 0, width: chip.width, height: chip.height } }, size, CONTEXT_SCALING, input, i * 3 * size * size),
-        ),
-      );
-      const all = descriptor!.data as Float32Array;
-      return chips.map((_, i) => all.slice(i * CONTEXT_LENGTH, (i + 1) * CONTEXT_LENGTH));
-    },
+    describe: (chips) => describeChips(describer, chips, DESCRIPTOR_INPUT_SIZE, FACE_SCALING, DLIB_LENGTH),
+    describeContext: (chips) => describeChips(contextDescriber, chips, CONTEXT_INPUT_SIZE, CONTEXT_SCALING, CONTEXT_LENGTH),
   };
 }
 
